@@ -1,0 +1,39 @@
+# Each target makes its own virtual environment, so a fresh clone needs only Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck contracts pytest screenshots bench clean
+
+$(BIN)/pbxtui: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(BIN)/pbxtui
+	$(BIN)/pbxtui --demo
+
+test: $(BIN)/pbxtui lint typecheck contracts pytest
+
+lint: $(BIN)/pbxtui
+	$(BIN)/ruff check pbxtui tests benchmarks
+	$(BIN)/ruff format --check pbxtui tests benchmarks
+
+typecheck: $(BIN)/pbxtui
+	$(BIN)/mypy
+
+contracts: $(BIN)/pbxtui
+	$(BIN)/lint-imports
+
+pytest: $(BIN)/pbxtui
+	$(BIN)/pytest -n 2 -q
+
+screenshots: $(BIN)/pbxtui
+	$(BIN)/python -m benchmarks.screenshots
+
+bench: $(BIN)/pbxtui
+	$(BIN)/python benchmarks/bench_poll.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

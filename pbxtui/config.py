@@ -1,0 +1,312 @@
+"""The TOML configuration: pydantic models, secret resolution, and errors a person can act on.
+
+A bad file is refused with one message that names the file, the line, the ``[[pbx]]`` entry,
+the field and what is expected. Secrets are resolved at load time into ``SecretStr`` (so a
+``repr`` or a validation error never shows them) and registered for scrubbing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from pbxtui import redact
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+
+
+class ConfigError(Exception):
+    """A config that cannot be used, with a message that says where and how to fix it."""
+
+
+class SecretSource(BaseModel):
+    """A secret read from the environment or a file rather than written in the config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretSource:
+        if (self.env is None) == (self.file is None):
+            raise ValueError('give exactly one of { env = "VAR" } or { file = "path" }')
+        return self
+
+
+def _resolve_secret(value: Any, info: ValidationInfo) -> SecretStr:
+    """Accept a literal string, ``{ env = "VAR" }`` or ``{ file = "path" }``."""
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+    elif isinstance(value, str):
+        secret = value
+    elif isinstance(value, Mapping):
+        source = SecretSource.model_validate(value)
+        if source.env is not None:
+            if source.env not in os.environ:
+                raise ValueError(f"environment variable {source.env} is not set")
+            secret = os.environ[source.env]
+        else:
+            assert source.file is not None
+            base = Path((info.context or {}).get("base_dir", "."))
+            path = (base / os.path.expanduser(source.file)).resolve()
+            try:
+                secret = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+    else:
+        raise ValueError('expected a string, { env = "VAR" } or { file = "path" }')
+    if not secret:
+        raise ValueError("the secret is empty")
+    redact.secrets.add(secret)
+    return SecretStr(secret)
+
+
+class _PbxBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    url: str
+    poll_interval: Annotated[float, Field(ge=0.2, le=3600)] = 1.0
+    timeout: Annotated[float, Field(gt=0, le=120)] = 5.0
+    verify_tls: bool = True
+    read_only: bool = False
+    protected: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        if "?" in value:
+            raise ValueError("give the endpoint without a query string; credentials go in fields")
+        return value
+
+    def secret_values(self) -> list[str]:
+        return [
+            getattr(self, name).get_secret_value()
+            for name, field in type(self).model_fields.items()
+            if field.annotation is SecretStr
+        ]
+
+
+class PbxCloudConfig(_PbxBase):
+    kind: Literal["pbxcloud"]
+    tenant: Annotated[str, Field(min_length=1)]
+    key: SecretStr
+    nodename: str = ""
+
+    _secret = field_validator("key", mode="before")(_resolve_secret)
+
+
+class IexPbxConfig(_PbxBase):
+    kind: Literal["iexpbx"]
+    username: Annotated[str, Field(min_length=1)]
+    password: SecretStr
+
+    _secret = field_validator("password", mode="before")(_resolve_secret)
+
+
+def expand_extensions(items: Sequence[str]) -> tuple[str, ...]:
+    """``["101", "200-203"]`` → ``("101", "200", "201", "202", "203")``, order kept."""
+    seen: dict[str, None] = {}
+    for item in items:
+        text = str(item).strip()
+        match = re.fullmatch(r"(\d+)\s*-\s*(\d+)", text)
+        if match:
+            low, high = match.groups()
+            if int(high) < int(low):
+                raise ValueError(f"range {text!r} runs backwards")
+            if int(high) - int(low) > 2000:
+                raise ValueError(f"range {text!r} is larger than 2000 extensions")
+            width = len(low) if low.startswith("0") else 0
+            for number in range(int(low), int(high) + 1):
+                seen[str(number).zfill(width)] = None
+        elif re.fullmatch(r"[0-9*#]+", text):
+            seen[text] = None
+        else:
+            raise ValueError(f'{text!r} is not an extension number or a range like "200-219"')
+    if not seen:
+        raise ValueError("list at least one extension to watch")
+    return tuple(seen)
+
+
+class DialupConfig(_PbxBase):
+    kind: Literal["dialup"]
+    user: Annotated[str, Field(min_length=1)]
+    pass_: SecretStr = Field(alias="pass")
+    org: Annotated[str, Field(min_length=1)]
+    extensions: tuple[str, ...]
+    brand: Literal["globalex", "cloudplus"] = "globalex"
+    max_in_flight: Annotated[int, Field(ge=1, le=32)] = 4
+    requests_per_second: Annotated[float, Field(gt=0, le=200)] = 20.0
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _secret = field_validator("pass_", mode="before")(_resolve_secret)
+
+    @field_validator("extensions", mode="before")
+    @classmethod
+    def _expand(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise ValueError('expected a list such as ["101", "200-219"]')
+        return expand_extensions(value)
+
+
+PbxConfig = Annotated[PbxCloudConfig | IexPbxConfig | DialupConfig, Field(discriminator="kind")]
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    long_call_warn: Annotated[int, Field(ge=1)] = 30 * 60
+    long_call_alert: Annotated[int, Field(ge=1)] = 60 * 60
+    queue_waiting_warn: Annotated[int, Field(ge=1)] = 3
+    queue_waiting_alert: Annotated[int, Field(ge=1)] = 8
+    longest_wait_warn: Annotated[int, Field(ge=1)] = 60
+    longest_wait_alert: Annotated[int, Field(ge=1)] = 180
+    paused_warn: Annotated[int, Field(ge=1)] = 15 * 60
+    paused_alert: Annotated[int, Field(ge=1)] = 30 * 60
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_only: bool = False
+    mask_numbers: bool = False
+    theme: str = "textual-dark"
+    pause_reasons: tuple[str, ...] = ("Break", "Lunch", "Meeting", "Training", "After-call work")
+    thresholds: Thresholds = Thresholds()
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings: Settings = Settings()
+    pbx: Annotated[list[PbxConfig], Field(min_length=1)]
+    source: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [p.name for p in self.pbx]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"PBX names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    def get(self, name: str) -> PbxConfig:
+        for pbx in self.pbx:
+            if pbx.name == name:
+                return pbx
+        known = ", ".join(p.name for p in self.pbx)
+        raise ConfigError(
+            f"no PBX named {name!r} in {self.source or 'the config'} (known: {known})"
+        )
+
+
+def load_config(path: Path | str) -> Config:
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file.\n  Create it (see the README's example), point PBXTUI_CONFIG "
+            "or --config at one, or try the built-in demo: pbxtui --demo"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
+    return parse_config(text, source=str(path), base_dir=path.parent)
+
+
+def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    if "pbx" not in data:
+        raise ConfigError(
+            f"{source}: no PBX configured.\n  fix: add at least one [[pbx]] table, e.g.\n"
+            '  [[pbx]]\n  name = "hq"\n  kind = "pbxcloud"\n  url = "https://pbx.example.com/pbx/'
+            'proxyapi.php"\n  tenant = "ACME"\n  key = { env = "HQ_API_KEY" }'
+        )
+    context = {"base_dir": str(base_dir or Path.cwd())}
+    try:
+        config = Config.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, text, data, source)) from None
+    return config.model_copy(update={"source": source})
+
+
+_FIELD_HINTS = {
+    "kind": 'one of "pbxcloud", "iexpbx", "dialup"',
+    "key": 'a string, { env = "VAR" } or { file = "path" }',
+    "password": 'a string, { env = "VAR" } or { file = "path" }',
+    "pass": 'a string, { env = "VAR" } or { file = "path" }',
+}
+
+
+def _describe(exc: ValidationError, text: str, data: dict[str, Any], source: str) -> str:
+    lines = [f"{source}: the config is not valid:"]
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = list(error["loc"])
+        where, field, line = _locate(loc, text, data)
+        message = redact.scrub(error["msg"])
+        if error["type"] == "union_tag_invalid" or (
+            error["type"] == "union_tag_not_found" and field == "kind"
+        ):
+            field, message = "kind", "missing or unknown kind"
+        hint = _FIELD_HINTS.get(field, "")
+        prefix = f"line {line}: " if line else ""
+        location = " ".join(part for part in (where, f'field "{field}"' if field else "") if part)
+        lines.append(f"  {prefix}{location}: {message}" + (f" (expected {hint})" if hint else ""))
+    return "\n".join(lines)
+
+
+def _locate(loc: list[Any], text: str, data: dict[str, Any]) -> tuple[str, str, int | None]:
+    """Turn a pydantic error location into ('[[pbx]] #2 "eu"', 'timeout', line number)."""
+    if loc and loc[0] == "pbx" and len(loc) > 1 and isinstance(loc[1], int):
+        index = loc[1]
+        entries = data.get("pbx", [])
+        name = entries[index].get("name") if index < len(entries) else None
+        where = f"[[pbx]] #{index + 1}" + (f' "{name}"' if isinstance(name, str) else "")
+        rest = [p for p in loc[2:] if p not in ("pbxcloud", "iexpbx", "dialup")]
+        field = str(rest[0]) if rest else ""
+        field = "pass" if field == "pass_" else field
+        return where, field, _line_of(text, "[[pbx]]", index, field)
+    if loc and loc[0] == "settings":
+        field = ".".join(str(p) for p in loc[1:])
+        return "[settings]", field, _line_of(text, "[settings]", 0, str(loc[-1]))
+    return "", ".".join(str(p) for p in loc), None
+
+
+def _line_of(text: str, header: str, index: int, field: str) -> int | None:
+    """The line of ``field`` inside the ``index``-th ``header`` table (or of the header)."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip().startswith(header)]
+    if index >= len(starts):
+        return None
+    start = starts[index]
+    if not field:
+        return start + 1
+    for offset, line in enumerate(lines[start + 1 :], start=start + 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            break
+        if re.match(rf"^{re.escape(field)}\s*=", stripped):
+            return offset + 1
+    return start + 1

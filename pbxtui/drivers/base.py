@@ -1,0 +1,230 @@
+"""The one protocol every vendor driver implements, its capabilities, and its errors.
+
+A driver turns one vendor's HTTP API into the normalized model. It declares what it can do
+(``capabilities``) so the console can say "this PBX's API has no attended transfer" instead of
+failing; an operation it lacks raises ``NotSupported`` with that sentence. Every error a driver
+raises is a ``DriverError`` whose text is safe to show: no URL with credentials, no secret.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+import httpx
+
+from pbxtui.config import PbxConfig
+from pbxtui.drivers.http import VendorHttp
+from pbxtui.model import (
+    ActionResult,
+    Agent,
+    BlfLamp,
+    Call,
+    DirectoryEntry,
+    Extension,
+    Peer,
+    Queue,
+    Record,
+)
+
+
+class Resource(StrEnum):
+    """A live list the engine polls."""
+
+    CALLS = "calls"
+    EXTENSIONS = "extensions"
+    PEERS = "peers"
+    BLF = "blf"
+    QUEUES = "queues"
+    AGENTS = "agents"
+
+
+class Action(StrEnum):
+    HANGUP = "hangup"
+    TRANSFER = "transfer"
+    ATTENDED_TRANSFER = "attended_transfer"
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
+    CLICK2CALL = "click2call"
+    SCHEDULED_CALL = "scheduled_call"
+    CALLBACK = "callback"
+    CALL_IVR = "call_ivr"
+    PHONEBOOK = "phonebook"
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.HANGUP: "hang up",
+    Action.TRANSFER: "blind transfer",
+    Action.ATTENDED_TRANSFER: "attended transfer",
+    Action.PAUSE: "agent pause",
+    Action.UNPAUSE: "agent unpause",
+    Action.CLICK2CALL: "click2call",
+    Action.SCHEDULED_CALL: "scheduled call",
+    Action.CALLBACK: "callback (number masking)",
+    Action.CALL_IVR: "IVR call",
+    Action.PHONEBOOK: "phone directory",
+}
+
+DESTRUCTIVE_ACTIONS = frozenset({Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER})
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    resources: frozenset[Resource]
+    actions: frozenset[Action]
+
+    def supports(self, what: Resource | Action) -> bool:
+        return what in self.resources or what in self.actions
+
+
+@dataclass(frozen=True)
+class Click2Call:
+    """Connect ``source`` (usually an extension) to ``destination``."""
+
+    source: str
+    destination: str
+    caller_id: str = ""
+    timeout: int | None = None
+    reverse: bool = False
+    scheduled_at: datetime | None = None
+    max_retry: int | None = None
+    retry_time: int | None = None
+    ident: str = ""
+
+
+@dataclass(frozen=True)
+class IvrCall:
+    number: str
+    dialplan: str = ""
+    destination: str = ""
+    announcements: tuple[str, ...] = field(default_factory=tuple)
+
+
+class DriverError(Exception):
+    """Base of every driver error; ``str()`` is a readable reason safe to show anywhere."""
+
+    label = "error"
+
+    def __init__(self, pbx: str, reason: str) -> None:
+        from pbxtui.redact import scrub
+
+        self.pbx = pbx
+        self.reason = scrub(reason)
+        super().__init__(f"{pbx}: {self.reason}")
+
+
+class PbxUnreachable(DriverError):
+    label = "unreachable"
+
+
+class PbxTimeout(DriverError):
+    label = "timeout"
+
+
+class AuthRefused(DriverError):
+    label = "auth refused"
+
+
+class BadAnswer(DriverError):
+    """The PBX answered something this driver cannot read (HTML, garbage, truncated JSON)."""
+
+    label = "bad answer"
+
+
+class NotSupported(DriverError):
+    label = "not supported"
+
+
+class ActionRefused(DriverError):
+    """The PBX understood the action and said no, in its own words."""
+
+    label = "refused"
+
+
+class Driver(ABC):
+    """Base class for every vendor driver. Subclasses override what their API offers."""
+
+    kind: ClassVar[str]
+    vendor: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.name = config.name
+        self.http = VendorHttp(
+            pbx=config.name, url=config.url, client=client, timeout=config.timeout
+        )
+
+    # -- live resources -------------------------------------------------------------------
+    async def fetch(self, resource: Resource) -> list[Record]:
+        fetchers: dict[Resource, Callable[[], Awaitable[Sequence[Record]]]] = {
+            Resource.CALLS: self.fetch_calls,
+            Resource.EXTENSIONS: self.fetch_extensions,
+            Resource.PEERS: self.fetch_peers,
+            Resource.BLF: self.fetch_blf,
+            Resource.QUEUES: self.fetch_queues,
+            Resource.AGENTS: self.fetch_agents,
+        }
+        return list(await fetchers[resource]())
+
+    async def fetch_calls(self) -> list[Call]:
+        raise self.unsupported(Resource.CALLS)
+
+    async def fetch_extensions(self) -> list[Extension]:
+        raise self.unsupported(Resource.EXTENSIONS)
+
+    async def fetch_peers(self) -> list[Peer]:
+        raise self.unsupported(Resource.PEERS)
+
+    async def fetch_blf(self) -> list[BlfLamp]:
+        raise self.unsupported(Resource.BLF)
+
+    async def fetch_queues(self) -> list[Queue]:
+        raise self.unsupported(Resource.QUEUES)
+
+    async def fetch_agents(self) -> list[Agent]:
+        raise self.unsupported(Resource.AGENTS)
+
+    async def probe(self) -> None:
+        """One cheap authenticated request: raises a DriverError if the PBX is not usable."""
+        resource = next(iter(sorted(self.capabilities.resources)))
+        await self.fetch(resource)
+
+    # -- actions --------------------------------------------------------------------------
+    async def hangup(self, call: Call) -> ActionResult:
+        raise self.unsupported(Action.HANGUP)
+
+    async def transfer(self, call: Call, destination: str) -> ActionResult:
+        raise self.unsupported(Action.TRANSFER)
+
+    async def attended_transfer(self, call: Call, destination: str) -> ActionResult:
+        raise self.unsupported(Action.ATTENDED_TRANSFER)
+
+    async def pause_agent(self, agent: Agent, reason: str) -> ActionResult:
+        raise self.unsupported(Action.PAUSE)
+
+    async def unpause_agent(self, agent: Agent) -> ActionResult:
+        raise self.unsupported(Action.UNPAUSE)
+
+    async def click2call(self, request: Click2Call) -> ActionResult:
+        raise self.unsupported(Action.CLICK2CALL)
+
+    async def callback(self, number1: str, number2: str) -> ActionResult:
+        raise self.unsupported(Action.CALLBACK)
+
+    async def call_ivr(self, request: IvrCall) -> ActionResult:
+        raise self.unsupported(Action.CALL_IVR)
+
+    async def phone_directory(self) -> list[DirectoryEntry]:
+        raise self.unsupported(Action.PHONEBOOK)
+
+    # -- helpers --------------------------------------------------------------------------
+    def unsupported(self, what: Resource | Action) -> NotSupported:
+        label = ACTION_LABELS.get(what, str(what)) if isinstance(what, Action) else str(what)
+        return NotSupported(
+            self.name, f"not supported by {self.name}'s API ({self.vendor}): {label}"
+        )

@@ -1,0 +1,187 @@
+"""The normalized domain: what every driver produces and every view consumes.
+
+Vendor vocabularies are mapped onto a few enums here, and the vendor's own word is kept beside
+each one (``*_raw``) so nothing is lost and the console can still show it. Durations are whole
+seconds as reported at poll time; views add the time elapsed since ``observed_at``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallState(StrEnum):
+    RINGING = "ringing"
+    DIALING = "dialing"
+    UP = "up"
+    HELD = "held"
+    OTHER = "other"
+
+
+class LineState(StrEnum):
+    """State of an extension or a BLF lamp."""
+
+    IDLE = "idle"
+    RINGING = "ringing"
+    BUSY = "busy"
+    UNAVAILABLE = "unavailable"
+    UNKNOWN = "unknown"
+
+
+class AgentState(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    PAUSED = "paused"
+    UNAVAILABLE = "unavailable"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+    UNKNOWN = "unknown"
+
+
+class HealthState(StrEnum):
+    STARTING = "starting"
+    OK = "ok"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+class LampKind(StrEnum):
+    EXTENSION = "extension"
+    FLOW = "flow"
+
+
+class Record(BaseModel):
+    """Common shape: every object names its PBX and the vendor id needed to act on it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pbx: str
+    id: str = Field(description="The vendor's id for this object, used to act on it")
+
+    @property
+    def key(self) -> str:
+        """A key unique across every PBX, stable between polls: used for table rows."""
+        return f"{self.pbx}\x1f{self.id}"
+
+
+class Call(Record):
+    channel: str
+    caller: str = ""
+    caller_name: str = ""
+    callee: str = ""
+    state: CallState = CallState.OTHER
+    state_raw: str = ""
+    duration: int = Field(0, ge=0, description="Seconds, as reported at observed_at")
+    queue: str = ""
+    direction: Direction = Direction.UNKNOWN
+    extension: str = ""
+    unique_id: str = ""
+    bridged_id: str = ""
+    application: str = ""
+    observed_at: datetime = Field(default_factory=utcnow)
+
+    def duration_now(self, now: datetime | None = None) -> int:
+        elapsed = ((now or utcnow()) - self.observed_at).total_seconds()
+        return self.duration + max(0, int(elapsed))
+
+
+class Extension(Record):
+    number: str
+    name: str = ""
+    state: LineState = LineState.UNKNOWN
+    state_raw: str = ""
+    registered: bool | None = None
+    latency_ms: int | None = None
+    call_id: str = Field("", description="Id of the Call this extension is on, if any")
+
+
+class Peer(Record):
+    name: str
+    host: str = ""
+    status_raw: str = ""
+    registered: bool | None = None
+    latency_ms: int | None = None
+    description: str = ""
+
+
+class BlfLamp(Record):
+    label: str
+    kind: LampKind = LampKind.EXTENSION
+    state: LineState = LineState.UNKNOWN
+    state_raw: str = ""
+    since: datetime | None = None
+    extension: str = ""
+
+
+class Queue(Record):
+    name: str = ""
+    waiting: int = 0
+    longest_wait: int | None = Field(None, description="Seconds the first caller has waited")
+    agents_available: int | None = None
+    agents_busy: int | None = None
+    agents_paused: int | None = None
+    agents_total: int | None = None
+    service_level: float | None = Field(None, description="Percent, when the vendor gives it")
+    answered: int | None = None
+    abandoned: int | None = None
+    members: tuple[str, ...] = ()
+
+
+class Agent(Record):
+    """A queue member. ``id`` is the vendor's agent id; one Agent per (agent, queue)."""
+
+    extension: str
+    queue_id: str = ""
+    name: str = ""
+    state: AgentState = AgentState.UNAVAILABLE
+    state_raw: str = ""
+    pause_reason: str = ""
+    paused_since: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.pbx}\x1f{self.id}\x1f{self.queue_id}"
+
+
+class PbxHealth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pbx: str
+    kind: str
+    state: HealthState = HealthState.STARTING
+    latency_ms: int | None = None
+    last_error: str = ""
+    last_ok: datetime | None = None
+    consecutive_failures: int = 0
+    read_only: bool = False
+    protected: bool = False
+
+
+class DirectoryEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pbx: str
+    name: str
+    number: str
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class ActionResult(BaseModel):
+    """What a vendor said about an action: ``ok`` and its own words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    message: str = ""
+    vendor_id: str = Field("", description="An id the vendor returned (originate id, uniqueid)")
