@@ -1,0 +1,63 @@
+"""Fixtures shared by every test layer: simulators served over real loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from pbxtui.config import Config, parse_config
+from pbxtui.drivers import create_driver
+from pbxtui.drivers.base import Driver
+from pbxtui.redact import secrets
+from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.server import serve
+
+
+def toml_config(entries: list[dict[str, Any]], settings: dict[str, Any] | None = None) -> str:
+    """A TOML config text for these [[pbx]] entries (values: str, bool, number, list)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines: list[str] = []
+    if settings:
+        lines.append("[settings]")
+        lines += [f"{k} = {value(v)}" for k, v in settings.items()]
+        lines.append("")
+    for entry in entries:
+        lines.append("[[pbx]]")
+        lines += [f"{k} = {value(v)}" for k, v in entry.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+@asynccontextmanager
+async def served(*sims: SimulatedPbx, **overrides: Any) -> AsyncIterator[Config]:
+    """Serve the simulators on loopback; yields a Config pointing at them."""
+    async with serve({sim.name: sim.app for sim in sims}) as ports:
+        entries = [sim.config_entry(ports[sim.name], **overrides) for sim in sims]
+        yield parse_config(toml_config(entries), source="<test>")
+
+
+@asynccontextmanager
+async def driver_for(sim: SimulatedPbx, **overrides: Any) -> AsyncIterator[Driver]:
+    """A real driver talking real HTTP to this simulator on 127.0.0.1."""
+    async with served(sim, **overrides) as config, httpx.AsyncClient() as client:
+        yield create_driver(config.pbx[0], client)
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> None:
+    secrets.clear()
