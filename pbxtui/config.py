@@ -265,7 +265,7 @@ def _describe(exc: ValidationError, text: str, data: dict[str, Any], source: str
     for error in exc.errors(include_url=False, include_input=False):
         loc = list(error["loc"])
         where, field, line = _locate(loc, text, data)
-        message = redact.scrub(error["msg"])
+        message = redact.scrub(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "union_tag_invalid" or (
             error["type"] == "union_tag_not_found" and field == "kind"
         ):

@@ -1,0 +1,3 @@
+from pbxtui.cli import main
+
+main()

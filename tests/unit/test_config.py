@@ -1,0 +1,167 @@
+"""Config loading: good files load, bad ones are refused with where and how to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pbxtui.config import ConfigError, DialupConfig, expand_extensions, load_config, parse_config
+
+GOOD = """
+[settings]
+read_only = false
+
+[[pbx]]
+name = "hq"
+kind = "pbxcloud"
+url = "https://pbx.example.com/pbx/proxyapi.php"
+tenant = "ACME"
+key = { env = "HQ_API_KEY" }
+poll_interval = 2.0
+
+[[pbx]]
+name = "ist"
+kind = "iexpbx"
+url = "https://pbx.example.com.tr/api/old/get"
+username = "api"
+password = { file = "ist.secret" }
+protected = true
+
+[[pbx]]
+name = "branch"
+kind = "dialup"
+url = "https://voip.example.co.il/API/dialup.php"
+user = "webuser"
+pass = "CANARY-literal-pass"
+org = "demo"
+extensions = ["101", "200-203"]
+brand = "cloudplus"
+"""
+
+
+def load(text: str, tmp_path: Path) -> object:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("HQ_API_KEY", "CANARY-env-key")
+    (tmp_path / "ist.secret").write_text("CANARY-file-pass\n")
+    return tmp_path
+
+
+def test_good_config_loads_every_kind(env: Path) -> None:
+    config = load(GOOD, env)
+    hq, ist, branch = config.pbx  # type: ignore[attr-defined]
+    assert hq.key.get_secret_value() == "CANARY-env-key"
+    assert hq.poll_interval == 2.0
+    assert ist.password.get_secret_value() == "CANARY-file-pass"
+    assert ist.protected is True
+    assert isinstance(branch, DialupConfig)
+    assert branch.extensions == ("101", "200", "201", "202", "203")
+    assert branch.pass_.get_secret_value() == "CANARY-literal-pass"
+    assert "CANARY" not in repr(config) and "CANARY" not in str(config)
+
+
+def error_for(text: str, tmp_path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load(text, tmp_path)
+    return str(info.value)
+
+
+def test_unset_environment_variable_is_named_value_never_printed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("HQ_API_KEY", raising=False)
+    (tmp_path / "ist.secret").write_text("CANARY-file-pass")
+    message = error_for(GOOD, tmp_path)
+    assert "config.toml" in message
+    assert 'line 10: [[pbx]] #1 "hq" field "key": ' in message
+    assert "HQ_API_KEY is not set" in message
+    assert "CANARY" not in message
+
+
+def test_wrong_type_names_file_line_entry_and_field(env: Path) -> None:
+    message = error_for(GOOD.replace("poll_interval = 2.0", 'poll_interval = "fast"'), env)
+    assert str(env / "config.toml") in message
+    assert 'line 11: [[pbx]] #1 "hq" field "poll_interval"' in message
+    assert "valid number" in message
+
+
+def test_unknown_kind_lists_the_kinds(env: Path) -> None:
+    message = error_for(GOOD.replace('kind = "iexpbx"', 'kind = "asterisk"'), env)
+    assert '[[pbx]] #2 "ist" field "kind"' in message
+    assert '"pbxcloud", "iexpbx", "dialup"' in message
+
+
+def test_missing_field_and_unknown_field(env: Path) -> None:
+    text = GOOD.replace('tenant = "ACME"\n', 'tennant = "ACME"\n')
+    message = error_for(text, env)
+    assert 'field "tenant": Field required' in message
+    assert 'field "tennant": Extra inputs are not permitted' in message
+
+
+def test_duplicate_names_refused(env: Path) -> None:
+    message = error_for(GOOD.replace('name = "ist"', 'name = "hq"'), env)
+    assert "repeated: hq" in message
+
+
+def test_bad_toml_syntax_gives_line(tmp_path: Path) -> None:
+    message = error_for('[[pbx]]\nname = "hq\n', tmp_path)
+    assert "not valid TOML" in message and "line 2" in message
+
+
+def test_no_pbx_explains_fix(tmp_path: Path) -> None:
+    message = error_for("[settings]\n", tmp_path)
+    assert "no PBX configured" in message and "[[pbx]]" in message
+
+
+def test_missing_file_points_to_demo(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="pbxtui --demo"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_url_with_query_string_refused_without_echoing_it(env: Path) -> None:
+    text = GOOD.replace("proxyapi.php", "proxyapi.php?key=CANARY-in-url")
+    message = error_for(text, env)
+    assert 'field "url"' in message and "CANARY" not in message
+
+
+def test_secret_file_missing(env: Path) -> None:
+    (env / "ist.secret").unlink()
+    message = error_for(GOOD, env)
+    assert 'field "password"' in message and "cannot read secret file" in message
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (["101"], ("101",)),
+        (["200-202", "201", "9"], ("200", "201", "202", "9")),
+        (["001-003"], ("001", "002", "003")),
+    ],
+)
+def test_expand_extensions(items: list[str], expected: tuple[str, ...]) -> None:
+    assert expand_extensions(items) == expected
+
+
+@pytest.mark.parametrize("items", [["219-200"], ["abc"], [], ["1-99999"]])
+def test_expand_extensions_refuses(items: list[str]) -> None:
+    with pytest.raises(ValueError):
+        expand_extensions(items)
+
+
+def test_bad_extension_range_in_config(env: Path) -> None:
+    message = error_for(GOOD.replace('"200-203"', '"203-200"'), env)
+    assert 'line 28: [[pbx]] #3 "branch" field "extensions"' in message
+    assert "runs backwards" in message
+
+
+def test_parse_config_defaults() -> None:
+    config = parse_config(
+        '[[pbx]]\nname="a"\nkind="pbxcloud"\nurl="http://x/pbx/proxyapi.php"\ntenant="T"\nkey="k1234"'
+    )
+    assert config.pbx[0].timeout == 5.0 and config.settings.thresholds.long_call_alert == 3600
