@@ -1,0 +1,135 @@
+"""The headless commands, run as a user would, against simulators over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pbxtui.cli import main
+from tests.cli.conftest import ThreadedFleet
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def secrets_of(fleet: ThreadedFleet) -> list[str]:
+    values = []
+    for sim in fleet.sims.values():
+        for key in ("key", "password", "pass"):
+            if key in sim.credentials:
+                values.append(str(sim.credentials[key]))
+    assert values
+    return values
+
+
+def test_check_all_healthy(fleet: ThreadedFleet) -> None:
+    code, out, err = run("--config", str(fleet.config_path), "check")
+    assert code == 0, out + err
+    for name in fleet.sims:
+        assert name in out
+    assert "hangup" in out
+    for secret in secrets_of(fleet):
+        assert secret not in out + err
+
+
+def test_check_names_a_broken_pbx_and_exits_1(fleet: ThreadedFleet) -> None:
+    fleet.call(lambda: fleet.sims["hq"].faults.update({"auth_refused": True}))
+    code, out, err = run("--config", str(fleet.config_path), "check")
+    assert code == 1
+    line = next(line for line in out.splitlines() if line.startswith("hq "))
+    assert "FAILED" in line and "mistaken the security api key" in line
+    assert "1 of" in err and "hq" in err
+
+
+def test_snapshot_json_is_normalized_for_every_vendor(fleet: ThreadedFleet) -> None:
+    code, out, _ = run("--config", str(fleet.config_path), "snapshot", "--json")
+    assert code == 0
+    document = json.loads(out)
+    names = [p["name"] for p in document["pbx"]]
+    assert names == list(fleet.sims)
+    hq = document["pbx"][0]
+    assert hq["health"]["state"] == "ok" and hq["calls"]
+    scenario = fleet.sims["hq"].scenario
+    assert len(hq["calls"]) == len(scenario.calls)
+    for pbx in document["pbx"]:
+        for call in pbx.get("calls", []):
+            assert call["pbx"] == pbx["name"]
+            assert call["state"] in {"ringing", "dialing", "up", "held", "other"}
+            assert {"id", "channel", "caller", "callee", "duration"} <= call.keys()
+    for secret in secrets_of(fleet):
+        assert secret not in out
+
+
+def test_snapshot_single_pbx_and_unknown_pbx(fleet: ThreadedFleet) -> None:
+    code, out, _ = run("--config", str(fleet.config_path), "snapshot", "--json", "--pbx", "hq")
+    assert code == 0 and [p["name"] for p in json.loads(out)["pbx"]] == ["hq"]
+    code, _, err = run("--config", str(fleet.config_path), "snapshot", "--pbx", "nope")
+    assert code == 2 and "no PBX named 'nope'" in err
+
+
+def test_hangup_yes_removes_the_call_and_audits(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    _, out, _ = run("--config", str(fleet.config_path), "snapshot", "--json", "--pbx", "hq")
+    call = json.loads(out)["pbx"][0]["calls"][0]
+    code, out, err = run("--config", str(fleet.config_path), "hangup", "hq", call["id"], "--yes")
+    assert code == 0, out + err
+    assert "ok" in out
+    scenario = fleet.sims["hq"].scenario
+    assert scenario.find_call(call["channel"]) is None
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert audit[-1]["action"] == "hangup" and audit[-1]["result"] == "ok"
+    assert audit[-1]["pbx"] == "hq"
+    text = (tmp_path / "audit.jsonl").read_text()
+    for secret in secrets_of(fleet):
+        assert secret not in text
+
+
+def test_hangup_unknown_call_exits_4(fleet: ThreadedFleet) -> None:
+    code, _, err = run("--config", str(fleet.config_path), "hangup", "hq", "SIP/none-0", "--yes")
+    assert code == 4 and "no call 'SIP/none-0' on hq" in err
+
+
+def test_hangup_read_only_refused(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    _, out, _ = run("--config", str(fleet.config_path), "snapshot", "--json", "--pbx", "hq")
+    call = json.loads(out)["pbx"][0]["calls"][0]
+    code, _, err = run(
+        "--config", str(fleet.config_path), "--read-only", "hangup", "hq", call["id"], "--yes"
+    )
+    assert code == 1 and "read-only" in err
+    assert fleet.sims["hq"].scenario.find_call(call["channel"]) is not None
+    audit = (tmp_path / "audit.jsonl").read_text().splitlines()
+    assert json.loads(audit[-1])["result"] == "read-only"
+
+
+def test_check_with_simulators_gone_exits_1(tmp_path: Path) -> None:
+    config = tmp_path / "gone.toml"
+    config.write_text(
+        '[[pbx]]\nname = "hq"\nkind = "pbxcloud"\nurl = "http://127.0.0.1:9/pbx/proxyapi.php"\n'
+        'tenant = "ACME"\nkey = "CANARY-gone-key"\ntimeout = 1.0\n'
+    )
+    code, out, err = run("--config", str(config), "check")
+    assert code == 1
+    assert "cannot connect" in out and "connection refused" in out
+    assert "CANARY" not in out + err
+
+
+def test_bad_config_exits_2_with_location(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[[pbx]]\nname = "hq"\nkind = "pbxcloud"\n')
+    code, _, err = run("--config", str(config), "check")
+    assert code == 2
+    assert str(config) in err and 'field "url"' in err
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).with_name("pbxtui")
+    result = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, env=os.environ, timeout=30
+    )
+    assert result.returncode == 0 and "snapshot" in result.stdout
