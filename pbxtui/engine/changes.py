@@ -1,0 +1,171 @@
+"""Events worth telling the operator, found by diffing successive snapshots (pure).
+
+Only the difference between two snapshots produces events: the first snapshot of a resource
+is the baseline and produces none, so starting the console does not flood the event log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from pbxtui.drivers.base import Resource
+from pbxtui.model import Agent, AgentState, Call, CallState, HealthState, PbxHealth, Peer, Record
+from pbxtui.redact import scrub
+
+T = TypeVar("T", bound=Record)
+
+
+class ChangeKind(StrEnum):
+    CALL_STARTED = "call_started"
+    CALL_ANSWERED = "call_answered"
+    CALL_ENDED = "call_ended"
+    AGENT_PAUSED = "agent_paused"
+    AGENT_UNPAUSED = "agent_unpaused"
+    AGENT_STATE = "agent_state"
+    PEER_DROPPED = "peer_dropped"
+    PEER_REGISTERED = "peer_registered"
+    PBX_DOWN = "pbx_down"
+    PBX_UP = "pbx_up"
+    ACTION = "action"
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    pbx: str
+    kind: ChangeKind
+    text: str
+    """One readable line, e.g. "hq: call 0501234567 → 201 answered"."""
+    key: str = ""
+    """The ``Record.key`` this is about, when it is about one."""
+
+
+def diff_records(
+    pbx: str,
+    resource: Resource,
+    before: Sequence[Record] | None,
+    after: Sequence[Record],
+    *,
+    at: datetime,
+) -> list[Change]:
+    """The events between two snapshots of ``resource``; none when ``before`` is None."""
+    if before is None:
+        return []
+    if resource is Resource.CALLS:
+        return _diff_calls(pbx, _only(before, Call), _only(after, Call), at)
+    if resource is Resource.AGENTS:
+        return _diff_agents(pbx, _only(before, Agent), _only(after, Agent), at)
+    if resource is Resource.PEERS:
+        return _diff_peers(pbx, _only(before, Peer), _only(after, Peer), at)
+    return []
+
+
+def diff_health(before: PbxHealth, after: PbxHealth, *, at: datetime) -> list[Change]:
+    """``pbx_down`` when a PBX goes DOWN, ``pbx_up`` when it comes back."""
+    pbx = after.pbx
+    if after.state is HealthState.DOWN and before.state is not HealthState.DOWN:
+        reason = after.last_error or "no reason given"
+        return [_change(at, pbx, ChangeKind.PBX_DOWN, f"{pbx}: down ({reason})")]
+    if before.state is HealthState.DOWN and after.state is not HealthState.DOWN:
+        was = f" after: {before.last_error}" if before.last_error else ""
+        text = f"{pbx}: up again, {after.state.value}{was}"
+        return [_change(at, pbx, ChangeKind.PBX_UP, text)]
+    return []
+
+
+def call_label(call: Call) -> str:
+    """``0501234567 → 201``, falling back on the channel when numbers are unknown."""
+    source = call.caller or call.caller_name or call.channel
+    target = call.callee or call.extension
+    return f"{source} → {target}" if target else source
+
+
+def format_duration(seconds: int) -> str:
+    seconds = max(0, seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _only(records: Sequence[Record], cls: type[T]) -> dict[str, T]:
+    return {r.key: r for r in records if isinstance(r, cls)}
+
+
+def _change(at: datetime, pbx: str, kind: ChangeKind, text: str, key: str = "") -> Change:
+    return Change(at=at, pbx=pbx, kind=kind, text=scrub(text), key=key)
+
+
+def _diff_calls(
+    pbx: str, before: dict[str, Call], after: dict[str, Call], at: datetime
+) -> list[Change]:
+    changes: list[Change] = []
+    for key, call in after.items():
+        old = before.get(key)
+        label = f"{pbx}: call {call_label(call)}"
+        if old is None:
+            if call.state is CallState.UP:
+                changes.append(_change(at, pbx, ChangeKind.CALL_ANSWERED, f"{label} answered", key))
+            else:
+                state = call.state_raw or call.state.value
+                text = f"{label} started ({state})"
+                changes.append(_change(at, pbx, ChangeKind.CALL_STARTED, text, key))
+        elif call.state is CallState.UP and old.state is not CallState.UP:
+            changes.append(_change(at, pbx, ChangeKind.CALL_ANSWERED, f"{label} answered", key))
+    for key, call in before.items():
+        if key not in after:
+            duration = format_duration(call.duration_now(at))
+            text = f"{pbx}: call {call_label(call)} ended after {duration}"
+            changes.append(_change(at, pbx, ChangeKind.CALL_ENDED, text, key))
+    return changes
+
+
+def agent_label(agent: Agent) -> str:
+    name = f" ({agent.name})" if agent.name else ""
+    queue = f" in {agent.queue_id}" if agent.queue_id else ""
+    return f"agent {agent.extension or agent.id}{name}{queue}"
+
+
+def _diff_agents(
+    pbx: str, before: dict[str, Agent], after: dict[str, Agent], at: datetime
+) -> list[Change]:
+    changes: list[Change] = []
+    for key, agent in after.items():
+        old = before.get(key)
+        was = old.state if old is not None else None
+        if agent.state == was:
+            continue
+        label = f"{pbx}: {agent_label(agent)}"
+        if agent.state is AgentState.PAUSED:
+            reason = f": {agent.pause_reason}" if agent.pause_reason else ""
+            changes.append(
+                _change(at, pbx, ChangeKind.AGENT_PAUSED, f"{label} paused{reason}", key)
+            )
+        elif was is AgentState.PAUSED:
+            text = f"{label} unpaused, now {agent.state.value}"
+            changes.append(_change(at, pbx, ChangeKind.AGENT_UNPAUSED, text, key))
+        elif was is not None:
+            text = f"{label} {was.value} → {agent.state.value}"
+            changes.append(_change(at, pbx, ChangeKind.AGENT_STATE, text, key))
+    return changes
+
+
+def _diff_peers(
+    pbx: str, before: dict[str, Peer], after: dict[str, Peer], at: datetime
+) -> list[Change]:
+    changes: list[Change] = []
+    for key, peer in after.items():
+        old = before.get(key)
+        if old is None:
+            continue
+        status = f" ({peer.status_raw})" if peer.status_raw else ""
+        if old.registered is True and peer.registered is False:
+            text = f"{pbx}: peer {peer.name} dropped{status}"
+            changes.append(_change(at, pbx, ChangeKind.PEER_DROPPED, text, key))
+        elif old.registered is False and peer.registered is True:
+            text = f"{pbx}: peer {peer.name} registered{status}"
+            changes.append(_change(at, pbx, ChangeKind.PEER_REGISTERED, text, key))
+    return changes
