@@ -62,7 +62,7 @@ class VendorHttp:
         path: str = "",
     ) -> VendorResponse:
         # Imported here: base.py imports this module for its error classes' users.
-        from pbxtui.drivers.base import BadAnswer, PbxTimeout, PbxUnreachable
+        from pbxtui.drivers.base import AuthRefused, BadAnswer, PbxTimeout, PbxUnreachable
 
         url = self.url + path
         shown = redact_url(str(httpx.URL(url, params=params)))
@@ -84,6 +84,11 @@ class VendorHttp:
         self.last_latency_ms = latency_ms
         if len(response.content) > MAX_BODY_BYTES:
             raise BadAnswer(self.pbx, f"answer of {len(response.content)} bytes is too large")
+        if response.status_code in (401, 403):
+            raise AuthRefused(
+                self.pbx,
+                f"HTTP {response.status_code} {response.reason_phrase}: credentials refused",
+            )
         if response.status_code >= 400:
             raise BadAnswer(
                 self.pbx,
