@@ -105,7 +105,7 @@ class VendorHttp:
 def _why(exc: Exception) -> str:
     """A short reason for a transport error without the URL httpx may have put in it."""
     text = str(exc) or type(exc).__name__
-    if "Connection refused" in text or "Errno 111" in text:
+    if any(sign in text for sign in ("Connection refused", "Errno 111", "connection attempts")):
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host"

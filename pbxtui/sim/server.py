@@ -20,7 +20,7 @@ LOOPBACK = "127.0.0.1"
 
 
 def _bound_socket(port: int = 0) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit this: without it, Nagle plus delayed ACKs add ~40 ms per
     # request on a kept-alive loopback connection.
