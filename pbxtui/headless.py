@@ -34,6 +34,10 @@ class CheckLine:
     actions: tuple[str, ...]
     read_only: bool
 
+    @property
+    def lacks(self) -> tuple[str, ...]:
+        return tuple(a.value for a in Action if a.value not in self.actions)
+
 
 async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
     async with Engine(config, read_only=read_only) as engine:
@@ -68,6 +72,8 @@ def format_check(lines: Iterable[CheckLine]) -> str:
         )
         rows.append(f"{'':<14} {'':<9} polls:   {', '.join(line.resources) or '-'}")
         rows.append(f"{'':<14} {'':<9} actions: {', '.join(line.actions) or '-'}")
+        if line.lacks:
+            rows.append(f"{'':<14} {'':<9} not offered by this API: {', '.join(line.lacks)}")
     return "\n".join(rows)
 
 

@@ -65,7 +65,8 @@ class VendorHttp:
         from pbxtui.drivers.base import AuthRefused, BadAnswer, PbxTimeout, PbxUnreachable
 
         url = self.url + path
-        shown = redact_url(str(httpx.URL(url, params=params)))
+        # The endpoint alone: the query carries credentials and says little to an operator.
+        shown = redact_url(url)
         limit = timeout if timeout is not None else self.timeout
         started = time.perf_counter()
         try:

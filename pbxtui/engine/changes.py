@@ -80,8 +80,8 @@ def diff_health(before: PbxHealth, after: PbxHealth, *, at: datetime) -> list[Ch
 def call_label(call: Call) -> str:
     """``0501234567 → 201``, falling back on the channel when numbers are unknown."""
     source = call.caller or call.caller_name or call.channel
-    target = call.callee or call.extension
-    return f"{source} → {target}" if target else source
+    target = call.callee or (call.extension if call.extension != source else "")
+    return f"{source} → {target}" if target else f"{source} (other party unknown)"
 
 
 def format_duration(seconds: int) -> str:
