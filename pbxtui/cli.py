@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +17,8 @@ import click
 
 from pbxtui import headless, paths
 from pbxtui.config import Config, ConfigError, load_config
+from pbxtui.drivers.base import Action, Click2Call, IvrCall, Resource
+from pbxtui.engine import ActionRequest
 from pbxtui.redact import ScrubbingFilter
 
 T = TypeVar("T")
@@ -51,7 +55,8 @@ def _setup_logging(to_file: bool) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("pbxtui")
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if to_file else logging.WARNING)
+    # On a terminal the command's own output already says what went wrong.
+    root.setLevel(logging.INFO if to_file else logging.ERROR)
     root.propagate = False
 
 
@@ -150,39 +155,203 @@ def _confirmer(yes: bool) -> headless.ConfirmFn | None:
     return confirm
 
 
-def _act(options: Options, pbx: str, code_and_text: tuple[int, str]) -> None:
-    code, text = code_and_text
-    click.echo(text, err=code != headless.EXIT_OK)
-    sys.exit(code)
-
-
-@main.command()
-@click.argument("pbx")
-@click.argument("call_id")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@pass_options
-def hangup(options: Options, pbx: str, call_id: str, yes: bool) -> None:
-    """Hang up CALL_ID (its id or channel, as `snapshot` shows) on PBX."""
-    from pbxtui.drivers.base import Resource
-
+def _perform(
+    options: Options,
+    pbx: str,
+    build: headless.Builder,
+    *,
+    yes: bool,
+    needs: tuple[Resource, ...] = (),
+) -> None:
+    """Every action command: confirm unless --yes, perform, say the result, exit with its code."""
     _setup_logging(to_file=False)
     config = _load(options)
     confirm = _confirmer(yes)
     try:
-        result = _run(
+        code, text, _ = _run(
             lambda: headless.act(
-                config,
-                pbx,
-                headless.hangup_request(call_id),
-                confirm=confirm,
-                read_only=options.read_only,
-                needs=[Resource.CALLS],
+                config, pbx, build, confirm=confirm, read_only=options.read_only, needs=needs
             )
         )
     except ConfigError as exc:
         _fail(str(exc))
         return
-    _act(options, pbx, result)
+    click.echo(text, err=code != headless.EXIT_OK)
+    sys.exit(code)
+
+
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("call_id")
+@yes_option
+@pass_options
+def hangup(options: Options, pbx: str, call_id: str, yes: bool) -> None:
+    """Hang up CALL_ID (its id or channel, as `snapshot` shows) on PBX."""
+    _perform(options, pbx, headless.hangup_request(call_id), yes=yes, needs=(Resource.CALLS,))
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("call_id")
+@click.argument("destination")
+@click.option("--attended", is_flag=True, help="Consult DESTINATION first (attended transfer).")
+@yes_option
+@pass_options
+def transfer(
+    options: Options, pbx: str, call_id: str, destination: str, attended: bool, yes: bool
+) -> None:
+    """Transfer CALL_ID on PBX to DESTINATION (blind unless --attended)."""
+    action = Action.ATTENDED_TRANSFER if attended else Action.TRANSFER
+    build = headless.call_request(action, call_id, destination)
+    _perform(options, pbx, build, yes=yes, needs=(Resource.CALLS,))
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("agent")
+@click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
+@click.option("--reason", default="Break", show_default=True, help="Pause reason.")
+@yes_option
+@pass_options
+def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: bool) -> None:
+    """Pause queue AGENT (its extension or agent id) on PBX, with a reason."""
+    build = headless.agent_requests(Action.PAUSE, agent, queue, reason)
+    _perform(options, pbx, build, yes=yes, needs=(Resource.AGENTS,))
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("agent")
+@click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
+@yes_option
+@pass_options
+def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> None:
+    """Unpause queue AGENT (its extension or agent id) on PBX."""
+    build = headless.agent_requests(Action.UNPAUSE, agent, queue)
+    _perform(options, pbx, build, yes=yes, needs=(Resource.AGENTS,))
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--caller-id", default="", help="Caller id to present (digits).")
+@click.option("--timeout", type=click.IntRange(1, 300), help="Seconds the first leg may ring.")
+@click.option("--reverse", is_flag=True, help="Dial DESTINATION first (dialup.php PBXs).")
+@click.option(
+    "--at",
+    "scheduled_at",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    help="Schedule the call for this local time instead of now (dialup.php PBXs).",
+)
+@click.option("--max-retry", type=click.IntRange(0, 20), help="Scheduled call: retries.")
+@click.option(
+    "--retry-time", type=click.IntRange(1, 86400), help="Scheduled call: between retries."
+)
+@click.option("--ident", default="", help="Scheduled call: organisation identification.")
+@yes_option
+@pass_options
+def call(
+    options: Options,
+    pbx: str,
+    source: str,
+    destination: str,
+    caller_id: str,
+    timeout: int | None,
+    reverse: bool,
+    scheduled_at: datetime | None,
+    max_retry: int | None,
+    retry_time: int | None,
+    ident: str,
+    yes: bool,
+) -> None:
+    """Click2call on PBX: ring SOURCE, then connect it to DESTINATION."""
+    request = ActionRequest(
+        action=Action.SCHEDULED_CALL if scheduled_at else Action.CLICK2CALL,
+        pbx=pbx,
+        click2call=Click2Call(
+            source=source,
+            destination=destination,
+            caller_id=caller_id,
+            timeout=timeout,
+            reverse=reverse,
+            scheduled_at=scheduled_at,
+            max_retry=max_retry,
+            retry_time=retry_time,
+            ident=ident,
+        ),
+    )
+    _perform(options, pbx, headless.fixed_request(request), yes=yes)
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("number1")
+@click.argument("number2")
+@yes_option
+@pass_options
+def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) -> None:
+    """Connect NUMBER1 and NUMBER2 through PBX, each seeing the PBX's number (IEXPBX)."""
+    request = ActionRequest(action=Action.CALLBACK, pbx=pbx, number1=number1, number2=number2)
+    _perform(options, pbx, headless.fixed_request(request), yes=yes)
+
+
+@main.command()
+@click.argument("pbx")
+@click.argument("number")
+@click.option("--dialplan", default="", help="Dial plan (context) to run the call in.")
+@click.option("--dest", default="", help="Where the call goes once answered.")
+@click.option("--announce", "announcements", multiple=True, help="Announcement or TTS text.")
+@yes_option
+@pass_options
+def ivr(
+    options: Options,
+    pbx: str,
+    number: str,
+    dialplan: str,
+    dest: str,
+    announcements: tuple[str, ...],
+    yes: bool,
+) -> None:
+    """Place an outgoing IVR call to NUMBER with announcements (IEXPBX)."""
+    request = ActionRequest(
+        action=Action.CALL_IVR,
+        pbx=pbx,
+        ivr=IvrCall(
+            number=number, dialplan=dialplan, destination=dest, announcements=announcements
+        ),
+    )
+    _perform(options, pbx, headless.fixed_request(request), yes=yes)
+
+
+@main.command()
+@click.argument("pbx")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@pass_options
+def directory(options: Options, pbx: str, as_json: bool) -> None:
+    """Print PBX's phone directory (IEXPBX)."""
+    _setup_logging(to_file=False)
+    config = _load(options)
+    request = ActionRequest(action=Action.PHONEBOOK, pbx=pbx)
+    try:
+        code, text, outcomes = _run(
+            lambda: headless.act(config, pbx, headless.fixed_request(request), confirm=None)
+        )
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    if code != headless.EXIT_OK or not outcomes:
+        click.echo(text, err=True)
+        sys.exit(code)
+    entries = outcomes[0].entries
+    if as_json:
+        click.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+    else:
+        for entry in entries:
+            click.echo(f"{entry.number:<16} {entry.name}")
 
 
 @main.command()

@@ -154,53 +154,100 @@ def find_agent(state: PbxState, ident: str, queue: str = "") -> list[Agent]:
 
 
 ConfirmFn = Callable[[str], bool]
+Builder = Callable[[PbxState], "list[ActionRequest] | str"]
 
 
 async def act(
     config: Config,
     pbx: str,
-    build: Callable[[PbxState], ActionRequest | str],
+    build: Builder,
     *,
     confirm: ConfirmFn | None,
     read_only: bool = False,
     needs: Iterable[Resource] = (),
-) -> tuple[int, str]:
-    """Poll what the action needs, build the request, confirm, perform. (exit code, text)"""
+) -> tuple[int, str, list[ActionOutcome]]:
+    """Poll what the actions need, build them, confirm once, perform each in turn.
+
+    Returns (exit code, text for the operator, outcomes).
+    """
     config.get(pbx)  # a clear ConfigError for an unknown name
     async with Engine(
         config, read_only=read_only, audit=AuditLog(paths.audit_log_path())
     ) as engine:
-        state = (await engine.poll_once(pbx=pbx, resources=list(needs)))[pbx] if needs else None
-        if state is None:
-            state = engine.state()[pbx]
-        request = build(state)
-        if isinstance(request, str):
-            return EXIT_NOT_FOUND, request
-        if confirm is not None and not confirm(describe(request)):
-            return EXIT_FAILED, "cancelled: nothing was sent"
-        outcome = await engine.perform(request)
-        return (EXIT_OK if outcome.ok else EXIT_FAILED), outcome_text(outcome)
+        needs = list(needs)
+        state = (await engine.poll_once(pbx=pbx, resources=needs))[pbx] if needs else None
+        requests = build(state if state is not None else engine.state()[pbx])
+        if isinstance(requests, str):
+            return EXIT_NOT_FOUND, requests, []
+        if confirm is not None and not confirm("\n".join(describe(r) for r in requests)):
+            return EXIT_FAILED, "cancelled: nothing was sent", []
+        outcomes = [await engine.perform(request) for request in requests]
+    code = EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
+    return code, "\n".join(outcome_text(o) for o in outcomes), outcomes
 
 
 def describe(request: ActionRequest) -> str:
-    return f"{request.action.value.replace('_', ' ')} on {request.pbx}: {request.describe_target()}"
+    return f"{request.label} on {request.pbx}: {request.describe_target()}"
 
 
 def outcome_text(outcome: ActionOutcome) -> str:
-    verb = outcome.request.action.value.replace("_", " ")
     head = "ok" if outcome.ok else outcome.status
-    return f"{verb} on {outcome.request.pbx}: {head}" + (
+    return f"{outcome.request.label} on {outcome.request.pbx}: {head}" + (
         f": {outcome.message}" if outcome.message else ""
     )
 
 
-def hangup_request(call_id: str) -> Callable[[PbxState], ActionRequest | str]:
-    def build(state: PbxState) -> ActionRequest | str:
+def _calls_unreadable(state: PbxState, resource: Resource) -> str:
+    current = state.resources.get(resource)
+    return (
+        f" ({resource.value} could not be read: {current.error})"
+        if current and current.error
+        else ""
+    )
+
+
+def call_request(action: Action, call_id: str, destination: str = "") -> Builder:
+    """Hang up or transfer the call ``call_id`` (its id, channel or unique id)."""
+
+    def build(state: PbxState) -> list[ActionRequest] | str:
+        if not state.capabilities.supports(action):
+            return [ActionRequest(action=action, pbx=state.name)]  # the engine says why not
         call = find_call(state, call_id)
         if call is None:
-            error = state.resources.get(Resource.CALLS)
-            why = f" (calls could not be read: {error.error})" if error and error.error else ""
+            why = _calls_unreadable(state, Resource.CALLS)
             return f"no call {call_id!r} on {state.name} now{why}"
-        return ActionRequest(action=Action.HANGUP, pbx=state.name, call=call)
+        return [ActionRequest(action=action, pbx=state.name, call=call, destination=destination)]
+
+    return build
+
+
+def hangup_request(call_id: str) -> Builder:
+    return call_request(Action.HANGUP, call_id)
+
+
+def agent_requests(action: Action, agent_id: str, queue: str = "", reason: str = "") -> Builder:
+    """Pause or unpause an agent: in one queue, or in every queue it belongs to."""
+
+    def build(state: PbxState) -> list[ActionRequest] | str:
+        if not state.capabilities.supports(action):
+            return [ActionRequest(action=action, pbx=state.name)]  # the engine says why not
+        agents = find_agent(state, agent_id, queue)
+        if not agents:
+            where = f" in queue {queue}" if queue else ""
+            why = _calls_unreadable(state, Resource.AGENTS)
+            return f"no agent {agent_id!r}{where} on {state.name} now{why}"
+        return [
+            ActionRequest(action=action, pbx=state.name, agent=agent, reason=reason)
+            for agent in agents
+        ]
+
+    return build
+
+
+def fixed_request(request: ActionRequest) -> Builder:
+    """An action that needs nothing polled first (click2call, callback, IVR call)."""
+
+    def build(_: PbxState) -> list[ActionRequest]:
+        return [request]
 
     return build

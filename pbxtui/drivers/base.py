@@ -70,6 +70,8 @@ ACTION_LABELS: dict[Action, str] = {
 }
 
 DESTRUCTIVE_ACTIONS = frozenset({Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER})
+# Actions that change nothing on the PBX: allowed in read-only mode.
+READ_ACTIONS = frozenset({Action.PHONEBOOK})
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import httpx
 from pbxtui.config import Config, ConfigError, PbxConfig
 from pbxtui.drivers import create_driver
 from pbxtui.drivers.base import (
+    READ_ACTIONS,
     Action,
     Capabilities,
     Driver,
@@ -363,7 +364,7 @@ class Engine:
             entry = self._get(request.pbx)
         except ConfigError as exc:
             return outcome(ActionStatus.REFUSED, str(exc))
-        if self.is_read_only(request.pbx):
+        if self.is_read_only(request.pbx) and request.action not in READ_ACTIONS:
             return outcome(ActionStatus.READ_ONLY, f"{request.pbx} is read-only: no action is sent")
         driver = entry.driver
         if not driver.capabilities.supports(request.action):

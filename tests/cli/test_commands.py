@@ -133,3 +133,83 @@ def test_console_script_is_installed() -> None:
         [str(exe), "--help"], capture_output=True, text=True, env=os.environ, timeout=30
     )
     assert result.returncode == 0 and "snapshot" in result.stdout
+
+
+def snapshot_of(fleet: ThreadedFleet, pbx: str) -> dict[str, object]:
+    _, out, _ = run("--config", str(fleet.config_path), "snapshot", "--json", "--pbx", pbx)
+    document: dict[str, object] = json.loads(out)["pbx"][0]
+    return document
+
+
+def test_blind_transfer_moves_the_call(fleet: ThreadedFleet) -> None:
+    calls = [c for c in snapshot_of(fleet, "hq")["calls"] if c["state"] == "up"]  # type: ignore[attr-defined]
+    call = calls[0]
+    code, out, err = run(
+        "--config", str(fleet.config_path), "transfer", "hq", call["id"], "230", "--yes"
+    )
+    assert code == 0, out + err
+    moved = fleet.sims["hq"].scenario.find_call(call["channel"])
+    assert moved is not None and moved.extension == "230"
+
+
+def test_pause_with_reason_then_unpause(fleet: ThreadedFleet) -> None:
+    agents = snapshot_of(fleet, "hq")["agents"]
+    agent = next(a for a in agents if a["state"] != "paused")  # type: ignore[attr-defined]
+    config = str(fleet.config_path)
+    code, out, err = run(
+        "--config", config, "pause", "hq", agent["extension"], "--reason", "Lunch", "--yes"
+    )
+    assert code == 0, out + err
+    now = [a for a in snapshot_of(fleet, "hq")["agents"] if a["extension"] == agent["extension"]]  # type: ignore[attr-defined]
+    assert now and all(a["state"] == "paused" and a["pause_reason"] == "Lunch" for a in now)
+    code, _, _ = run("--config", config, "unpause", "hq", agent["extension"], "--yes")
+    assert code == 0
+    now = [a for a in snapshot_of(fleet, "hq")["agents"] if a["extension"] == agent["extension"]]  # type: ignore[attr-defined]
+    assert all(a["state"] != "paused" for a in now)
+
+
+def test_unsupported_action_is_said_plainly(fleet: ThreadedFleet) -> None:
+    code, _, err = run("--config", str(fleet.config_path), "pause", "branch", "101", "--yes")
+    assert code == 1
+    assert "not supported by branch's API" in err and "agent pause" in err
+    code, _, err = run(
+        "--config", str(fleet.config_path), "transfer", "istanbul", "x", "101", "--yes"
+    )
+    assert code == 1 and "not supported by istanbul's API (IEXPBX): blind transfer" in err
+
+
+def test_click2call_callback_ivr_and_directory(fleet: ThreadedFleet) -> None:
+    config = str(fleet.config_path)
+    scenario = fleet.sims["hq"].scenario
+    idle = scenario.idle_extensions()[0]
+    before = len(scenario.calls)
+    code, out, err = run("--config", config, "call", "hq", idle, "0501234567", "--yes")
+    assert code == 0, out + err
+    assert any(c.extension == idle and c.originate_id for c in scenario.calls.values())
+    assert len(scenario.calls) >= before
+    code, out, _ = run(
+        "--config", config, "callback", "istanbul", "0501111111", "0502222222", "--yes"
+    )
+    assert code == 0 and "ok" in out
+    code, out, _ = run(
+        "--config", config, "ivr", "istanbul", "0503333333", "--announce", "hi", "--yes"
+    )
+    assert code == 0
+    code, out, _ = run("--config", config, "directory", "istanbul", "--json")
+    entries = json.loads(out)
+    assert code == 0 and entries and {"name", "number"} <= entries[0].keys()
+
+
+def test_read_only_refuses_every_action_kind(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    config = str(fleet.config_path)
+    for args in (
+        ["pause", "hq", "201", "--yes"],
+        ["call", "hq", "201", "0501234567", "--yes"],
+        ["callback", "istanbul", "0501111111", "0502222222", "--yes"],
+    ):
+        code, _, err = run("--config", config, "--read-only", *args)
+        assert code == 1 and "read-only" in err, args
+    results = [
+        json.loads(line)["result"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()
+    ]
+    assert results[-3:] == ["read-only"] * 3
