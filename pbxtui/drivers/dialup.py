@@ -40,6 +40,7 @@ from pbxtui.drivers.base import (
     Resource,
 )
 from pbxtui.drivers.http import VendorHttp, VendorResponse
+from pbxtui.drivers.values import clock_seconds, json_scalar
 from pbxtui.model import (
     ActionResult,
     BlfLamp,
@@ -175,22 +176,10 @@ def _raise_refusal(pbx: str, response: VendorResponse, body: str) -> None:
         raise BadAnswer(pbx, f"answered an HTML page instead of JSON (HTTP {response.status})")
 
 
-def _scalar(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, str):
-        return value.strip()
-    return None  # nested objects and nulls carry nothing this driver reads
-
-
 def _flatten(obj: Mapping[str, Any]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for key, value in obj.items():
-        text = _scalar(value)
+        text = json_scalar(value)
         if text is not None:
             fields[_fold(str(key))] = text
     return fields
@@ -245,15 +234,9 @@ def _text_fields(pbx: str, body: str) -> dict[str, str]:
 
 def _duration(text: str) -> int | None:
     """Seconds from ``83``, ``83.4``, ``1:23`` or ``0:01:23``; None for anything else."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = int(float(text))
-        return seconds if seconds <= 7 * 86400 else None  # an epoch is not a duration
-    if re.fullmatch(r"\d+(:\d{1,2}){1,2}", text):
-        total = 0
-        for part in text.split(":"):
-            total = total * 60 + int(part)
-        return total
-    return None
+    seconds = clock_seconds(text)
+    # An epoch where a duration should be is not a duration.
+    return seconds if seconds is not None and seconds <= 7 * 86400 else None
 
 
 def parse_status(pbx: str, fields: Mapping[str, str]) -> ExtensionStatus:

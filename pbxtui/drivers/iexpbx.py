@@ -53,6 +53,7 @@ from pbxtui.drivers.base import (
     Resource,
 )
 from pbxtui.drivers.http import VendorResponse
+from pbxtui.drivers.values import clock_seconds, json_scalar, qualify
 from pbxtui.model import (
     ActionResult,
     Agent,
@@ -78,8 +79,6 @@ EXTENSION_RE = re.compile(r"^\d{2,5}$")
 # tech/peer-hexid, optionally ";1" for Local channels: the peer is what matters.
 CHANNEL_RE = re.compile(r"^(?P<tech>[A-Za-z0-9_]+)/(?P<peer>.+?)(?:-[0-9A-Fa-f]{4,})?(?:;\d+)?$")
 QUEUE_RE = re.compile(r"^\s*queue\s*[(:\s]\s*(?P<queue>[^,)\s]+)", re.IGNORECASE)
-DURATION_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:[.,]\d+)?)$")
-LATENCY_RE = re.compile(r"\(\s*(\d+)\s*ms\s*\)", re.IGNORECASE)
 # A refusal that names the credentials; "user" alone is too broad ("User 999 not found" is
 # what an action on an unknown extension may well say).
 AUTH_WORDS_RE = re.compile(
@@ -108,18 +107,6 @@ CALLINFO_STATES: dict[str, CallState] = {
     "aran\u0131yor": CallState.DIALING,
     "beklemede": CallState.HELD,
 }
-
-REGISTERED_WORDS = ("ok", "lagged", "registered", "reachable", "online", "true")
-# chan_sip says UNKNOWN when a qualified peer never answered: in practice not registered.
-UNREGISTERED_WORDS = (
-    "unreachable",
-    "unknown",
-    "unregistered",
-    "not registered",
-    "offline",
-    "unavailable",
-    "false",
-)
 
 NAME_KEYS = ("name", "fullname", "displayname", "contactname", "contact", "cn", "isim", "adsoyad")
 FIRST_NAME_KEYS = ("firstname", "givenname", "ad")
@@ -248,14 +235,9 @@ def _text(row: Row, *keys: str) -> str:
         value = row[key]
         if value is None:
             return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float):
-            return str(int(value)) if value.is_integer() else str(value)
-        if isinstance(value, str):
-            return value.strip()
+        text = json_scalar(value)
+        if text is not None:
+            return text
         raise Unreadable(f"answered {key!r} as a JSON {_kind(value)} instead of text")
     return ""
 
@@ -277,27 +259,13 @@ def looks_like_auth_refusal(message: str) -> bool:
 # -- values -------------------------------------------------------------------------------------
 def parse_duration(raw: str) -> int:
     """``HH:MM:SS``, ``MM:SS`` or plain seconds (``"74"``, ``"85,6972"``) → whole seconds."""
-    text = raw.strip()
-    match = DURATION_RE.match(text)
-    try:
-        if match:
-            seconds = float(match["s"].replace(",", "."))
-            return int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(seconds)
-        return max(0, int(float(text.replace(",", "."))))
-    except (ValueError, OverflowError):
-        return 0  # a display figure: an unreadable one is shown as 0, not a failed poll
+    # A display figure: an unreadable one is shown as 0, not a failed poll.
+    return clock_seconds(raw) or 0
 
 
 def parse_regstatus(raw: str) -> tuple[bool | None, int | None]:
     """chan_sip qualify text → (registered, latency ms). ``Unmonitored`` → unknown (None)."""
-    word = raw.strip().lower()
-    found = LATENCY_RE.search(word)
-    latency = int(found.group(1)) if found else None
-    if word.startswith(UNREGISTERED_WORDS):
-        return False, None
-    if word.startswith(REGISTERED_WORDS) or latency is not None:
-        return True, latency
-    return None, latency
+    return qualify(raw)
 
 
 def parse_callinfo(raw: str) -> CallState:

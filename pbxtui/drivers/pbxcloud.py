@@ -38,6 +38,7 @@ from pbxtui.drivers.base import (
     Resource,
 )
 from pbxtui.drivers.http import VendorResponse
+from pbxtui.drivers.values import clock_seconds, qualify
 from pbxtui.model import (
     ActionResult,
     Agent,
@@ -158,16 +159,7 @@ def _float(value: Any) -> float | None:
 
 def _duration(value: Any) -> int:
     """``"123"``, ``123``, ``"2:03"``, ``"0:02:03"`` or ``"00:02:03"`` → seconds."""
-    text = _text(value)
-    if ":" in text:
-        total = 0
-        for part in text.split(":"):
-            number = _int(part)
-            if number is None:
-                return 0
-            total = total * 60 + number
-        return max(0, total)
-    return max(0, _int(text) or 0)
+    return clock_seconds(_text(value)) or 0
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -481,16 +473,12 @@ def calls_from_rows(rows: Sequence[Mapping[str, Any]], *, pbx: str, tenant: str)
 # -- peers, agents ------------------------------------------------------------------------------
 def registration(status: str, host: str) -> tuple[bool | None, int | None]:
     """chan_sip qualify text (``OK (23 ms)``, ``UNREACHABLE``…) → (registered, latency)."""
-    match = re.search(r"(\d+)\s*ms", status)
-    latency = int(match.group(1)) if match else None
-    word = status.split("(")[0].strip().upper()
     if host.strip().lower() in ("(unspecified)", "", "(null)", "0.0.0.0"):
         return False, None
-    if word in ("OK", "LAGGED", "REACHABLE", "UNMONITORED"):
-        return True, latency
-    if word in ("UNREACHABLE", "UNREGISTERED", "UNAVAILABLE"):
-        return False, None
-    return None, latency
+    registered, latency = qualify(status)
+    if registered is None and status.strip().lower().startswith("unmonitored"):
+        return True, latency  # a known host without qualify: registered, latency unknown
+    return registered, latency
 
 
 def agent_state(status: str, device: str) -> AgentState:
