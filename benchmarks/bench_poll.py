@@ -97,19 +97,22 @@ async def large_pbx() -> None:
     )
     sim = build_simulator("pbxcloud", "big", spec=spec)
     print(f"large PBX: {len(sim.scenario.extensions)} extensions, {len(sim.scenario.calls)} calls")
-    async with running_fleet([sim], timeout=10.0) as (config, _, _):
-        async with httpx.AsyncClient() as client:
-            driver = create_driver(config.pbx[0], client)
-            for resource in Resource:
-                if resource not in driver.capabilities.resources:
-                    continue
-                times = []
-                count = 0
-                for _ in range(5):
-                    started = time.perf_counter()
-                    count = len(await driver.fetch(resource))
-                    times.append(time.perf_counter() - started)
-                print(f"  {resource.value:<11} {count:>5} records  median {ms(statistics.median(times))}")
+    async with (
+        running_fleet([sim], timeout=10.0) as (config, _, _),
+        httpx.AsyncClient() as client,
+    ):
+        driver = create_driver(config.pbx[0], client)
+        for resource in Resource:
+            if resource not in driver.capabilities.resources:
+                continue
+            times = []
+            count = 0
+            for _ in range(5):
+                started = time.perf_counter()
+                count = len(await driver.fetch(resource))
+                times.append(time.perf_counter() - started)
+            median = ms(statistics.median(times))
+            print(f"  {resource.value:<11} {count:>5} records  median {median}")
 
 
 async def main() -> None:

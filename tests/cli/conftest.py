@@ -59,3 +59,14 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedF
     yield fleet
     fleet.loop.call_soon_threadsafe(stop.set)  # type: ignore[union-attr]
     thread.join(10)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures the ``pbxtui`` logger for its process; undo that after each test."""
+    import logging
+
+    logger = logging.getLogger("pbxtui")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

@@ -1,0 +1,177 @@
+"""The ``:`` command grammar (pure) and the command-palette provider listing every action.
+
+``:calls hq``      the Calls pane, only hq shown
+``:agents paused`` the agents table, filtered by "paused"
+``:pbx hq eu``     show hq and eu; ``:pbx all`` shows every PBX
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal, Protocol, runtime_checkable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+GRAMMAR = """\
+:calls [pbx…|all] [text]      Calls pane (optionally only those PBXs, filtered by text)
+:extensions / :ext …          Extensions pane          :blf …      BLF board
+:peers / :trunks …            Peers pane               :queues …   Queues & agents
+:agents [pbx…] [text]         the agents table, e.g. :agents paused
+:events / :log …              Events pane
+:pbx name… | all              which PBXs the panes show (no name: choose)
+:sort column [asc|desc]       sort the current table, e.g. :sort duration desc
+:filter text                  filter the current table (empty clears)
+:refresh [pbx]                poll now             :theme name   switch theme
+:help                         this help            :q            quit"""
+
+PANE_ALIASES: dict[str, tuple[str, str | None]] = {
+    "calls": ("calls", None),
+    "call": ("calls", None),
+    "channels": ("calls", None),
+    "ch": ("calls", None),
+    "extensions": ("extensions", None),
+    "extension": ("extensions", None),
+    "ext": ("extensions", None),
+    "exts": ("extensions", None),
+    "blf": ("blf", None),
+    "lamps": ("blf", None),
+    "board": ("blf", None),
+    "peers": ("peers", None),
+    "peer": ("peers", None),
+    "trunks": ("peers", None),
+    "queues": ("queues", "queues"),
+    "queue": ("queues", "queues"),
+    "agents": ("queues", "agents"),
+    "agent": ("queues", "agents"),
+    "events": ("events", None),
+    "event": ("events", None),
+    "log": ("events", None),
+}
+
+CommandKind = Literal["pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter"]
+
+
+class CommandError(ValueError):
+    """A command that cannot be run, with a message that says why."""
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: CommandKind
+    pane: str = ""
+    section: str | None = None
+    pbxs: tuple[str, ...] | None = None
+    """PBXs to show (None: leave as is)."""
+    needle: str | None = None
+    """Filter text (None: leave as is)."""
+    arg: str = ""
+    reverse: bool | None = None
+
+
+def _split_pbxs(
+    words: Sequence[str], pbx_names: Sequence[str]
+) -> tuple[tuple[str, ...] | None, list[str]]:
+    """Words naming PBXs (``hq``, ``@hq``, ``all``) apart from the rest (filter words)."""
+    known = {n.lower(): n for n in pbx_names}
+    chosen: list[str] = []
+    rest: list[str] = []
+    everything = False
+    for word in words:
+        bare = word[1:] if word.startswith("@") else word
+        if bare.lower() == "all":
+            everything = True
+        elif bare.lower() in known:
+            chosen.append(known[bare.lower()])
+        elif word.startswith("@"):
+            raise CommandError(f"no PBX named {bare!r} (known: {', '.join(pbx_names)})")
+        else:
+            rest.append(word)
+    if everything:
+        return tuple(pbx_names), rest
+    return (tuple(dict.fromkeys(chosen)) if chosen else None), rest
+
+
+def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
+    """Parse one ``:`` command line (without the colon). Raises ``CommandError``."""
+    words = text.strip().removeprefix(":").split()
+    if not words:
+        raise CommandError("type a command, e.g. :calls hq (see :help)")
+    verb, args = words[0].lower(), words[1:]
+    if verb in PANE_ALIASES:
+        pane, section = PANE_ALIASES[verb]
+        pbxs, rest = _split_pbxs(args, pbx_names)
+        return Command("pane", pane=pane, section=section, pbxs=pbxs, needle=" ".join(rest))
+    if verb in ("pbx", "pbxs", "ctx", "context"):
+        if not args:
+            return Command("pbx")
+        pbxs, rest = _split_pbxs(args, pbx_names)
+        if rest:
+            raise CommandError(f"no PBX named {rest[0]!r} (known: {', '.join(pbx_names)})")
+        return Command("pbx", pbxs=pbxs)
+    if verb in ("q", "q!", "quit", "exit"):
+        return Command("quit")
+    if verb in ("r", "refresh", "reload"):
+        if args:
+            pbxs, rest = _split_pbxs(args, pbx_names)
+            if rest or not pbxs:
+                raise CommandError(f"no PBX named {args[0]!r} (known: {', '.join(pbx_names)})")
+            return Command("refresh", pbxs=pbxs)
+        return Command("refresh")
+    if verb in ("h", "help", "?"):
+        return Command("help")
+    if verb == "theme":
+        if not args:
+            raise CommandError("name a theme, e.g. :theme nord")
+        return Command("theme", arg=args[0])
+    if verb == "sort":
+        if not args:
+            raise CommandError("name a column, e.g. :sort duration desc")
+        order = args[1].lower() if len(args) > 1 else ""
+        if order not in ("", "asc", "desc"):
+            raise CommandError("the order is asc or desc")
+        reverse = None if not order else order == "desc"
+        return Command("sort", arg=args[0].lower(), reverse=reverse)
+    if verb in ("filter", "f", "/"):
+        return Command("filter", needle=" ".join(args))
+    raise CommandError(f"unknown command {verb!r}: see :help")
+
+
+# -- the command palette -----------------------------------------------------------------------
+@runtime_checkable
+class HasPaletteCommands(Protocol):
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(name, help, action) for every action the console offers."""
+        ...
+
+    async def run_action(self, action: str) -> bool: ...
+
+
+class ConsoleCommands(Provider):
+    """Every console action, searchable in Textual's command palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        if isinstance(screen, HasPaletteCommands):
+            return screen.palette_commands()
+        return []
+
+    async def discover(self) -> Hits:
+        screen = self.screen
+        for name, help_text, action in self._commands():
+            yield DiscoveryHit(name, partial(screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        screen = self.screen
+        for name, help_text, action in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(screen.run_action, action),
+                    text=name,
+                    help=help_text,
+                )

@@ -1,0 +1,108 @@
+"""Blind and attended transfer: pick the destination (type-ahead over extensions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, OptionList, Static
+
+from pbxtui.ui.modals._form import matching_options, no_blink, number_problem
+
+
+@dataclass(frozen=True)
+class DestinationForm:
+    title: str
+    """``Blind transfer`` / ``Attended transfer``"""
+    target: str
+    """The call, named exactly."""
+    verb: str
+    choices: tuple[tuple[str, str], ...] = ()
+    """(number, label) of the extensions on that PBX."""
+    type_to_confirm: str = ""
+    """The protected PBX's name, to be typed."""
+    initial: str = ""
+    note: str = ""
+
+
+class DestinationModal(ModalScreen[str | None]):
+    """The destination number, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, form: DestinationForm) -> None:
+        super().__init__(classes="modal")
+        self.form = form
+
+    def compose(self) -> ComposeResult:
+        form = self.form
+        with Vertical(classes="dialog danger"):
+            yield Label(form.title, classes="title")
+            yield Static(form.target, markup=False, classes="target-list")
+            if form.note:
+                yield Static(form.note, markup=False, classes="note")
+            yield Label("Destination (extension or number):")
+            yield Input(
+                value=form.initial,
+                placeholder="e.g. 205",
+                suggester=SuggestFromList([n for n, _ in form.choices], case_sensitive=False),
+                id="destination",
+                compact=True,
+            )
+            yield OptionList(*matching_options(form.choices, form.initial), id="choices")
+            if form.type_to_confirm:
+                yield Label(f"Protected: type {form.type_to_confirm} to confirm", classes="warning")
+                yield Input(placeholder=form.type_to_confirm, id="typed", compact=True)
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button(form.verb, variant="error", id="confirm")
+                yield Button("Cancel", id="cancel")
+            yield Static("Enter to send, ↓ to pick an extension, Esc to cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        no_blink(*self.query(Input), headless=self.app.is_headless)
+        self.query_one("#destination", Input).focus()
+
+    @on(Input.Changed, "#destination")
+    def _filter(self, event: Input.Changed) -> None:
+        choices = self.query_one("#choices", OptionList)
+        choices.set_options(matching_options(self.form.choices, event.value))
+
+    def key_down(self) -> None:
+        destination = self.query_one("#destination", Input)
+        choices = self.query_one("#choices", OptionList)
+        if destination.has_focus and choices.option_count:
+            choices.focus()
+            choices.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        destination = self.query_one("#destination", Input)
+        destination.value = event.option.id or ""
+        if self.form.type_to_confirm:
+            self.query_one("#typed", Input).focus()
+        else:
+            destination.focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#confirm")
+    def action_submit(self) -> None:
+        value = self.query_one("#destination", Input).value.strip()
+        problem = number_problem("destination", value)
+        if not problem and self.form.type_to_confirm:
+            typed = self.query_one("#typed", Input).value.strip()
+            if typed != self.form.type_to_confirm:
+                problem = f"type {self.form.type_to_confirm} to confirm (it is protected)"
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss(value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,35 @@
+"""What the console screen is given by the app: config, engine (once open), clock, modes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pbxtui.config import Config
+from pbxtui.ui.port import EnginePort
+from pbxtui.ui.updates import UpdateBuffer
+
+
+def local_now() -> datetime:
+    """Now, timezone-aware, in the machine's zone (event times show in local time)."""
+    return datetime.now().astimezone()
+
+
+@dataclass
+class Session:
+    config: Config
+    clock: Callable[[], datetime] = local_now
+    mask: bool = False
+    read_only: bool = False
+    """Global read-only (``--read-only`` or settings): the banner; the engine enforces."""
+    buffer: UpdateBuffer = field(default_factory=UpdateBuffer)
+    engine: EnginePort | None = None
+    """None until the engine is open (its state and capabilities can then be read)."""
+
+    @property
+    def pbx_names(self) -> list[str]:
+        return [p.name for p in self.config.pbx]
+
+    def protected(self, pbx: str) -> bool:
+        return any(p.name == pbx and p.protected for p in self.config.pbx)

@@ -1,0 +1,522 @@
+"""What each live table shows: columns, one row per record, and the per-PBX notices.
+
+Everything here is a pure function of engine state (``PbxState``) and a ``ViewContext``; the
+widgets only hand the rows to a ``KeyedTable``. The console never sees a vendor payload.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.style import Style
+
+from pbxtui.config import Thresholds
+from pbxtui.drivers.base import Resource
+from pbxtui.engine.changes import Change
+from pbxtui.engine.state import PbxState
+from pbxtui.model import (
+    Agent,
+    AgentState,
+    Call,
+    CallState,
+    Direction,
+    Extension,
+    Peer,
+    Queue,
+    Record,
+)
+from pbxtui.ui.cells import Cell, cell, num_cell, restyle
+from pbxtui.ui.format import (
+    call_parties,
+    format_age,
+    format_duration,
+    format_latency,
+    level,
+    mask_number,
+    mask_text,
+    one_line,
+    seconds_since,
+)
+from pbxtui.ui.palette import Palette
+from pbxtui.ui.widgets.keyed_table import Column, Row
+
+R = TypeVar("R", bound=Record)
+
+MARK = "●"
+
+RESOURCE_NOUNS: dict[Resource, str] = {
+    Resource.CALLS: "live calls",
+    Resource.EXTENSIONS: "extension list",
+    Resource.PEERS: "peer (trunk) status",
+    Resource.BLF: "BLF lamps",
+    Resource.QUEUES: "queues",
+    Resource.AGENTS: "queue agents",
+}
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """Everything a row needs besides its record."""
+
+    now: datetime
+    pbxs: Mapping[str, PbxState]
+    """The PBXs shown, in config order."""
+    palette: Palette = field(default_factory=Palette)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    mask: bool = False
+    marks: frozenset[str] = frozenset()
+    _calls: dict[str, dict[str, Call]] = field(default_factory=dict, compare=False, repr=False)
+
+    def number(self, value: str) -> str:
+        return mask_number(value) if self.mask else value
+
+    def text(self, value: str) -> str:
+        return mask_text(value) if self.mask else value
+
+    def order(self, pbx: str) -> int:
+        """Position of ``pbx`` in the config (PBX columns sort that way)."""
+        for index, name in enumerate(self.pbxs):
+            if name == pbx:
+                return index
+        return len(self.pbxs)
+
+    def calls_by_id(self, pbx: str) -> dict[str, Call]:
+        """The calls of ``pbx`` by id (built once per context)."""
+        found = self._calls.get(pbx)
+        if found is None:
+            state = self.pbxs.get(pbx)
+            found = {c.id: c for c in state.calls()} if state else {}
+            self._calls[pbx] = found
+        return found
+
+
+def mark_cell(key: str, ctx: ViewContext) -> Cell:
+    marked = key in ctx.marks
+    return Cell(MARK if marked else " ", ctx.palette.accent if marked else None, (0, not marked))
+
+
+def matches(row: Row, needle: str, keywords: str = "") -> bool:
+    """Case-insensitive text match over every column as shown (and hidden keywords)."""
+    if not needle:
+        return True
+    haystack = " ".join(c.plain for c in row) + " " + keywords
+    return needle.lower() in haystack.lower()
+
+
+class TableSpec(ABC, Generic[R]):
+    """One live table: which resource, which columns, how a record becomes a row."""
+
+    name: ClassVar[str]
+    resource: ClassVar[Resource]
+    columns: ClassVar[tuple[Column, ...]]
+    sort: ClassVar[str]
+    reverse: ClassVar[bool] = False
+    record_type: ClassVar[type[Record]]
+
+    def records(self, state: PbxState) -> Sequence[R]:
+        found = [r for r in state.records(self.resource) if isinstance(r, self.record_type)]
+        return found  # type: ignore[return-value]
+
+    @abstractmethod
+    def cells(self, record: R, ctx: ViewContext) -> list[Cell]:
+        """The row's cells after the mark column."""
+
+    def tick(self, record: R, ctx: ViewContext) -> dict[str, Cell]:
+        """The cells that change with time alone (column key → cell), for the 1 s tick."""
+        return {}
+
+    def row(self, record: R, ctx: ViewContext, *, stale: bool) -> Row:
+        cells = self.cells(record, ctx)
+        if stale:
+            cells = [restyle(c, ctx.palette.stale) for c in cells]
+        return (mark_cell(record.key, ctx), *cells)
+
+    def keywords(self, record: R) -> str:
+        """Words a filter matches besides what the row shows (normalized states)."""
+        return ""
+
+    def build(self, ctx: ViewContext, needle: str = "") -> tuple[dict[str, Row], dict[str, R]]:
+        """Rows to show (filtered by ``needle``) and the records of every row, filtered or not."""
+        rows: dict[str, Row] = {}
+        records: dict[str, R] = {}
+        for state in ctx.pbxs.values():
+            stale = state.resource(self.resource).stale
+            for record in self.records(state):
+                records[record.key] = record
+                row = self.row(record, ctx, stale=stale)
+                if matches(row, needle, self.keywords(record)):
+                    rows[record.key] = row
+        return rows, records
+
+
+MARK_COLUMN = Column("mark", " ", 1, sortable=False)
+PBX_COLUMN = Column("pbx", "PBX", 10, 6)
+
+
+def state_word(state: StrEnum, raw: str) -> str:
+    """The normalized state (the same words for every vendor); the vendor's own word only
+    when the normalized one says nothing (other/unknown). Both are matched by the filter."""
+    if state.value in ("other", "unknown") and raw:
+        return raw
+    return state.value
+
+
+def _pbx(record: Record, ctx: ViewContext) -> Cell:
+    """The PBX's name, sorting in config order (not alphabetically)."""
+    return cell(record.pbx, sort=(ctx.order(record.pbx), record.pbx))
+
+
+def _direction(direction: Direction) -> str:
+    return {
+        Direction.INBOUND: "in",
+        Direction.OUTBOUND: "out",
+        Direction.INTERNAL: "int",
+        Direction.UNKNOWN: "",
+    }[direction]
+
+
+def call_state_style(state: CallState, palette: Palette) -> Style | None:
+    return {
+        CallState.UP: palette.ok,
+        CallState.RINGING: palette.warn,
+        CallState.DIALING: palette.warn,
+        CallState.HELD: palette.accent,
+        CallState.OTHER: palette.muted,
+    }[state]
+
+
+class CallsSpec(TableSpec[Call]):
+    name = "calls"
+    resource = Resource.CALLS
+    record_type = Call
+    columns: ClassVar[tuple[Column, ...]] = (
+        MARK_COLUMN,
+        PBX_COLUMN,
+        Column("channel", "Channel", 26, 10),
+        Column("caller", "Caller", 16, 10),
+        Column("callee", "Callee", 16, 8),
+        Column("state", "State", 9, 6),
+        Column("duration", "Duration", 9),
+        Column("queue", "Queue", 10, 5),
+        Column("direction", "Dir", 4, 3),
+    )
+    sort = "pbx"
+
+    def keywords(self, record: Call) -> str:
+        return f"{record.state_raw} {record.direction.value} {record.caller_name}"
+
+    def tick(self, record: Call, ctx: ViewContext) -> dict[str, Cell]:
+        return {"duration": self._duration(record, ctx)}
+
+    def _duration(self, record: Call, ctx: ViewContext) -> Cell:
+        seconds = record.duration_now(ctx.now)
+        limits = ctx.thresholds
+        long = ctx.palette.level(level(seconds, limits.long_call_warn, limits.long_call_alert))
+        return num_cell(seconds, format_duration(seconds), long)
+
+    def cells(self, record: Call, ctx: ViewContext) -> list[Cell]:
+        caller, callee = (ctx.number(party) for party in call_parties(record, mask=False))
+        return [
+            _pbx(record, ctx),
+            cell(record.channel),
+            cell(caller),
+            cell(callee),
+            cell(
+                state_word(record.state, record.state_raw),
+                call_state_style(record.state, ctx.palette),
+            ),
+            self._duration(record, ctx),
+            cell(record.queue),
+            cell(_direction(record.direction)),
+        ]
+
+
+def call_summary(call: Call | None, ctx: ViewContext) -> str:
+    """``0501234567 → 201 2:13`` (the current call of an extension or a lamp)."""
+    if call is None:
+        return ""
+    caller = ctx.number(call.caller or call.caller_name)
+    callee = ctx.number(call.callee or call.extension)
+    return f"{caller} → {callee} {format_duration(call.duration_now(ctx.now))}"
+
+
+def _registered(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "—"}[value]
+
+
+class ExtensionsSpec(TableSpec[Extension]):
+    name = "extensions"
+    resource = Resource.EXTENSIONS
+    record_type = Extension
+    columns: ClassVar[tuple[Column, ...]] = (
+        MARK_COLUMN,
+        PBX_COLUMN,
+        Column("number", "Ext", 8, 5),
+        Column("name", "Name", 18, 8),
+        Column("state", "State", 11, 6),
+        Column("registered", "Reg", 4),
+        Column("latency", "Latency", 8, 7),
+        Column("call", "Current call", 30, 10),
+    )
+    sort = "pbx"
+
+    def keywords(self, record: Extension) -> str:
+        return record.state_raw + (" unregistered" if record.registered is False else "")
+
+    def tick(self, record: Extension, ctx: ViewContext) -> dict[str, Cell]:
+        return {"call": self._current(record, ctx)} if record.call_id else {}
+
+    def _current(self, record: Extension, ctx: ViewContext) -> Cell:
+        call = ctx.calls_by_id(record.pbx).get(record.call_id) if record.call_id else None
+        return cell(call_summary(call, ctx) or (f"call {record.call_id}" if record.call_id else ""))
+
+    def cells(self, record: Extension, ctx: ViewContext) -> list[Cell]:
+        palette = ctx.palette
+        registered_style = palette.alert if record.registered is False else None
+        number_sort = (len(record.number), record.number)
+        return [
+            _pbx(record, ctx),
+            cell(record.number, sort=number_sort),
+            cell(record.name),
+            cell(state_word(record.state, record.state_raw), palette.line_state(record.state)),
+            cell(_registered(record.registered), registered_style),
+            num_cell(record.latency_ms, format_latency(record.latency_ms)),
+            self._current(record, ctx),
+        ]
+
+
+class PeersSpec(TableSpec[Peer]):
+    name = "peers"
+    resource = Resource.PEERS
+    record_type = Peer
+    columns: ClassVar[tuple[Column, ...]] = (
+        MARK_COLUMN,
+        PBX_COLUMN,
+        Column("name", "Peer", 16, 8),
+        Column("host", "Host", 18, 8),
+        Column("status", "Status", 16, 8),
+        Column("registered", "Reg", 4),
+        Column("latency", "Latency", 8, 7),
+        Column("description", "Description", 24, 6),
+    )
+    sort = "pbx"
+
+    def keywords(self, record: Peer) -> str:
+        return "unregistered" if record.registered is False else ""
+
+    def cells(self, record: Peer, ctx: ViewContext) -> list[Cell]:
+        palette = ctx.palette
+        down = record.registered is False
+        style = palette.alert + palette.bold if down else None
+        status = record.status_raw or ("registered" if record.registered else "")
+        if down and not record.status_raw:
+            status = "UNREGISTERED"
+        return [
+            _pbx(record, ctx),
+            cell(record.name, style),
+            cell(record.host),
+            cell(status, style or (palette.ok if record.registered else None)),
+            cell(_registered(record.registered), style),
+            num_cell(record.latency_ms, format_latency(record.latency_ms)),
+            cell(record.description),
+        ]
+
+
+def _count(value: int | None) -> Cell:
+    return num_cell(value, "—" if value is None else str(value))
+
+
+class QueuesSpec(TableSpec[Queue]):
+    name = "queues"
+    resource = Resource.QUEUES
+    record_type = Queue
+    columns: ClassVar[tuple[Column, ...]] = (
+        MARK_COLUMN,
+        PBX_COLUMN,
+        Column("queue", "Queue", 18, 8),
+        Column("waiting", "Wait", 5, 4),
+        Column("longest", "Longest", 8, 7),
+        Column("available", "Avail", 5, 4),
+        Column("busy", "Busy", 5, 4),
+        Column("paused", "Pause", 5, 4),
+        Column("sl", "SL %", 5, 4),
+        Column("answered", "Ans", 5, 4),
+        Column("abandoned", "Aband", 5, 4),
+    )
+    sort = "pbx"
+
+    def cells(self, record: Queue, ctx: ViewContext) -> list[Cell]:
+        palette, limits = ctx.palette, ctx.thresholds
+        waiting_style = palette.level(
+            level(record.waiting, limits.queue_waiting_warn, limits.queue_waiting_alert)
+        )
+        longest = record.longest_wait
+        longest_style = palette.level(
+            level(longest, limits.longest_wait_warn, limits.longest_wait_alert)
+        )
+        label = (
+            f"{record.name} ({record.id})"
+            if record.name and record.name != record.id
+            else record.id
+        )
+        available = record.agents_available
+        available_style = palette.alert if available == 0 and record.waiting else None
+        sl = record.service_level
+        return [
+            _pbx(record, ctx),
+            cell(label),
+            num_cell(record.waiting, str(record.waiting), waiting_style),
+            num_cell(
+                longest,
+                ("—" if longest is None else format_duration(longest)),
+                longest_style,
+            ),
+            num_cell(
+                available,
+                "—" if available is None else str(available),
+                available_style,
+            ),
+            _count(record.agents_busy),
+            _count(record.agents_paused),
+            num_cell(sl, "—" if sl is None else f"{sl:.0f}"),
+            _count(record.answered),
+            _count(record.abandoned),
+        ]
+
+
+class AgentsSpec(TableSpec[Agent]):
+    name = "agents"
+    resource = Resource.AGENTS
+    record_type = Agent
+    columns: ClassVar[tuple[Column, ...]] = (
+        MARK_COLUMN,
+        PBX_COLUMN,
+        Column("queue", "Queue", 12, 5),
+        Column("agent", "Agent", 22, 8),
+        Column("state", "State", 11, 6),
+        Column("paused", "Paused", 8, 7),
+        Column("reason", "Reason", 20, 6),
+    )
+    sort = "pbx"
+
+    def __init__(self, queue_names: Mapping[tuple[str, str], str] | None = None) -> None:
+        self.queue_names = dict(queue_names or {})
+
+    def keywords(self, record: Agent) -> str:
+        return f"{record.state_raw} {record.id} {record.queue_id}"
+
+    def tick(self, record: Agent, ctx: ViewContext) -> dict[str, Cell]:
+        return {"paused": self._paused(record, ctx)} if record.paused_since else {}
+
+    def _paused(self, record: Agent, ctx: ViewContext) -> Cell:
+        palette, limits = ctx.palette, ctx.thresholds
+        paused = record.state is AgentState.PAUSED
+        since = seconds_since(record.paused_since, ctx.now) if paused else None
+        paused_style = palette.level(level(since, limits.paused_warn, limits.paused_alert))
+        paused_text = format_duration(since) if since is not None else ("yes" if paused else "")
+        return num_cell(since if paused else None, paused_text, paused_style)
+
+    def cells(self, record: Agent, ctx: ViewContext) -> list[Cell]:
+        palette = ctx.palette
+        paused = record.state is AgentState.PAUSED
+        queue = self.queue_names.get((record.pbx, record.queue_id), record.queue_id)
+        name = f"{record.extension} {record.name}".strip() if record.name else record.extension
+        return [
+            _pbx(record, ctx),
+            cell(queue),
+            cell(name or record.id, sort=(len(record.extension), record.extension, record.name)),
+            cell(state_word(record.state, record.state_raw), palette.agent_state(record.state)),
+            self._paused(record, ctx),
+            cell(record.pause_reason if paused else ""),
+        ]
+
+
+def queue_names(pbxs: Iterable[PbxState]) -> dict[tuple[str, str], str]:
+    """(pbx, queue id) → queue name, for the agents table."""
+    return {(q.pbx, q.id): q.name or q.id for state in pbxs for q in state.queues()}
+
+
+# -- events ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventEntry:
+    seq: int
+    change: Change
+
+    @property
+    def key(self) -> str:
+        return f"{self.seq:012d}"
+
+
+EVENT_COLUMNS = (
+    MARK_COLUMN,
+    Column("time", "Time", 8),
+    PBX_COLUMN,
+    Column("kind", "Event", 15, 6),
+    Column("text", "What happened", 90, 20),
+)
+
+
+def event_row(entry: EventEntry, ctx: ViewContext) -> Row:
+    change = entry.change
+    palette = ctx.palette
+    kind = change.kind.value
+    style: Style | None = None
+    if kind in ("pbx_down", "peer_dropped"):
+        style = palette.alert
+    elif kind in ("pbx_up", "peer_registered"):
+        style = palette.ok
+    elif kind == "action":
+        failed = "→ ok" not in change.text
+        style = palette.alert if failed else palette.accent
+    elif kind in ("agent_paused",):
+        style = palette.warn
+    at = change.at.astimezone(ctx.now.tzinfo) if ctx.now.tzinfo else change.at
+    text = change.text.removeprefix(f"{change.pbx}: ")
+    return (
+        mark_cell(entry.key, ctx),
+        Cell(at.strftime("%H:%M:%S"), palette.muted, (0, entry.seq)),
+        cell(change.pbx, sort=(ctx.order(change.pbx), change.pbx)),
+        cell(kind.replace("_", " "), style),
+        cell(ctx.text(one_line(text)), style if kind in ("pbx_down", "action") else None),
+    )
+
+
+# -- notices ---------------------------------------------------------------------------------
+def notices(resources: Sequence[Resource], ctx: ViewContext) -> list[tuple[str, str]]:
+    """Per-PBX lines for a pane: (level, text), level one of "info", "warn", "alert".
+
+    A PBX whose API lacks the resource says so; a failing poll says why and how old the rows
+    shown are; a PBX not answered yet says it is waiting. Never a silently empty pane.
+    """
+    lines: list[tuple[str, str]] = []
+    for name, state in ctx.pbxs.items():
+        missing = [r for r in resources if r not in state.capabilities.resources]
+        if missing and len(missing) == len(resources):
+            what = " or ".join(RESOURCE_NOUNS[r] for r in missing)
+            lines.append(("info", f"{name}: this API has no {what}"))
+            continue
+        for resource in resources:
+            if resource in missing:
+                continue
+            rstate = state.resource(resource)
+            noun = RESOURCE_NOUNS[resource]
+            if rstate.failing:
+                age = state.age(resource, ctx.now)
+                shown = (
+                    f"showing data from {format_age(age)} ago" if age is not None else "no data yet"
+                )
+                text = f"{name}: {noun} failing ({shown}): {one_line(rstate.error)}"
+                lines.append(("alert" if rstate.fetched_at is None else "warn", text))
+            elif rstate.pending:
+                lines.append(("info", f"{name}: waiting for the first {noun}…"))
+    return lines
+
+
+def summary_counts(rows: Mapping[str, Any], total: int, needle: str) -> str:
+    shown = len(rows)
+    return f"{shown} of {total} (filter: {needle})" if needle else f"{total}"

@@ -1,0 +1,109 @@
+"""The health strip: one badge per PBX (name, kind, state, latency, data age, last error)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rich.text import Text
+from textual.geometry import Size
+from textual.widget import Widget
+
+from pbxtui.engine.state import PbxState
+from pbxtui.model import HealthState
+from pbxtui.ui.format import format_age, mask_text, seconds_since, truncate
+from pbxtui.ui.palette import Palette
+
+ERROR_WIDTH = 46
+SEPARATOR = "   "
+
+
+def badge(state: PbxState, now: datetime, palette: Palette, *, mask: bool = False) -> Text:
+    """``● hq pbxcloud ok 23 ms 1s`` or ``● eu pbxcloud DOWN 12s: timeout: no answer…``."""
+    health = state.health
+    style = palette.health(health.state)
+    text = Text(no_wrap=True, end="")
+    text.append("○ " if health.state is HealthState.STARTING else "● ", style)
+    text.append(state.name, palette.bold)
+    text.append(f" {state.kind} ", palette.muted)
+    word = health.state.value
+    text.append(
+        word.upper() if health.state in (HealthState.DOWN, HealthState.DEGRADED) else word, style
+    )
+    if health.read_only:
+        text.append(" RO", palette.accent + palette.bold)
+    if health.protected:
+        text.append(" PROT", palette.warn)
+    if health.state is HealthState.STARTING:
+        text.append(" waiting for the first answer…", palette.muted)
+        return text
+    if health.state is HealthState.OK and health.latency_ms is not None:
+        text.append(f" {health.latency_ms} ms", palette.muted)
+    age = seconds_since(health.last_ok, now)
+    if health.state is HealthState.OK:
+        text.append(f" {format_age(age)}", palette.muted)
+        return text
+    if health.last_error:
+        reason = mask_text(health.last_error) if mask else health.last_error
+        text.append(" " + truncate(reason, ERROR_WIDTH), style)
+    stale = f" (data {format_age(age)} old)" if age is not None else " (no data yet)"
+    text.append(stale, palette.stale)
+    return text
+
+
+class HealthStrip(Widget):
+    """Badges packed into as many lines as the terminal width needs."""
+
+    DEFAULT_CSS = """
+    HealthStrip { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._badges: list[Text] = []
+        self._prefix: Text | None = None
+
+    def show(
+        self,
+        states: Mapping[str, PbxState],
+        now: datetime,
+        palette: Palette,
+        *,
+        read_only: bool = False,
+        mask: bool = False,
+    ) -> None:
+        badges = [badge(s, now, palette, mask=mask) for s in states.values()]
+        prefix = None
+        if read_only:
+            prefix = Text("READ-ONLY", style=palette.alert + palette.bold, end="")
+        if badges != self._badges or prefix != self._prefix:
+            width = self.size.width or 80
+            lines_before = len(self._lines(width).split("\n"))
+            self._badges, self._prefix = badges, prefix
+            self.refresh(layout=len(self._lines(width).split("\n")) != lines_before)
+
+    def plain(self) -> str:
+        return self._lines(10_000).plain
+
+    def _lines(self, width: int) -> Text:
+        items = ([self._prefix] if self._prefix else []) + self._badges
+        lines: list[Text] = []
+        current = Text(no_wrap=True, end="")
+        for item in items:
+            if current.cell_len and current.cell_len + len(SEPARATOR) + item.cell_len > width:
+                lines.append(current)
+                current = Text(no_wrap=True, end="")
+            if current.cell_len:
+                current.append(SEPARATOR)
+            current.append_text(item)
+        if current.cell_len or not lines:
+            lines.append(current)
+        for line in lines:
+            line.truncate(max(1, width), overflow="ellipsis")
+        return Text("\n", no_wrap=True, end="").join(lines)
+
+    def render(self) -> Text:
+        return self._lines(self.size.width or 80)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width).split("\n"))

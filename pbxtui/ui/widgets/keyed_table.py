@@ -1,0 +1,294 @@
+"""The one keyed-diff table every live pane uses.
+
+Rows are keyed by ``Record.key``. ``apply`` changes only what differs from what is shown:
+``update_cell`` for changed cells, ``add_row`` for new keys, ``remove_row`` for gone keys. The
+cursor stays on its row key, rows are re-sorted only when something changed, and columns have
+fixed widths (nothing measures content on the refresh path). A full ``clear()`` + ``add_rows``
+would cost over a second at 10k rows and would reset the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from pbxtui.ui.cells import Cell
+
+Row = tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    """The preferred width, used when the terminal is wide enough."""
+    min_width: int = 0
+    """How narrow it may get on a small terminal (0: never narrower than ``width``)."""
+    sortable: bool = True
+
+    @property
+    def narrowest(self) -> int:
+        return min(self.width, self.min_width) if self.min_width else self.width
+
+
+def fit_widths(columns: Sequence[Column], available: int, padding: int = 1) -> list[int]:
+    """Column widths that fit ``available`` cells when they can, shrinking flexible columns.
+
+    Each column gives up room in proportion to how much it may shrink; none goes below its
+    ``min_width``. When even the minimum does not fit, the table scrolls sideways.
+    """
+    preferred = [c.width for c in columns]
+    room = available - 2 * padding * len(columns)
+    excess = sum(preferred) - room
+    if excess <= 0:
+        return preferred
+    slack = [c.width - c.narrowest for c in columns]
+    total_slack = sum(slack)
+    if total_slack <= 0:
+        return preferred
+    if excess >= total_slack:
+        return [c.narrowest for c in columns]
+    widths = [w - (excess * s) // total_slack for w, s in zip(preferred, slack, strict=True)]
+    # Integer division leaves a few cells over: take them from the widest flexible columns.
+    over = sum(widths) - room
+    order = sorted(range(len(columns)), key=lambda i: widths[i] - columns[i].narrowest)
+    while over > 0 and order:
+        i = order.pop()
+        if widths[i] > columns[i].narrowest:
+            widths[i] -= 1
+            over -= 1
+            order.insert(0, i)
+    return widths
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    added: int = 0
+    removed: int = 0
+    updated: int = 0
+    """Cells updated in place."""
+    sorted: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.updated)
+
+
+class KeyedTable(DataTable[Cell]):
+    """A DataTable fed whole snapshots and changed by difference."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        sort_column: str,
+        reverse: bool = False,
+        follow_top: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """``follow_top``: a cursor on the first row stays on the first row as rows arrive
+        (a log, newest first); otherwise the cursor stays on its row key."""
+        super().__init__(
+            id=id,
+            classes=classes,
+            cursor_type="row",
+            cursor_foreground_priority="renderable",
+        )
+        self.column_specs: tuple[Column, ...] = tuple(columns)
+        self._index = {c.key: i for i, c in enumerate(self.column_specs)}
+        if sort_column not in self._index:
+            raise ValueError(f"unknown sort column {sort_column!r}")
+        self.sort_column = sort_column
+        self.sort_reverse = reverse
+        self.follow_top = follow_top
+        self._rows: dict[str, Row] = {}
+        self._widths = [c.width for c in self.column_specs]
+
+    def on_mount(self) -> None:
+        self._ensure_columns()
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def keys(self) -> list[str]:
+        """Row keys in display order."""
+        return [
+            str(self.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value)
+            for i in range(self.row_count)
+        ]
+
+    @property
+    def current_key(self) -> str | None:
+        """The key of the row under the cursor, or None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        row = min(max(self.cursor_row, 0), self.row_count - 1)
+        value = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+        return None if value is None else str(value)
+
+    def row_plain(self, key: str) -> tuple[str, ...]:
+        """What row ``key`` shows, as plain strings (for tests and filtering)."""
+        return tuple(c.plain for c in self._rows[key])
+
+    def shown(self) -> dict[str, Row]:
+        return dict(self._rows)
+
+    # -- writing ---------------------------------------------------------------------------
+    def apply(self, rows: Mapping[str, Sequence[Cell]], *, resort: bool = True) -> ApplyResult:
+        """Make the table show ``rows`` (key → cells), changing only what differs.
+
+        ``resort=False`` (the one-second tick of durations) never re-sorts: only the values
+        in place change, so rows do not jump while an operator reads them.
+        """
+        self._ensure_columns()
+        keep_index = self.cursor_row
+        keep = None if self.follow_top and keep_index == 0 else self.current_key
+        added = removed = updated = 0
+        sort_index = self._index[self.sort_column]
+        sort_changed = False
+        for key in [k for k in self._rows if k not in rows]:
+            self.remove_row(key)
+            del self._rows[key]
+            removed += 1
+        for key, cells in rows.items():
+            new = tuple(cells)
+            old = self._rows.get(key)
+            if old is None:
+                self.add_row(*new, key=key, height=1)
+                self._rows[key] = new
+                added += 1
+                continue
+            if old == new:
+                continue
+            for index, (before, after) in enumerate(zip(old, new, strict=True)):
+                if before != after:
+                    self.update_cell(key, self.column_specs[index].key, after)
+                    updated += 1
+                    if index == sort_index and before.sort != after.sort:
+                        sort_changed = True
+            self._rows[key] = new
+        did_sort = False
+        if (added or removed or (sort_changed and resort)) and self.row_count > 1:
+            self._sort()
+            did_sort = True
+        if added or removed or did_sort:
+            self._restore_cursor(keep, keep_index)
+        return ApplyResult(added, removed, updated, did_sort)
+
+    def visible_keys(self) -> list[str]:
+        """Keys of the rows on screen now (rows are one line high)."""
+        if self.row_count == 0:
+            return []
+        top = max(0, int(self.scroll_y))
+        bottom = min(self.row_count, top + max(1, self.size.height) + 1)
+        return [
+            str(self.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value)
+            for i in range(top, bottom)
+        ]
+
+    def patch(self, updates: Mapping[str, Mapping[str, Cell]]) -> int:
+        """Replace some cells of some rows (no sort, no cursor move); returns cells changed."""
+        changed = 0
+        for key, cells in updates.items():
+            row = self._rows.get(key)
+            if row is None:
+                continue
+            new = list(row)
+            for column, value in cells.items():
+                index = self._index.get(column)
+                if index is None or new[index] == value:
+                    continue
+                new[index] = value
+                self.update_cell(key, column, value)
+                changed += 1
+            self._rows[key] = tuple(new)
+        return changed
+
+    def set_sort(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by ``column``; the same column again flips the order unless told."""
+        if column not in self._index:
+            return
+        self._ensure_columns()
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else False
+        keep = self.current_key
+        old = self.column_specs[self._index[self.sort_column]]
+        self.sort_column, self.sort_reverse = column, reverse
+        for spec in (old, self.column_specs[self._index[column]]):
+            header = self.columns[self.column_keys[self._index[spec.key]]]
+            header.label = self._label(spec)
+        self._sort()
+        self._restore_cursor(keep, self.cursor_row)
+        self.refresh()
+
+    def cycle_sort(self) -> None:
+        """Sort by the next sortable column (the order resets to ascending)."""
+        sortable = [c.key for c in self.column_specs if c.sortable]
+        position = sortable.index(self.sort_column) if self.sort_column in sortable else -1
+        self.set_sort(sortable[(position + 1) % len(sortable)], reverse=False)
+
+    def fit(self, available: int) -> bool:
+        """Fit the columns to ``available`` cells; rebuilds only when a width changes."""
+        widths = fit_widths(self.column_specs, available, self.cell_padding)
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        keep, keep_index = self.current_key, self.cursor_row
+        self.clear(columns=True)
+        self._add_columns()
+        for key, row in self._rows.items():
+            self.add_row(*row, key=key, height=1)
+        if self.row_count > 1:
+            self._sort()
+        self._restore_cursor(keep, keep_index)
+        return True
+
+    def on_resize(self) -> None:
+        self.fit(self.scrollable_content_region.width)
+
+    # -- internals -------------------------------------------------------------------------
+    def _ensure_columns(self) -> None:
+        if not self.columns:
+            self._add_columns()
+
+    def _add_columns(self) -> None:
+        for column, width in zip(self.column_specs, self._widths, strict=True):
+            self.add_column(self._label(column), width=width, key=column.key)
+
+    @property
+    def column_keys(self) -> list[Any]:
+        return list(self.columns)
+
+    def _label(self, column: Column) -> Text:
+        if column.key == self.sort_column and column.sortable:
+            arrow = "▼" if self.sort_reverse else "▲"
+            return Text(f"{column.label}{arrow}", no_wrap=True, overflow="ellipsis")
+        return Text(column.label, no_wrap=True, overflow="ellipsis")
+
+    def _sort(self) -> None:
+        index = self._index[self.sort_column]
+
+        def key(values: tuple[Cell, ...]) -> tuple[Any, ...]:
+            return (values[index].sort, tuple(v.sort for v in values))
+
+        self.sort(key=key, reverse=self.sort_reverse)
+
+    def _restore_cursor(self, key: str | None, fallback: int) -> None:
+        if self.row_count == 0:
+            return
+        if key is not None:
+            try:
+                row = self.get_row_index(key)
+            except RowDoesNotExist:
+                row = min(fallback, self.row_count - 1)
+        else:
+            row = 0
+        if row != self.cursor_row:
+            self.move_cursor(row=row, animate=False)

@@ -1,0 +1,446 @@
+"""The six panes. Each is a thin widget around one or two keyed-diff tables (or the BLF
+board) fed from ``views``; the console screen tells the visible pane to ``show`` new state.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Protocol
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from pbxtui.drivers.base import Resource
+from pbxtui.engine.changes import Change
+from pbxtui.model import BlfLamp, Call, Record
+from pbxtui.ui.cells import Cell, restyle
+from pbxtui.ui.format import format_duration, seconds_since
+from pbxtui.ui.views import (
+    EVENT_COLUMNS,
+    AgentsSpec,
+    CallsSpec,
+    EventEntry,
+    ExtensionsSpec,
+    PeersSpec,
+    QueuesSpec,
+    TableSpec,
+    ViewContext,
+    call_summary,
+    event_row,
+    matches,
+    notices,
+    queue_names,
+)
+from pbxtui.ui.widgets.blf import BlfBoard, LampGroup
+from pbxtui.ui.widgets.keyed_table import Column, KeyedTable, Row
+from pbxtui.ui.widgets.text import TextLines
+
+MAX_EVENTS = 1000
+
+
+class Builder(Protocol):
+    name: ClassVar[str]
+    columns: ClassVar[tuple[Column, ...]]
+    sort: ClassVar[str]
+    reverse: ClassVar[bool]
+
+    def build(
+        self, ctx: ViewContext, needle: str = ""
+    ) -> tuple[dict[str, Row], Mapping[str, Any]]: ...
+
+
+@dataclass
+class Section:
+    """One table of a pane: what builds it, the widget, its filter and the records shown."""
+
+    builder: Builder
+    table: KeyedTable
+    label: str
+    needle: str = ""
+    records: dict[str, Any] = field(default_factory=dict)
+    total: int = 0
+
+
+class Pane(Vertical):
+    pane_id: ClassVar[str]
+    title: ClassVar[str]
+    resources: ClassVar[tuple[Resource, ...]] = ()
+
+    def __init__(self) -> None:
+        super().__init__(id=f"pane-{self.pane_id}", classes="pane")
+        self.marks: set[str] = set()
+        self.sections: list[Section] = []
+        self._notices = TextLines(classes="notices")
+        self._notices.display = False
+
+    def compose(self) -> ComposeResult:
+        yield self._notices
+        yield from self.body()
+
+    def body(self) -> ComposeResult:
+        for section in self.sections:
+            yield section.table
+
+    # -- state -----------------------------------------------------------------------------
+    def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
+        self.show_notices(notices(self.resources, ctx), ctx)
+        ctx = replace(ctx, marks=frozenset(self.marks))
+        for section in self.sections:
+            rows, records = section.builder.build(ctx, section.needle)
+            section.records = dict(records)
+            section.total = len(records)
+            section.table.apply(rows, resort=resort)
+        self.marks &= {key for s in self.sections for key in s.records}
+
+    def tick(self, ctx: ViewContext) -> None:
+        """Time alone moved on: refresh the cells that tick (durations), on screen only.
+
+        Rows scrolled out of view catch up at the next tick after they come into view, so a
+        second costs the same with 50 rows or 10,000.
+        """
+        stale = {
+            name
+            for name, state in ctx.pbxs.items()
+            if any(state.resource(r).stale for r in self.resources)
+        }
+        for section in self.sections:
+            builder = section.builder
+            if not isinstance(builder, TableSpec):
+                continue
+            patches: dict[str, dict[str, Cell]] = {}
+            for key in section.table.visible_keys():
+                record = section.records.get(key)
+                if record is None:
+                    continue
+                cells = builder.tick(record, ctx)
+                if cells and record.pbx in stale:
+                    cells = {k: restyle(c, ctx.palette.stale) for k, c in cells.items()}
+                if cells:
+                    patches[key] = cells
+            section.table.patch(patches)
+
+    def show_notices(self, lines: Sequence[tuple[str, str]], ctx: ViewContext) -> None:
+        palette = ctx.palette
+        styles = {"info": palette.muted, "warn": palette.warn, "alert": palette.alert}
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for i, (level_name, line) in enumerate(lines):
+            if i:
+                text.append("\n")
+            text.append(line, styles.get(level_name))
+        self._notices.update(text)
+        self._notices.display = bool(lines)
+
+    def notice_text(self) -> str:
+        return self._notices.plain
+
+    # -- selection -------------------------------------------------------------------------
+    @property
+    def active(self) -> Section | None:
+        for section in self.sections:
+            if section.table.has_focus:
+                return section
+        return self.sections[0] if self.sections else None
+
+    def focus_main(self) -> None:
+        section = self.active
+        if section is not None:
+            section.table.focus()
+
+    def current(self) -> Record | None:
+        section = self.active
+        if section is None:
+            return None
+        key = section.table.current_key
+        record = section.records.get(key) if key else None
+        return record if isinstance(record, Record) else None
+
+    def targets(self) -> list[Record]:
+        """The marked records of the active table, or else the one under the cursor."""
+        section = self.active
+        if section is None:
+            return []
+        marked = [r for k, r in section.records.items() if k in self.marks]
+        if marked:
+            return [r for r in marked if isinstance(r, Record)]
+        current = self.current()
+        return [current] if current is not None else []
+
+    def toggle_mark(self) -> bool:
+        section = self.active
+        key = section.table.current_key if section else None
+        if section is None or key is None:
+            return False
+        if key in self.marks:
+            self.marks.discard(key)
+        else:
+            self.marks.add(key)
+        row = section.table.cursor_row
+        if row + 1 < section.table.row_count:
+            section.table.move_cursor(row=row + 1)
+        return True
+
+    def clear_marks(self) -> bool:
+        had = bool(self.marks)
+        self.marks.clear()
+        return had
+
+    @property
+    def needle(self) -> str:
+        section = self.active
+        return section.needle if section else ""
+
+    def set_needle(self, needle: str, section_name: str | None = None) -> None:
+        for section in self.sections:
+            if (
+                section_name is None and section is self.active
+            ) or section.builder.name == section_name:
+                section.needle = needle
+
+    def status(self) -> str:
+        section = self.active
+        if section is None:
+            return ""
+        table = section.table
+        shown = table.row_count
+        count = (
+            f"{shown} of {section.total} {section.label}"
+            if section.needle
+            else f"{section.total} {section.label}"
+        )
+        spec = next((c for c in table.column_specs if c.key == table.sort_column), None)
+        parts = [count]
+        if spec is not None:
+            parts.append(f"sorted by {spec.label.strip()} {'▼' if table.sort_reverse else '▲'}")
+        if section.needle:
+            parts.append(f"filter “{section.needle}”")
+        marked = len(self.marks & set(section.records))
+        if marked:
+            parts.append(f"{marked} marked")
+        return " · ".join(parts)
+
+
+def _section(builder: Builder, label: str, *, follow_top: bool = False) -> Section:
+    table = KeyedTable(
+        builder.columns,
+        sort_column=builder.sort,
+        reverse=builder.reverse,
+        follow_top=follow_top,
+        id=f"table-{builder.name}",
+    )
+    return Section(builder, table, label)
+
+
+class CallsPane(Pane):
+    pane_id = "calls"
+    title = "Calls"
+    resources = (Resource.CALLS,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections = [_section(CallsSpec(), "calls")]
+
+    def sort_longest(self) -> None:
+        self.sections[0].table.set_sort("duration", reverse=True)
+
+
+class ExtensionsPane(Pane):
+    pane_id = "extensions"
+    title = "Extensions"
+    resources = (Resource.EXTENSIONS,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections = [_section(ExtensionsSpec(), "extensions")]
+
+
+class PeersPane(Pane):
+    pane_id = "peers"
+    title = "Peers"
+    resources = (Resource.PEERS,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections = [_section(PeersSpec(), "peers")]
+
+
+class QueuesPane(Pane):
+    pane_id = "queues"
+    title = "Queues"
+    resources = (Resource.QUEUES, Resource.AGENTS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.agents_spec = AgentsSpec()
+        self.sections = [
+            _section(QueuesSpec(), "queues"),
+            _section(self.agents_spec, "agents"),
+        ]
+
+    def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
+        self.agents_spec.queue_names = queue_names(ctx.pbxs.values())
+        super().show(ctx, resort=resort)
+
+    def focus_agents(self) -> None:
+        self.sections[1].table.focus()
+
+
+@dataclass
+class EventsSpec:
+    name: ClassVar[str] = "events"
+    columns: ClassVar[tuple[Column, ...]] = EVENT_COLUMNS
+    sort: ClassVar[str] = "time"
+    reverse: ClassVar[bool] = True
+    entries: deque[EventEntry] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
+    _seq: int = 0
+
+    def add(self, changes: Iterable[Change]) -> None:
+        for change in changes:
+            self._seq += 1
+            self.entries.append(EventEntry(self._seq, change))
+
+    def build(
+        self, ctx: ViewContext, needle: str = ""
+    ) -> tuple[dict[str, Row], dict[str, EventEntry]]:
+        rows: dict[str, Row] = {}
+        records: dict[str, EventEntry] = {}
+        visible = set(ctx.pbxs)
+        for entry in self.entries:
+            if entry.change.pbx not in visible:
+                continue
+            records[entry.key] = entry
+            row = event_row(entry, ctx)
+            if matches(row, needle, entry.change.kind.value):
+                rows[entry.key] = row
+        return rows, records
+
+
+class EventsPane(Pane):
+    pane_id = "events"
+    title = "Events"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spec = EventsSpec()
+        self.sections = [_section(self.spec, "events", follow_top=True)]
+
+    def add(self, changes: Iterable[Change]) -> None:
+        self.spec.add(changes)
+
+
+class BlfPane(Pane):
+    pane_id = "blf"
+    title = "BLF"
+    resources = (Resource.BLF,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board = BlfBoard(id="blf-board")
+        self.detail = TextLines(id="blf-detail")
+        self.needle_text = ""
+        self._ctx: ViewContext | None = None
+
+    def body(self) -> ComposeResult:
+        yield self.board
+        yield self.detail
+
+    def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
+        self._ctx = ctx
+        self.show_notices(notices(self.resources, ctx), ctx)
+        groups: list[LampGroup] = []
+        for name, state in ctx.pbxs.items():
+            lamps = tuple(
+                lamp
+                for lamp in state.lamps()
+                if matches(
+                    (),
+                    self.needle_text,
+                    f"{lamp.label} {lamp.extension} {lamp.state.value} {lamp.state_raw}",
+                )
+            )
+            if lamps:
+                stale = state.resource(Resource.BLF).stale
+                title = f"{name} ({state.kind}){' — stale' if stale else ''}"
+                names = tuple((e.number, e.name) for e in state.extensions() if e.name)
+                groups.append(LampGroup(name, title, lamps, stale, names))
+        self.board.show(groups, ctx.palette)
+        self.describe(self.board.selected)
+
+    def tick(self, ctx: ViewContext) -> None:
+        self._ctx = ctx
+        self.describe(self.board.selected)
+
+    def on_blf_board_selected(self, message: BlfBoard.Selected) -> None:
+        self.describe(message.lamp)
+
+    def lamp_call(self, lamp: BlfLamp | None) -> Call | None:
+        ctx = self._ctx
+        if lamp is None or ctx is None or not lamp.extension:
+            return None
+        state = ctx.pbxs.get(lamp.pbx)
+        if state is None:
+            return None
+        ext = lamp.extension
+        for call in state.calls():
+            if call.extension == ext or call.callee == ext or call.caller == ext:
+                return call
+        return None
+
+    def describe(self, lamp: BlfLamp | None) -> None:
+        ctx = self._ctx
+        if lamp is None or ctx is None:
+            self.detail.update("")
+            return
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f"{lamp.pbx} ", ctx.palette.bold)
+        number = lamp.extension or lamp.id
+        label = lamp.label if lamp.label != number else ""
+        text.append(f"{number} {label}".rstrip() + "  ")
+        text.append(lamp.state_raw or lamp.state.value, ctx.palette.line_state(lamp.state))
+        since = seconds_since(lamp.since, ctx.now)
+        if since is not None:
+            text.append(f" for {format_duration(since)}", ctx.palette.muted)
+        call = self.lamp_call(lamp)
+        if call is not None:
+            text.append(f"  call {call_summary(call, ctx)}  {call.channel}")
+        self.detail.update(text)
+
+    # BLF has no table: filtering, the current record and targets go through the board.
+    @property
+    def needle(self) -> str:
+        return self.needle_text
+
+    def set_needle(self, needle: str, section_name: str | None = None) -> None:
+        self.needle_text = needle
+
+    def focus_main(self) -> None:
+        self.board.focus()
+
+    def current(self) -> Record | None:
+        return self.board.selected
+
+    def targets(self) -> list[Record]:
+        lamp = self.board.selected
+        return [lamp] if lamp is not None else []
+
+    def toggle_mark(self) -> bool:
+        return False
+
+    def status(self) -> str:
+        count = len(self.board.lamps)
+        parts = [f"{count} lamps"]
+        if self.needle_text:
+            parts.append(f"filter “{self.needle_text}”")
+        return " · ".join(parts)
+
+
+PANES: tuple[type[Pane], ...] = (
+    CallsPane,
+    ExtensionsPane,
+    BlfPane,
+    PeersPane,
+    QueuesPane,
+    EventsPane,
+)

@@ -1,0 +1,148 @@
+"""The console's pure parts: formatting, the command grammar, column fitting, coalescing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pbxtui.drivers.base import Resource
+from pbxtui.engine.changes import Change, ChangeKind
+from pbxtui.engine.engine import EngineUpdate
+from pbxtui.model import Call, CallState
+from pbxtui.ui.commands import CommandError, parse_command
+from pbxtui.ui.consult import Consultation, consultation_leg, transferer_leg, transferer_of
+from pbxtui.ui.format import Level, format_age, level, mask_number, mask_text, truncate
+from pbxtui.ui.updates import UpdateBuffer
+from pbxtui.ui.views import CallsSpec, ViewContext, notices
+from pbxtui.ui.widgets.keyed_table import Column, fit_widths
+from tests.ui.fakes import NOW, fixed_states, fleet_config
+
+NAMES = ["hq", "istanbul", "branch", "eu"]
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("0501234567", "050*****67"),
+        ("+972501234567", "+972*******67"),
+        ("201", "201"),
+        ("*51", "*51"),
+        ("", ""),
+    ],
+)
+def test_mask_number(number: str, masked: str) -> None:
+    assert mask_number(number) == masked
+
+
+def test_mask_text_masks_numbers_inside_sentences() -> None:
+    text = "hq: call 0501234567 → 201 answered"
+    assert mask_text(text) == "hq: call 050*****67 → 201 answered"
+
+
+def test_small_formatters() -> None:
+    assert [format_age(s) for s in (None, 4, 75, 7300, 200000)] == ["—", "4s", "1m", "2h", "2d"]
+    assert truncate("line one\nline two", 10) == "line one …"
+    assert level(None, 1, 2) is Level.NORMAL
+    assert [level(v, 10, 20) for v in (9, 10, 20)] == [Level.NORMAL, Level.WARN, Level.ALERT]
+
+
+def test_command_grammar() -> None:
+    calls = parse_command("calls hq", NAMES)
+    assert (calls.kind, calls.pane, calls.pbxs, calls.needle) == ("pane", "calls", ("hq",), "")
+    agents = parse_command(":agents paused", NAMES)
+    assert (agents.pane, agents.section, agents.pbxs, agents.needle) == (
+        "queues",
+        "agents",
+        None,
+        "paused",
+    )
+    assert parse_command("pbx all", NAMES).pbxs == tuple(NAMES)
+    assert parse_command("pbx @eu HQ", NAMES).pbxs == ("eu", "hq")
+    assert parse_command("pbx", NAMES).pbxs is None
+    assert parse_command("sort duration desc", NAMES).reverse is True
+    assert parse_command("q", NAMES).kind == "quit"
+    assert parse_command("refresh eu", NAMES).pbxs == ("eu",)
+    for bad in ("", "frobnicate", "pbx nowhere", "calls @nowhere", "sort", "sort x sideways"):
+        with pytest.raises(CommandError):
+            parse_command(bad, NAMES)
+
+
+def test_fit_widths_shrinks_flexible_columns_only() -> None:
+    columns = [
+        Column("a", "A", 1),
+        Column("b", "B", 20, 5),
+        Column("c", "C", 10, 4),
+        Column("d", "D", 8),
+    ]
+    assert fit_widths(columns, 200) == [1, 20, 10, 8]
+    fitted = fit_widths(columns, 40)
+    assert sum(fitted) + 2 * len(columns) <= 40
+    assert fitted[0] == 1 and fitted[3] == 8 and fitted[1] >= 5 and fitted[2] >= 4
+    assert fit_widths(columns, 10) == [1, 5, 4, 8]  # below the minimum: scroll sideways
+
+
+def test_update_buffer_coalesces_but_keeps_every_change() -> None:
+    states = fixed_states(fleet_config())
+    buffer = UpdateBuffer()
+    change = Change(at=NOW, pbx="hq", kind=ChangeKind.CALL_STARTED, text="hq: call")
+    assert buffer.add(EngineUpdate("hq", Resource.CALLS, states["hq"], (change,)))
+    assert not buffer.add(EngineUpdate("hq", Resource.PEERS, states["hq"], (change,)))
+    assert not buffer.add(EngineUpdate("eu", Resource.CALLS, states["eu"]))
+    taken, changes = buffer.take()
+    assert set(taken) == {"hq", "eu"} and len(changes) == 2
+    assert not buffer.pending
+    assert buffer.add(EngineUpdate("hq", Resource.CALLS, states["hq"]))
+
+
+def test_notices_say_what_is_missing_or_failing() -> None:
+    states = fixed_states(fleet_config())
+    ctx = ViewContext(now=NOW, pbxs=states)
+    lines = [text for _, text in notices([Resource.QUEUES, Resource.AGENTS], ctx)]
+    assert "branch: this API has no queues or queue agents" in lines
+    assert any(line.startswith("eu: queues failing (no data yet): no answer") for line in lines)
+
+
+def test_calls_rows_mark_long_calls_and_tick() -> None:
+    states = fixed_states(fleet_config())
+    ctx = ViewContext(now=NOW, pbxs=states)
+    rows, records = CallsSpec().build(ctx)
+    stuck = next(k for k, c in records.items() if c.duration > 7000)
+    assert rows[stuck][6].plain.strip() == "2:07:01"
+    later = ViewContext(now=NOW + timedelta(seconds=60), pbxs=states)
+    rows_later, _ = CallsSpec().build(later)
+    assert rows_later[stuck][6].plain.strip() == "2:08:01"
+    filtered, _ = CallsSpec().build(ctx, "ringing")
+    assert len(filtered) == 1
+
+
+def _call(**kw: object) -> Call:
+    base: dict[str, object] = {"pbx": "hq", "observed_at": NOW}
+    return Call.model_validate(base | kw)
+
+
+def test_consultation_legs() -> None:
+    original = _call(
+        id="PJSIP/trunk-ACME-01",
+        channel="PJSIP/trunk-ACME-01",
+        caller="0501234567",
+        callee="224",
+        extension="224",
+        bridged_id="PJSIP/224-ACME-02",
+    )
+    assert transferer_of(original) == "224"
+    consultation = Consultation("hq", original, "205", "224", frozenset({original.key}), NOW)
+    held = original.model_copy(update={"state": CallState.HELD})
+    consult = _call(
+        id="PJSIP/224-ACME-03",
+        channel="PJSIP/224-ACME-03",
+        caller="224",
+        callee="205",
+        extension="205",
+        bridged_id="PJSIP/205-ACME-04",
+    )
+    calls = [held, consult]
+    leg = transferer_leg(consultation, calls)
+    assert leg is not None and leg.id == "PJSIP/224-ACME-02"
+    assert consultation_leg(consultation, calls) == consult
+    assert consultation_leg(consultation, [held]) is None
