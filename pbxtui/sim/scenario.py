@@ -339,10 +339,12 @@ class Scenario:
             self._ring(call, self.rng.choice(free))
 
     def _toggle_pause(self, agent: SimAgent) -> None:
+        # The private forms: the public ones first catch up with the clock, which would cut
+        # a warm-up short from inside it.
         if agent.paused:
-            self.unpause(agent.extension, agent.queue_id)
+            self._unpause(agent.extension, agent.queue_id)
         elif agent.logged_in:
-            self.pause(agent.extension, agent.queue_id, self.rng.choice(PAUSE_REASONS))
+            self._pause(agent.extension, agent.queue_id, self.rng.choice(PAUSE_REASONS))
 
     def _flap_peer(self) -> None:
         ext = self.rng.choice(list(self.extensions.values()))
@@ -597,6 +599,9 @@ class Scenario:
 
     def pause(self, extension: str, queue_id: str | None, reason: str) -> bool:
         self.advance()
+        return self._pause(extension, queue_id, reason)
+
+    def _pause(self, extension: str, queue_id: str | None, reason: str) -> bool:
         changed = False
         for agent in self.agents:
             if agent.extension == extension and queue_id in (None, "", agent.queue_id):
@@ -609,6 +614,9 @@ class Scenario:
 
     def unpause(self, extension: str, queue_id: str | None) -> bool:
         self.advance()
+        return self._unpause(extension, queue_id)
+
+    def _unpause(self, extension: str, queue_id: str | None) -> bool:
         changed = False
         for agent in self.agents:
             if agent.extension == extension and queue_id in (None, "", agent.queue_id):

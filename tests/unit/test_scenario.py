@@ -126,3 +126,13 @@ def test_click2call_first_leg_never_answers() -> None:
     assert not s.first_leg_answered(call)
     s.cancel(call)
     assert s.extension_state("203") == "idle"
+
+
+def test_warmup_runs_its_whole_length() -> None:
+    """Random events during warm-up must not jump the clock to now (they once did)."""
+    clock = Clock()
+    s = Scenario(ScenarioSpec(seed=11, stuck_call_seconds=None), clock=clock)
+    assert s.now == clock.t
+    paused = [a.paused_since for a in s.agents if a.paused and a.paused_since is not None]
+    assert paused and min(paused) < clock.t - 60
+    assert min(call.started for call in s.calls.values()) < clock.t - 120
