@@ -240,8 +240,7 @@ def call_summary(call: Call | None, ctx: ViewContext) -> str:
     """``0501234567 → 201 2:13`` (the current call of an extension or a lamp)."""
     if call is None:
         return ""
-    caller = ctx.number(call.caller or call.caller_name)
-    callee = ctx.number(call.callee or call.extension)
+    caller, callee = (ctx.number(party) for party in call_parties(call, mask=False))
     return f"{caller} → {callee} {format_duration(call.duration_now(ctx.now))}"
 
 
