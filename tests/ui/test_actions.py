@@ -323,9 +323,16 @@ async def test_sort_longest_and_refresh() -> None:
     app, engine = make()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
+        await pilot.press("down", "down")
         await pilot.press("L")
         await pilot.pause()
+        calls = table(app, "calls")
         assert rows(app, "calls")[0][6].strip() == "2:07:01"
+        assert calls.current_key == calls.keys[0], "the longest call is selected"
+        await pilot.press("G")
+        assert calls.cursor_row == calls.row_count - 1
+        await pilot.press("g")
+        assert calls.cursor_row == 0
         await pilot.press("r")
         assert engine.refreshed
 

@@ -394,6 +394,7 @@ class ConsoleScreen(Screen[None]):
             self.notify("longest-first sorts calls, queues and paused agents", severity="warning")
             return
         section.table.set_sort(column, reverse=True)
+        section.table.move_cursor(row=0)  # what the operator is looking for: select it
         self._show_status()
 
     def action_refresh(self) -> None:

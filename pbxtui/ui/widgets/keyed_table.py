@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowDoesNotExist
@@ -84,6 +85,11 @@ class ApplyResult:
 
 class KeyedTable(DataTable[Cell]):
     """A DataTable fed whole snapshots and changed by difference."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,g", "first_row", "First row", show=False),
+        Binding("end,G", "last_row", "Last row", show=False),
+    ]
 
     def __init__(
         self,
@@ -213,6 +219,12 @@ class KeyedTable(DataTable[Cell]):
         self.hover_coordinate = self.hover_coordinate
         self._update_count += 1
         self.refresh(layout=True)
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=max(0, self.row_count - 1))
 
     def visible_keys(self) -> list[str]:
         """Keys of the rows on screen now (rows are one line high)."""
