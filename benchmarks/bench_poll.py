@@ -16,8 +16,8 @@ import anyio
 import httpx
 
 from pbxtui.drivers import create_driver
-from pbxtui.drivers.base import Resource
-from pbxtui.engine import Engine
+from pbxtui.drivers.base import Action, Click2Call, Resource
+from pbxtui.engine import ActionRequest, Engine, EngineUpdate
 from pbxtui.model import HealthState
 from pbxtui.sim import build_simulator
 from pbxtui.sim.fleet import build_fleet, running_fleet
@@ -115,6 +115,39 @@ async def large_pbx() -> None:
             print(f"  {resource.value:<11} {count:>5} records  median {median}")
 
 
+async def slow_click2call() -> None:
+    """Issue 3's case: a dialup click2call whose first leg answers after 15 s."""
+    sims = build_fleet()
+    dialup = next(s for s in sims if s.kind == "dialup")
+    dialup.quirks.first_leg_delay = 15.0
+    async with running_fleet(sims) as (config, _, _), Engine(config) as engine:
+        updates: dict[str, int] = {}
+
+        def listener(update: EngineUpdate) -> None:
+            updates[update.pbx] = updates.get(update.pbx, 0) + 1
+
+        engine.subscribe(listener)
+        scenario = dialup.scenario
+        idle = next(n for n, e in scenario.extensions.items() if e.registered)
+        scenario.hangup_extension(idle)  # free it, in case it is on a call
+        request = ActionRequest(
+            action=Action.CLICK2CALL,
+            pbx=dialup.name,
+            click2call=Click2Call(source=idle, destination="0501234567", timeout=30),
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(engine.run)
+            await anyio.sleep(1)
+            updates.clear()
+            started = time.perf_counter()
+            outcome = await engine.perform(request)
+            took = time.perf_counter() - started
+            tg.cancel_scope.cancel()
+    counts = ", ".join(f"{name} {n}" for name, n in updates.items())
+    print(f"click2call answered after {took:.1f} s: {outcome.status} ({outcome.message})")
+    print(f"poll results published meanwhile: {counts}")
+
+
 async def main() -> None:
     print("== time to first data (demo fleet)")
     await time_to_first_data()
@@ -122,6 +155,8 @@ async def main() -> None:
     await poll_round_latency()
     print("== isolation")
     await slow_pbx_isolation()
+    print("== a 15 s click2call on the dialup PBX")
+    await slow_click2call()
     print("== large PBX, fetch + parse over loopback HTTP")
     await large_pbx()
 

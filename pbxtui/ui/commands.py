@@ -24,6 +24,7 @@ GRAMMAR = """\
 :sort column [asc|desc]       sort the current table, e.g. :sort duration desc
 :filter text                  filter the current table (empty clears)
 :refresh [pbx]                poll now             :theme name   switch theme
+:directory [pbx]              the PBX's phone directory (Enter on an entry: click2call)
 :help                         this help            :q            quit"""
 
 PANE_ALIASES: dict[str, tuple[str, str | None]] = {
@@ -50,7 +51,9 @@ PANE_ALIASES: dict[str, tuple[str, str | None]] = {
     "log": ("events", None),
 }
 
-CommandKind = Literal["pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter"]
+CommandKind = Literal[
+    "pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter", "directory"
+]
 
 
 class CommandError(ValueError):
@@ -119,6 +122,13 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
                 raise CommandError(f"no PBX named {args[0]!r} (known: {', '.join(pbx_names)})")
             return Command("refresh", pbxs=pbxs)
         return Command("refresh")
+    if verb in ("directory", "dir", "phonebook"):
+        pbxs, rest = _split_pbxs(args, pbx_names)
+        if rest or (pbxs is not None and len(pbxs) != 1):
+            raise CommandError(
+                f"name one PBX, e.g. :directory {pbx_names[0] if pbx_names else 'hq'}"
+            )
+        return Command("directory", pbxs=pbxs)
     if verb in ("h", "help", "?"):
         return Command("help")
     if verb == "theme":

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from pbxtui.config import Config, parse_config
-from pbxtui.drivers.base import Action, Capabilities, Resource
+from pbxtui.drivers.base import READ_ACTIONS, Action, Capabilities, Resource
 from pbxtui.engine.actions import ActionOutcome, ActionRequest, ActionStatus
 from pbxtui.engine.changes import Change, ChangeKind
 from pbxtui.engine.engine import EngineUpdate
@@ -20,6 +20,7 @@ from pbxtui.model import (
     Call,
     CallState,
     Direction,
+    DirectoryEntry,
     Extension,
     HealthState,
     LampKind,
@@ -30,6 +31,12 @@ from pbxtui.model import (
     Record,
 )
 from tests.conftest import toml_config
+
+DIRECTORY = (
+    ("Reception", "100"),
+    ("Acme Supplies", "02124445566"),
+    ("Dr. Yilmaz", "05321234567"),
+)
 
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -54,10 +61,15 @@ ALL_ACTIONS = frozenset(
 )
 CAPS = {
     "pbxcloud": Capabilities(frozenset(Resource), ALL_ACTIONS),
-    "iexpbx": Capabilities(frozenset(Resource), frozenset({Action.HANGUP, Action.CLICK2CALL})),
+    "iexpbx": Capabilities(
+        frozenset(Resource),
+        frozenset(
+            {Action.HANGUP, Action.CLICK2CALL, Action.CALLBACK, Action.CALL_IVR, Action.PHONEBOOK}
+        ),
+    ),
     "dialup": Capabilities(
         frozenset({Resource.CALLS, Resource.EXTENSIONS, Resource.BLF}),
-        frozenset({Action.HANGUP, Action.CLICK2CALL}),
+        frozenset({Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL}),
     ),
 }
 
@@ -494,7 +506,7 @@ class StaticEngine:
 
     async def perform(self, request: ActionRequest) -> ActionOutcome:
         self.performed.append(request)
-        if self.is_read_only(request.pbx):
+        if self.is_read_only(request.pbx) and request.action not in READ_ACTIONS:
             outcome = ActionOutcome(
                 request,
                 False,
@@ -514,6 +526,14 @@ class StaticEngine:
             reason = self.failures.get(request.action)
             if reason:
                 outcome = ActionOutcome(request, False, ActionStatus.FAILED, reason)
+            elif request.action is Action.PHONEBOOK:
+                entries = tuple(
+                    DirectoryEntry(pbx=request.pbx, name=name, number=number)
+                    for name, number in DIRECTORY
+                )
+                outcome = ActionOutcome(
+                    request, True, ActionStatus.OK, f"{len(entries)} entries", entries=entries
+                )
             else:
                 outcome = ActionOutcome(
                     request, True, ActionStatus.OK, "done", ActionResult(ok=True, message="done")

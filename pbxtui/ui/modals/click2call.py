@@ -1,19 +1,31 @@
-"""Click2call: connect any extension to any number, on a PBX whose API offers it."""
+"""Click2call: connect any extension to any number, on a PBX whose API offers it.
+
+For a PBX whose API also schedules calls (``Action.SCHEDULED_CALL``), optional fields appear:
+caller id, first-leg timeout, reverse, and "schedule for" with its retries; a scheduled time
+turns the request into a scheduled call.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from pbxtui.drivers.base import Action, Click2Call
 from pbxtui.ui.modals._form import no_blink, number_problem
+
+SCHEDULE_FORMAT = "%Y-%m-%d %H:%M"
+TIMEOUT_RANGE = (1, 300)
+MAX_RETRY_RANGE = (0, 20)
+RETRY_TIME_RANGE = (1, 86400)
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,10 @@ class Click2CallForm:
     destination: str = ""
     extensions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Extension numbers per PBX, for type-ahead on the source."""
+    scheduling: frozenset[str] = frozenset()
+    """The PBXs among ``pbxs`` whose API takes the optional fields (SCHEDULED_CALL)."""
+    now: datetime | None = None
+    """Local wall-clock time, to refuse a schedule in the past (None: not checked)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,26 @@ class Click2CallChoice:
     pbx: str
     source: str
     destination: str
+    options: Click2Call | None = None
+    """Every field, when the PBX takes the optional ones."""
+
+    @property
+    def action(self) -> Action:
+        scheduled = self.options is not None and self.options.scheduled_at is not None
+        return Action.SCHEDULED_CALL if scheduled else Action.CLICK2CALL
+
+    @property
+    def click2call(self) -> Click2Call:
+        return self.options or Click2Call(source=self.source, destination=self.destination)
+
+
+def _int_problem(what: str, value: str, bounds: tuple[int, int]) -> tuple[int | None, str]:
+    if not value:
+        return None, ""
+    low, high = bounds
+    if not value.isdigit() or not low <= int(value) <= high:
+        return None, f"the {what} must be a whole number from {low} to {high}"
+    return int(value), ""
 
 
 class Click2CallModal(ModalScreen[Click2CallChoice | None]):
@@ -43,7 +79,7 @@ class Click2CallModal(ModalScreen[Click2CallChoice | None]):
 
     def compose(self) -> ComposeResult:
         form = self.form
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):
             yield Label("Click2call", classes="title")
             yield Static(
                 "The PBX rings the source first, then connects it to the destination.",
@@ -52,7 +88,7 @@ class Click2CallModal(ModalScreen[Click2CallChoice | None]):
             yield Label("PBX:")
             yield Select(
                 [(name, name) for name in form.pbxs],
-                value=form.pbx if form.pbx in form.pbxs else form.pbxs[0],
+                value=self._initial_pbx,
                 allow_blank=False,
                 id="pbx",
                 compact=True,
@@ -72,35 +108,118 @@ class Click2CallModal(ModalScreen[Click2CallChoice | None]):
                 id="destination",
                 compact=True,
             )
+            if form.scheduling:
+                with Vertical(id="extras"):
+                    with Horizontal(classes="pair"):
+                        with Vertical():
+                            yield Label("Caller id (optional):")
+                            yield Input(placeholder="number shown", id="caller_id", compact=True)
+                        with Vertical():
+                            yield Label("First-leg timeout, s (1-300):")
+                            yield Input(placeholder="20", id="timeout", compact=True)
+                    yield Checkbox("Reverse (ring the destination first)", id="reverse")
+                    yield Label("Schedule for (YYYY-MM-DD HH:MM local, optional):")
+                    yield Input(
+                        placeholder="e.g. 2025-03-14 17:30", id="scheduled_at", compact=True
+                    )
+                    with Horizontal(classes="pair"):
+                        with Vertical():
+                            yield Label("Max retry (0-20):")
+                            yield Input(placeholder="default", id="max_retry", compact=True)
+                        with Vertical():
+                            yield Label("Retry time, s:")
+                            yield Input(placeholder="default", id="retry_time", compact=True)
+                        with Vertical():
+                            yield Label("Ident:")
+                            yield Input(placeholder="organisation", id="ident", compact=True)
             yield Static("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Call", variant="primary", id="confirm")
                 yield Button("Cancel", id="cancel")
             yield Static("Enter to call, Esc to cancel", classes="hint")
 
+    @property
+    def _initial_pbx(self) -> str:
+        form = self.form
+        return form.pbx if form.pbx in form.pbxs else form.pbxs[0]
+
     def _suggester(self, pbx: str) -> SuggestFromList:
         return SuggestFromList(self.form.extensions.get(pbx, ()), case_sensitive=False)
 
     def on_mount(self) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
+        self._show_extras(self._initial_pbx)
         target = "#destination" if self.form.source else "#source"
         self.query_one(target, Input).focus()
+
+    def _show_extras(self, pbx: str) -> None:
+        for extras in self.query("#extras"):
+            extras.display = pbx in self.form.scheduling
 
     @on(Select.Changed, "#pbx")
     def _pbx_changed(self, event: Select.Changed) -> None:
         self.query_one("#source", Input).suggester = self._suggester(str(event.value))
+        self._show_extras(str(event.value))
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def _options(self, source: str, destination: str) -> tuple[Click2Call | None, str]:
+        """The optional fields, validated (None when this PBX does not take them)."""
+        caller_id = self._value("#caller_id")
+        problem = number_problem("caller id", caller_id) if caller_id else ""
+        timeout, timeout_problem = _int_problem(
+            "first-leg timeout", self._value("#timeout"), TIMEOUT_RANGE
+        )
+        max_retry, retry_problem = _int_problem(
+            "max retry", self._value("#max_retry"), MAX_RETRY_RANGE
+        )
+        retry_time, time_problem = _int_problem(
+            "retry time", self._value("#retry_time"), RETRY_TIME_RANGE
+        )
+        problem = problem or timeout_problem or retry_problem or time_problem
+        if problem:
+            return None, problem
+        ident = self._value("#ident")
+        when_text = self._value("#scheduled_at")
+        scheduled_at: datetime | None = None
+        if when_text:
+            try:
+                scheduled_at = datetime.strptime(when_text, SCHEDULE_FORMAT)
+            except ValueError:
+                return None, "schedule for: use YYYY-MM-DD HH:MM, e.g. 2025-03-14 17:30"
+            now = self.form.now
+            if now is not None and scheduled_at <= now.replace(tzinfo=None):
+                return None, "schedule for: that time has passed"
+        elif max_retry is not None or retry_time is not None or ident:
+            return None, "max retry, retry time and ident apply only to a scheduled call"
+        options = Click2Call(
+            source=source,
+            destination=destination,
+            caller_id=caller_id,
+            timeout=timeout,
+            reverse=self.query_one("#reverse", Checkbox).value,
+            scheduled_at=scheduled_at,
+            max_retry=max_retry,
+            retry_time=retry_time,
+            ident=ident,
+        )
+        return options, ""
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")
     def action_submit(self) -> None:
         pbx = str(self.query_one("#pbx", Select).value)
-        source = self.query_one("#source", Input).value.strip()
-        destination = self.query_one("#destination", Input).value.strip()
+        source = self._value("#source")
+        destination = self._value("#destination")
         problem = number_problem("source", source) or number_problem("destination", destination)
+        options: Click2Call | None = None
+        if not problem and pbx in self.form.scheduling:
+            options, problem = self._options(source, destination)
         if problem:
             self.query_one("#error", Static).update(problem)
             return
-        self.dismiss(Click2CallChoice(pbx, source, destination))
+        self.dismiss(Click2CallChoice(pbx, source, destination, options))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -10,6 +10,7 @@ exact target and run on the snapshot taken when it opened, in a worker, through
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -29,18 +30,26 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
 
-from pbxtui.drivers.base import ACTION_LABELS, Action, Capabilities, Click2Call, Resource
+from pbxtui.drivers.base import ACTION_LABELS, READ_ACTIONS, Action, Capabilities, Resource
 from pbxtui.engine.actions import ActionOutcome, ActionRequest, ActionStatus
 from pbxtui.engine.changes import Change, ChangeKind, agent_label
 from pbxtui.engine.state import PbxState
-from pbxtui.model import Agent, BlfLamp, Call, Extension, PbxHealth, Record
+from pbxtui.model import Agent, BlfLamp, Call, DirectoryEntry, Extension, PbxHealth, Record
 from pbxtui.ui.commands import Command, CommandError, ConsoleCommands, parse_command
 from pbxtui.ui.consult import Consultation, consultation_leg, transferer_leg, transferer_of
+from pbxtui.ui.flights import InFlight
 from pbxtui.ui.format import MASK_MIN_DIGITS, describe_call, mask_text, one_line
 from pbxtui.ui.modals.click2call import Click2CallChoice, Click2CallForm, Click2CallModal
 from pbxtui.ui.modals.confirm import Confirmation, ConfirmModal
 from pbxtui.ui.modals.consult import ConsultChoice, ConsultModal
 from pbxtui.ui.modals.destination import DestinationForm, DestinationModal
+from pbxtui.ui.modals.extras import (
+    CallbackChoice,
+    CallbackModal,
+    DirectoryModal,
+    IvrChoice,
+    IvrModal,
+)
 from pbxtui.ui.modals.help import HelpModal
 from pbxtui.ui.modals.pause import PauseModal
 from pbxtui.ui.modals.picker import PbxPicker
@@ -92,6 +101,9 @@ class ConsoleScreen(Screen[None]):
         Binding("P", "pause", "Pause"),
         Binding("U", "unpause", "Unpause"),
         Binding("c", "click2call", "Call"),
+        Binding("b", "callback", "Callback", show=False),
+        Binding("i", "ivr", "IVR call", show=False),
+        Binding("D", "directory", "Directory", show=False),
         Binding("space", "mark", "Mark"),
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Cmd"),
@@ -117,7 +129,11 @@ class ConsoleScreen(Screen[None]):
         "attended": "attended transfer: consult, then T again to complete or cancel",
         "pause": "pause the selected (or marked) agents, with a reason",
         "unpause": "unpause the selected (or marked) agents",
-        "click2call": "click2call: ring an extension, then connect it to a number",
+        "click2call": "click2call: ring an extension, then connect it to a number "
+        "(dialup: caller id, timeout, reverse, schedule)",
+        "callback": "callback (number masking): the PBX connects two numbers",
+        "ivr": "IVR call: the PBX calls a number and plays announcements",
+        "directory": "the PBX's phone directory: type to filter, Enter to call an entry",
         "mark": "mark / unmark the row (one action then applies to every marked row)",
         "filter": "filter the current table by text in any column (Esc clears)",
         "command": "command mode, e.g. :calls hq  :agents paused  :pbx all",
@@ -146,7 +162,8 @@ class ConsoleScreen(Screen[None]):
         self.shown_pbxs: tuple[str, ...] = tuple(self.states)
         self.palette = Palette()
         self.panes: dict[str, Pane] = {cls.pane_id: cls() for cls in PANES}
-        self.in_flight: set[tuple[Action, str]] = set()
+        self.in_flight: dict[int, InFlight] = {}
+        self._flight_ids = itertools.count(1)
         self.consultations: dict[str, Consultation] = {}
         self._prompt_mode = ""
         self._stale_panes: set[str] = set(self.panes)
@@ -303,6 +320,8 @@ class ConsoleScreen(Screen[None]):
             self._show_health(ctx)
             if time.monotonic() - self._last_render >= MIN_RENDER_SPACING:
                 self.active_pane.tick(ctx)
+            if self.in_flight:
+                self._show_status()
 
     def _show_status(self) -> None:
         pane = self.active_pane
@@ -321,7 +340,9 @@ class ConsoleScreen(Screen[None]):
                 self.palette.warn,
             )
         if self.in_flight:
-            text.append(f"   {len(self.in_flight)} action(s) in flight", self.palette.muted)
+            now = time.monotonic()
+            for flight in self.in_flight.values():
+                text.append(f"   {self._text(flight.describe(now))}", self.palette.warn)
         self.query_one("#status", TextLines).update(text)
 
     def _number(self, value: str) -> str:
@@ -522,6 +543,8 @@ class ConsoleScreen(Screen[None]):
             if engine is not None:
                 for name in command.pbxs or self.shown_pbxs:
                     engine.refresh(name)
+        elif kind == "directory":
+            self.action_directory(command.pbxs[0] if command.pbxs else "")
         elif kind == "help":
             self.action_help()
         elif kind == "theme":
@@ -559,6 +582,10 @@ class ConsoleScreen(Screen[None]):
             ("Pause agent", "pause the selected (or marked) agents with a reason", "pause"),
             ("Unpause agent", "unpause the selected (or marked) agents", "unpause"),
             ("Click2call", "connect an extension to a number", "click2call"),
+            ("Scheduled call", "click2call at a later time, with retries", "scheduled_call"),
+            ("Callback (number masking)", "the PBX connects two numbers", "callback"),
+            ("IVR call", "call a number and play announcements to it", "ivr"),
+            ("Phone directory", "the PBX's directory; Enter calls an entry", "directory"),
             ("Mark row", "mark or unmark the row under the cursor", "mark"),
             ("Filter", "filter the current table by text", "filter"),
             ("Command", "type a : command (e.g. calls hq)", "command"),
@@ -610,7 +637,7 @@ class ConsoleScreen(Screen[None]):
         label = ACTION_LABELS[action]
         if engine is None:
             return "still connecting"
-        if engine.is_read_only(pbx):
+        if engine.is_read_only(pbx) and action not in READ_ACTIONS:
             return f"{pbx} is read-only: {label} refused"
         if not self.states[pbx].capabilities.supports(action):
             return f"{label} is not supported by {pbx}'s API"
@@ -623,7 +650,7 @@ class ConsoleScreen(Screen[None]):
         allowed: list[ActionRequest] = []
         refused: list[ActionRequest] = []
         for request in requests:
-            if (action, request.key) in self.in_flight:
+            if self._busy(action, request.key):
                 label = ACTION_LABELS[action]
                 self.notify(
                     f"{label} already in flight on {request.pbx}: wait for its result",
@@ -924,7 +951,7 @@ class ConsoleScreen(Screen[None]):
         pbx, source, destination = self._click2call_prefill(record)
         if self.session.mask and len(destination) >= MASK_MIN_DIGITS:
             destination = ""  # privacy mode: a caller's number is never shown in full
-        allowed = tuple(n for n in self.shown_pbxs if not self._refusal(Action.CLICK2CALL, n))
+        allowed = self._allowed(Action.CLICK2CALL)
         if pbx and pbx not in allowed:
             reason = self._refusal(Action.CLICK2CALL, pbx)
             self.notify(reason, severity="warning")
@@ -933,10 +960,27 @@ class ConsoleScreen(Screen[None]):
                 f"{pbx}: click2call refused in the console: {reason}",
             )
             pbx = ""
+        elif not allowed:
+            self._say_unsupported(Action.CLICK2CALL)
+        if not allowed:
+            return
+        self._open_click2call(pbx or allowed[0], source, destination)
+
+    def _open_click2call(self, pbx: str, source: str, destination: str) -> None:
+        allowed = self._allowed(Action.CLICK2CALL)
         if not allowed:
             return
         extensions = {n: tuple(num for num, _ in self._extension_choices(n)) for n in allowed}
-        form = Click2CallForm(allowed, pbx or allowed[0], source, destination, extensions)
+        scheduling = frozenset(n for n in allowed if not self._refusal(Action.SCHEDULED_CALL, n))
+        form = Click2CallForm(
+            allowed,
+            pbx if pbx in allowed else allowed[0],
+            source,
+            destination,
+            extensions,
+            scheduling=scheduling,
+            now=self.now().astimezone(),
+        )
         self.app.push_screen(Click2CallModal(form), self._click2call_chosen)
 
     def _click2call_prefill(self, record: Record | None) -> tuple[str, str, str]:
@@ -956,14 +1000,144 @@ class ConsoleScreen(Screen[None]):
     def _click2call_chosen(self, choice: Click2CallChoice | None) -> None:
         if choice is None:
             return
+        request = ActionRequest(choice.action, choice.pbx, click2call=choice.click2call)
+        self._send([request])
+
+    def action_scheduled_call(self) -> None:
+        """Click2call on a PBX whose API schedules calls (the extra fields are shown)."""
+        if not self._ready():
+            return
+        allowed = self._allowed(Action.SCHEDULED_CALL)
+        if not allowed:
+            self._say_unsupported(Action.SCHEDULED_CALL)
+            return
+        record = self.active_pane.current()
+        pbx, source, destination = self._click2call_prefill(record)
+        if pbx not in allowed:
+            pbx, source, destination = allowed[0], "", ""
+        if self.session.mask and len(destination) >= MASK_MIN_DIGITS:
+            destination = ""  # privacy mode: a caller's number is never shown in full
+        self._open_click2call(pbx, source, destination)
+
+    # -- actions: vendor extras ------------------------------------------------------------
+    def _allowed(self, action: Action) -> tuple[str, ...]:
+        return tuple(n for n in self.shown_pbxs if not self._refusal(action, n))
+
+    def _say_unsupported(self, action: Action, pbxs: Iterable[str] | None = None) -> None:
+        """No shown PBX can do ``action``: say why, for each (the console's own refusal)."""
+        reasons = [self._refusal(action, n) for n in (pbxs or self.shown_pbxs)]
+        reasons = [r for r in reasons if r]
+        text = "\n".join(reasons[:6]) or f"{ACTION_LABELS[action]}: no PBX shown"
+        self.notify(text, severity="warning")
+        for pbx in pbxs or self.shown_pbxs:
+            reason = self._refusal(action, pbx)
+            if reason:
+                self.add_event(
+                    pbx, f"{pbx}: {ACTION_LABELS[action]} refused in the console: {reason}"
+                )
+
+    def _extra_target(self, action: Action) -> tuple[str, tuple[str, ...]] | None:
+        """The PBX to preselect and the PBXs that can do ``action``; None (said why) if none.
+
+        The selected row's PBX is preferred; if it cannot, that is said, like click2call."""
+        allowed = self._allowed(action)
+        record = self.active_pane.current()
+        pbx = record.pbx if record is not None else ""
+        if pbx and pbx not in allowed:
+            self._say_unsupported(action, [pbx])
+            pbx = ""
+        elif not allowed:
+            self._say_unsupported(action)
+        if not allowed:
+            return None
+        return (pbx or allowed[0]), allowed
+
+    def _selected_number(self) -> str:
+        """An external number on the selected call, to prefill (never in privacy mode)."""
+        record = self.active_pane.current()
+        if isinstance(record, Call) and not self.session.mask:
+            _pbx, _source, external = self._click2call_prefill(record)
+            return external
+        return ""
+
+    def action_callback(self) -> None:
+        if not self._ready():
+            return
+        target = self._extra_target(Action.CALLBACK)
+        if target is None:
+            return
+        pbx, allowed = target
+        modal = CallbackModal(allowed, pbx, self._selected_number())
+        self.app.push_screen(modal, self._callback_chosen)
+
+    def _callback_chosen(self, choice: CallbackChoice | None) -> None:
+        if choice is None:
+            return
         request = ActionRequest(
-            Action.CLICK2CALL,
-            choice.pbx,
-            click2call=Click2Call(source=choice.source, destination=choice.destination),
+            Action.CALLBACK, choice.pbx, number1=choice.number1, number2=choice.number2
         )
         self._send([request])
 
+    def action_ivr(self) -> None:
+        if not self._ready():
+            return
+        target = self._extra_target(Action.CALL_IVR)
+        if target is None:
+            return
+        pbx, allowed = target
+        self.app.push_screen(IvrModal(allowed, pbx, self._selected_number()), self._ivr_chosen)
+
+    def _ivr_chosen(self, choice: IvrChoice | None) -> None:
+        if choice is None:
+            return
+        self._send([ActionRequest(Action.CALL_IVR, choice.pbx, ivr=choice.ivr)])
+
+    def action_directory(self, pbx: str = "") -> None:
+        """Fetch the phone directory (through the engine: audited) and show it."""
+        if not self._ready():
+            return
+        if pbx:
+            reason = self._refusal(Action.PHONEBOOK, pbx)
+            if reason:
+                self._say_unsupported(Action.PHONEBOOK, [pbx])
+                return
+        else:
+            target = self._extra_target(Action.PHONEBOOK)
+            if target is None:
+                return
+            pbx = target[0]
+        if self._busy(Action.PHONEBOOK, ""):
+            self.notify("the phone directory is already being fetched", severity="warning")
+            return
+        request = ActionRequest(Action.PHONEBOOK, pbx)
+        self._send([request], after=partial(self._directory_fetched, pbx))
+
+    def _directory_fetched(self, pbx: str, outcomes: Sequence[ActionOutcome]) -> None:
+        if not outcomes or not outcomes[0].ok:
+            return  # the failure was notified already
+        entries = outcomes[0].entries
+        shown = {e.number: self._number(e.number) for e in entries} if self.session.mask else None
+        self.app.push_screen(DirectoryModal(pbx, entries, shown), self._directory_chosen)
+
+    def _directory_chosen(self, entry: DirectoryEntry | None) -> None:
+        if entry is None:
+            return
+        if self._refusal(Action.CLICK2CALL, entry.pbx):
+            self._say_unsupported(Action.CLICK2CALL, [entry.pbx])
+            if not self._allowed(Action.CLICK2CALL):
+                return
+        number = entry.number
+        if self.session.mask and len(number) >= MASK_MIN_DIGITS:
+            number = ""  # privacy mode: a number is never shown in full
+            self.notify("privacy mode: type the number to call", severity="warning")
+        self._open_click2call(entry.pbx, "", number)
+
     # -- sending ---------------------------------------------------------------------------
+    def _busy(self, action: Action, key: str) -> bool:
+        return any(
+            f.request.action is action and f.request.key == key for f in self.in_flight.values()
+        )
+
     def _send(
         self,
         requests: Sequence[ActionRequest],
@@ -972,11 +1146,15 @@ class ConsoleScreen(Screen[None]):
         engine = self.session.engine
         if engine is None or not requests:
             return
+        started = time.monotonic()
+        ids: list[int] = []
         for request in requests:
-            self.in_flight.add((request.action, request.key))
+            flight_id = next(self._flight_ids)
+            self.in_flight[flight_id] = InFlight(request, started)
+            ids.append(flight_id)
         self._show_status()
         self.run_worker(
-            self._perform(engine, tuple(requests), after),
+            self._perform(engine, tuple(requests), tuple(ids), after),
             group="actions",
             exit_on_error=False,
         )
@@ -985,8 +1163,10 @@ class ConsoleScreen(Screen[None]):
         self,
         engine: Any,
         requests: tuple[ActionRequest, ...],
+        ids: tuple[int, ...],
         after: Callable[[Sequence[ActionOutcome]], None] | None,
     ) -> None:
+        """Never raises: whatever an action does, the console keeps running."""
         try:
             outcomes: list[ActionOutcome] = list(
                 await asyncio.gather(*(engine.perform(r) for r in requests))
@@ -996,12 +1176,16 @@ class ConsoleScreen(Screen[None]):
             self.notify("the action failed unexpectedly (see the log)", severity="error")
             outcomes = []
         finally:
-            for request in requests:
-                self.in_flight.discard((request.action, request.key))
-        self._report(outcomes)
-        if after is not None:
-            after(outcomes)
-        self._show_status()
+            for flight_id in ids:
+                self.in_flight.pop(flight_id, None)
+        try:
+            self._report(outcomes)
+            if after is not None:
+                after(outcomes)
+            self._show_status()
+        except Exception:
+            logger.exception("showing an action's result failed")
+            self.notify("showing the action's result failed (see the log)", severity="error")
 
     def _report(self, outcomes: Sequence[ActionOutcome]) -> None:
         if not outcomes:
