@@ -213,3 +213,19 @@ def test_read_only_refuses_every_action_kind(fleet: ThreadedFleet, tmp_path: Pat
         json.loads(line)["result"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()
     ]
     assert results[-3:] == ["read-only"] * 3
+
+
+def test_check_names_every_kind_refusing_credentials(fleet: ThreadedFleet) -> None:
+    def refuse_all() -> None:
+        for sim in fleet.sims.values():
+            sim.faults.update({"auth_refused": True})
+
+    fleet.call(refuse_all)
+    code, out, err = run("--config", str(fleet.config_path), "check")
+    assert code == 1
+    lines = {line.split()[0]: line for line in out.splitlines() if "FAILED" in line}
+    assert set(lines) == set(fleet.sims), "every PBX is named"
+    for name, sim in fleet.sims.items():
+        assert "auth refused" in lines[name], (sim.kind, lines[name])
+    assert "mistaken the security api key" in lines["hq"]
+    assert f"{len(fleet.sims)} of {len(fleet.sims)} PBX failed" in err
