@@ -75,6 +75,7 @@ REFUSAL_TEXTS = (
 )
 QUEUE_LIMIT = 4  # per-queue requests in flight at once
 QUEUE_LIST_TTL = 30.0  # seconds the queue list is reused between polls
+PEERS_REUSE_SECONDS = 5.0  # a peers answer this fresh serves the extension list too
 
 # Asterisk device states (names and the numeric enum) → the console's line states.
 DEVICE_STATES: dict[str, LineState] = {
@@ -523,6 +524,7 @@ class PbxCloudDriver(Driver):
         self._key = config.key
         self._queue_list: tuple[float, dict[str, str]] | None = None
         self._call_queues: dict[str, str] = {}  # call id → queue, as last seen
+        self._peers: tuple[float, list[Peer]] | None = None  # (monotonic time, last answer)
 
     # -- transport ------------------------------------------------------------------------------
     async def _send(self, reqtype: str, **params: str) -> VendorResponse:
@@ -601,7 +603,16 @@ class PbxCloudDriver(Driver):
     async def fetch_peers(self) -> list[Peer]:
         data = await self._fetch("PEERS", "the peer list")
         with self._reading("the peer list"):
-            return [peer for row in _records(data, "name", "peers") if (peer := self._peer(row))]
+            peers = [peer for row in _records(data, "name", "peers") if (peer := self._peer(row))]
+        self._peers = (time.monotonic(), peers)
+        return peers
+
+    async def _recent_peers(self) -> list[Peer]:
+        """Peers for the extension list's registration column: the peers poll's own answer
+        when it is fresh, so extensions polled every second do not ask PEERS every second."""
+        if self._peers is not None and time.monotonic() - self._peers[0] < PEERS_REUSE_SECONDS:
+            return self._peers[1]
+        return await self.fetch_peers()
 
     def _peer(self, row: Mapping[str, Any]) -> Peer | None:
         name = _pick(row, "name", "objectname", "peer")
@@ -624,7 +635,7 @@ class PbxCloudDriver(Driver):
     async def fetch_extensions(self) -> list[Extension]:
         jobs: list[Callable[[], Awaitable[Any]]] = [
             partial(self._fetch, "INFO", "the extension list", info="extensions"),
-            self.fetch_peers,
+            self._recent_peers,
         ]
         extensions, peers = await self._gather(jobs)
         by_number = {

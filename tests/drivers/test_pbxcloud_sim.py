@@ -301,3 +301,27 @@ async def test_the_fleet_builds_it_with_a_tenant() -> None:
     assert channels and all(
         re.fullmatch(r"PJSIP/(trunk|\d+)-EUROPA-[0-9a-f]{8}", channel) for channel in channels
     )
+
+
+async def test_extension_polls_reuse_a_fresh_peers_answer() -> None:
+    """Extensions are polled every second, peers every 5 s: PEERS is not asked twice."""
+    from pbxtui.drivers.http import VendorHttp
+    from pbxtui.sim import build_simulator
+    from pbxtui.sim.scenario import ScenarioSpec
+    from tests.conftest import driver_for
+
+    sim = build_simulator("pbxcloud", "hq", spec=ScenarioSpec(live=False, warmup_seconds=0))
+    async with driver_for(sim) as driver:
+        asked: list[str] = []
+        original = VendorHttp.get
+
+        async def counting(self: VendorHttp, params: dict[str, str], **kw: object) -> object:
+            asked.append(params.get("reqtype", ""))
+            return await original(self, params, **kw)  # type: ignore[arg-type]
+
+        driver.http.get = counting.__get__(driver.http)  # type: ignore[method-assign]
+        await driver.fetch_peers()
+        extensions = await driver.fetch_extensions()
+        await driver.fetch_extensions()
+        assert asked.count("PEERS") == 1
+        assert any(e.registered for e in extensions), "registration still merged in"
