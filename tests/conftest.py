@@ -9,36 +9,24 @@ from typing import Any
 import httpx
 import pytest
 
-from pbxtui.config import Config, parse_config
+from pbxtui.config import Config
 from pbxtui.drivers import create_driver
 from pbxtui.drivers.base import Driver
 from pbxtui.redact import secrets
 from pbxtui.sim import SimulatedPbx
-from pbxtui.sim.server import serve
+from pbxtui.sim.fleet import running_fleet, toml_value
 
 
 def toml_config(entries: list[dict[str, Any]], settings: dict[str, Any] | None = None) -> str:
     """A TOML config text for these [[pbx]] entries (values: str, bool, number, list)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
     lines: list[str] = []
     if settings:
         lines.append("[settings]")
-        lines += [f"{k} = {value(v)}" for k, v in settings.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in settings.items()]
         lines.append("")
     for entry in entries:
         lines.append("[[pbx]]")
-        lines += [f"{k} = {value(v)}" for k, v in entry.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
         lines.append("")
     return "\n".join(lines)
 
@@ -46,9 +34,8 @@ def toml_config(entries: list[dict[str, Any]], settings: dict[str, Any] | None =
 @asynccontextmanager
 async def served(*sims: SimulatedPbx, **overrides: Any) -> AsyncIterator[Config]:
     """Serve the simulators on loopback; yields a Config pointing at them."""
-    async with serve({sim.name: sim.app for sim in sims}) as ports:
-        entries = [sim.config_entry(ports[sim.name], **overrides) for sim in sims]
-        yield parse_config(toml_config(entries), source="<test>")
+    async with running_fleet(list(sims), **overrides) as (config, _, _):
+        yield config
 
 
 @asynccontextmanager
