@@ -191,6 +191,10 @@ class Driver(ABC):
     async def fetch_agents(self) -> list[Agent]:
         raise self.unsupported(Resource.AGENTS)
 
+    def fetch_seconds(self) -> float:
+        """How long one whole fetch of a resource may take: the engine bounds it by this."""
+        return self.config.timeout
+
     async def probe(self) -> None:
         """One cheap authenticated request: raises a DriverError if the PBX is not usable."""
         resource = next(iter(sorted(self.capabilities.resources)))

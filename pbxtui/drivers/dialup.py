@@ -454,10 +454,10 @@ class DialupDriver(Driver):
         self._first_seen: dict[str, tuple[float, str]] = {}  # call key → (monotonic, ext)
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
 
-    @property
-    def min_sweep_seconds(self) -> float:
-        """The least time one sweep of every extension takes under the request budget."""
-        return (len(self.dialup.extensions) - 1) / self.dialup.requests_per_second
+    def fetch_seconds(self) -> float:
+        # One request per watched extension under the rate limit: 200 extensions at 20/s
+        # need 10 s on top of one request's timeout.
+        return self.config.timeout + len(self.dialup.extensions) / self.dialup.requests_per_second
 
     # -- resources ------------------------------------------------------------------------
     async def fetch_extensions(self) -> list[Extension]:

@@ -153,7 +153,7 @@ class Engine:
             await stack.aclose()
 
     def _build(self, config: PbxConfig, driver: Driver) -> _Pbx:
-        limit = fetch_limit(config, self._fetch_margin)
+        limit = fetch_limit(driver, self._fetch_margin)
         pollers = {
             resource: ResourcePoller(
                 driver,
@@ -254,7 +254,7 @@ class Engine:
     async def probe(self, pbx: str) -> tuple[bool, str, int | None]:
         """One cheap authenticated request: ``(ok, reason, latency_ms)``."""
         entry = self._get(pbx)
-        limit = fetch_limit(entry.config, self._fetch_margin)
+        limit = fetch_limit(entry.driver, self._fetch_margin)
         started = time.perf_counter()
         try:
             with anyio.fail_after(limit):

@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import anyio
 
-from pbxtui.config import DialupConfig, PbxConfig
 from pbxtui.drivers.base import Driver, DriverError, Resource
 from pbxtui.engine.state import ResourceState
 from pbxtui.model import utcnow
@@ -41,16 +40,9 @@ def log_bug(message: str, exc: BaseException) -> None:
     logger.error("%s", scrub(f"{message}\n{details}"))
 
 
-def fetch_limit(config: PbxConfig, margin: float) -> float:
-    """The outer bound on one whole fetch: the per-request timeout plus a safety margin.
-
-    A driver that reads a list one request per watched extension, under a rate limit, needs
-    the time that rate allows as well (200 extensions at 20 requests/s: 10 s).
-    """
-    limit = config.timeout + margin
-    if isinstance(config, DialupConfig):
-        limit += len(config.extensions) / config.requests_per_second
-    return limit
+def fetch_limit(driver: Driver, margin: float) -> float:
+    """The outer bound on one whole fetch: what the driver says it may take, plus a margin."""
+    return driver.fetch_seconds() + margin
 
 
 def interval_for(resource: Resource, poll_interval: float) -> float:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import httpx
+
 from pbxtui.config import parse_config
+from pbxtui.drivers import create_driver
 from pbxtui.drivers.base import PbxUnreachable, Resource
 from pbxtui.engine.poller import (
     MAX_BACKOFF,
@@ -27,14 +30,19 @@ def test_intervals_per_resource() -> None:
     assert interval_for(Resource.PEERS, 2.0) == 10.0
 
 
-def test_the_fetch_bound_allows_for_rate_limited_per_extension_reads(make_config: Any) -> None:
-    assert fetch_limit(make_config("hq", timeout=5.0).pbx[0], 2.0) == 7.0
+async def test_the_fetch_bound_allows_for_rate_limited_per_extension_reads(
+    make_config: Any,
+) -> None:
+    client = httpx.AsyncClient()
+    hq = create_driver(make_config("hq", timeout=5.0).pbx[0], client)
+    assert fetch_limit(hq, 2.0) == 7.0
     dialup = parse_config(
         '[[pbx]]\nname = "d"\nkind = "dialup"\nurl = "https://d.example.invalid/api"\n'
         'user = "u"\npass = "pw-123456"\norg = "o"\nextensions = ["200-399"]\n'
         "timeout = 5.0\nrequests_per_second = 20.0\n"
     )
-    assert fetch_limit(dialup.pbx[0], 2.0) == 7.0 + 200 / 20
+    assert fetch_limit(create_driver(dialup.pbx[0], client), 2.0) == 7.0 + 200 / 20
+    await client.aclose()
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
