@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.widgets import Input
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Input, Static
+from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
 from pbxtui.engine.actions import NUMBER_PATTERN
@@ -19,6 +22,15 @@ def number_problem(what: str, value: str) -> str:
     if not NUMBER_PATTERN.fullmatch(value):
         return f"the {what} must be digits, * or #, with an optional leading +"
     return ""
+
+
+def form_footer(verb: str, hint: str, *, variant: ButtonVariant = "primary") -> ComposeResult:
+    """The end of every input modal: the error line, confirm and cancel, the key hint."""
+    yield Static("", id="error", classes="error")
+    with Horizontal(classes="buttons"):
+        yield Button(verb, variant=variant, id="confirm")
+        yield Button("Cancel", id="cancel")
+    yield Static(hint, classes="hint")
 
 
 def matching_options(choices: Sequence[tuple[str, str]], typed: str) -> list[Option]:

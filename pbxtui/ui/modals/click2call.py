@@ -20,7 +20,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from pbxtui.drivers.base import Action, Click2Call
-from pbxtui.ui.modals._form import no_blink, number_problem
+from pbxtui.ui.modals._form import form_footer, no_blink, number_problem
 
 SCHEDULE_FORMAT = "%Y-%m-%d %H:%M"
 TIMEOUT_RANGE = (1, 300)
@@ -132,11 +132,7 @@ class Click2CallModal(ModalScreen[Click2CallChoice | None]):
                         with Vertical():
                             yield Label("Ident:")
                             yield Input(placeholder="organisation", id="ident", compact=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Call", variant="primary", id="confirm")
-                yield Button("Cancel", id="cancel")
-            yield Static("Enter to call, Esc to cancel", classes="hint")
+            yield from form_footer("Call", "Enter to call, Esc to cancel")
 
     @property
     def _initial_pbx(self) -> str:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, OptionList, Static
 
-from pbxtui.ui.modals._form import matching_options, no_blink, number_problem
+from pbxtui.ui.modals._form import form_footer, matching_options, no_blink, number_problem
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,9 @@ class DestinationModal(ModalScreen[str | None]):
             if form.type_to_confirm:
                 yield Label(f"Protected: type {form.type_to_confirm} to confirm", classes="warning")
                 yield Input(placeholder=form.type_to_confirm, id="typed", compact=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button(form.verb, variant="error", id="confirm")
-                yield Button("Cancel", id="cancel")
-            yield Static("Enter to send, ↓ to pick an extension, Esc to cancel", classes="hint")
+            yield from form_footer(
+                form.verb, "Enter to send, ↓ to pick an extension, Esc to cancel", variant="error"
+            )
 
     def on_mount(self) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from pbxtui.drivers.base import IvrCall
 from pbxtui.model import DirectoryEntry
-from pbxtui.ui.modals._form import no_blink, number_problem
+from pbxtui.ui.modals._form import form_footer, no_blink, number_problem
 
 MAX_ANNOUNCEMENTS = 20
 MAX_ANNOUNCEMENT_LENGTH = 200
@@ -73,11 +73,7 @@ class CallbackModal(ModalScreen[CallbackChoice | None]):
             )
             yield Label("Second number:")
             yield Input(placeholder="e.g. 0507654321", id="number2", compact=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Connect", variant="primary", id="confirm")
-                yield Button("Cancel", id="cancel")
-            yield Static("Enter to connect, Esc to cancel", classes="hint")
+            yield from form_footer("Connect", "Enter to connect, Esc to cancel")
 
     def on_mount(self) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
@@ -142,11 +138,7 @@ class IvrModal(ModalScreen[IvrChoice | None]):
                     yield Input(placeholder="e.g. ivr-main", id="destination", compact=True)
             yield Label("Announcements (comma- or line-separated):")
             yield TextArea(id="announcements", compact=True, soft_wrap=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Call", variant="primary", id="confirm")
-                yield Button("Cancel", id="cancel")
-            yield Static("Enter (in a field) or ctrl+s to call, Esc to cancel", classes="hint")
+            yield from form_footer("Call", "Enter (in a field) or ctrl+s to call, Esc to cancel")
 
     def on_mount(self) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pbxtui.engine.actions import MAX_REASON_LENGTH
-from pbxtui.ui.modals._form import no_blink
+from pbxtui.ui.modals._form import form_footer, no_blink
 
 
 class PauseModal(ModalScreen[str | None]):
@@ -43,11 +43,7 @@ class PauseModal(ModalScreen[str | None]):
                 compact=True,
                 max_length=MAX_REASON_LENGTH,
             )
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Pause", variant="warning", id="confirm")
-                yield Button("Cancel", id="cancel")
-            yield Static("Enter picks a reason, Esc cancels", classes="hint")
+            yield from form_footer("Pause", "Enter picks a reason, Esc cancels", variant="warning")
 
     def on_mount(self) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
