@@ -16,9 +16,8 @@ import anyio
 import httpx
 
 from pbxtui.drivers import create_driver
-from pbxtui.drivers.base import Action, Click2Call, Resource
-from pbxtui.engine import ActionRequest, Engine, EngineUpdate
-from pbxtui.model import HealthState
+from pbxtui.engine import Engine
+from pbxtui.model import Click2Call, EngineUpdate, HealthState, PlaceCall, Resource
 from pbxtui.sim import build_simulator
 from pbxtui.sim.fleet import build_fleet, running_fleet
 from pbxtui.sim.scenario import ScenarioSpec
@@ -130,10 +129,9 @@ async def slow_click2call() -> None:
         scenario = dialup.scenario
         idle = next(n for n, e in scenario.extensions.items() if e.registered)
         scenario.hangup_extension(idle)  # free it, in case it is on a call
-        request = ActionRequest(
-            action=Action.CLICK2CALL,
+        request = PlaceCall(
             pbx=dialup.name,
-            click2call=Click2Call(source=idle, destination="0501234567", timeout=30),
+            dial=Click2Call(source=idle, destination="0501234567", timeout=30),
         )
         async with anyio.create_task_group() as tg:
             tg.start_soon(engine.run)

@@ -17,8 +17,18 @@ import click
 
 from pbxtui import headless, paths
 from pbxtui.config import Config, ConfigError, load_config
-from pbxtui.drivers.base import Action, Click2Call, IvrCall, Resource
-from pbxtui.engine import ActionRequest
+from pbxtui.model import (
+    Action,
+    ActionRequest,
+    Callback,
+    Click2Call,
+    FetchDirectory,
+    IvrCall,
+    IvrCallRequest,
+    PlaceCall,
+    Resource,
+    ScheduleCall,
+)
 from pbxtui.redact import ScrubbingFilter
 
 T = TypeVar("T")
@@ -143,14 +153,21 @@ def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
     click.echo(headless.snapshot_json(document) if as_json else headless.format_snapshot(document))
 
 
-def _confirmer(yes: bool) -> headless.ConfirmFn | None:
+def _confirmer(yes: bool) -> headless.Confirmer | None:
     if yes:
         return None
     if not sys.stdin.isatty():
         _fail("refusing to act without --yes: standard input is not a terminal", 1)
 
-    def confirm(description: str) -> bool:
-        return click.confirm(f"{description}\nProceed?", default=False)
+    def confirm(description: str, *, type_name: str) -> str | None:
+        if type_name:
+            typed: str = click.prompt(
+                f"{description}\n{type_name} is protected: type its name to confirm",
+                default="",
+                show_default=False,
+            )
+            return typed.strip() if typed.strip() == type_name else None
+        return "" if click.confirm(f"{description}\nProceed?", default=False) else None
 
     return confirm
 
@@ -158,10 +175,13 @@ def _confirmer(yes: bool) -> headless.ConfirmFn | None:
 def _perform(
     options: Options,
     pbx: str,
+    action: Action,
     build: headless.Builder,
     *,
     yes: bool,
     needs: tuple[Resource, ...] = (),
+    confirm_pbx: str = "",
+    target: str = "",
 ) -> None:
     """Every action command: confirm unless --yes, perform, say the result, exit with its code."""
     _setup_logging(to_file=False)
@@ -170,7 +190,15 @@ def _perform(
     try:
         code, text, _ = _run(
             lambda: headless.act(
-                config, pbx, build, confirm=confirm, read_only=options.read_only, needs=needs
+                config,
+                pbx,
+                action,
+                build,
+                confirm=confirm,
+                read_only=options.read_only,
+                needs=needs,
+                confirmed_pbx=confirm_pbx,
+                target=target,
             )
         )
     except ConfigError as exc:
@@ -181,32 +209,82 @@ def _perform(
 
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+confirm_pbx_option = click.option(
+    "--confirm-pbx",
+    default="",
+    metavar="NAME",
+    help="The PBX's name, to confirm a destructive action on a protected PBX.",
+)
 
 
 @main.command()
 @click.argument("pbx")
 @click.argument("call_id")
 @yes_option
+@confirm_pbx_option
 @pass_options
-def hangup(options: Options, pbx: str, call_id: str, yes: bool) -> None:
+def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str) -> None:
     """Hang up CALL_ID (its id or channel, as `snapshot` shows) on PBX."""
-    _perform(options, pbx, headless.hangup_request(call_id), yes=yes, needs=(Resource.CALLS,))
+    _perform(
+        options,
+        pbx,
+        Action.HANGUP,
+        headless.hangup_request(call_id),
+        yes=yes,
+        needs=(Resource.CALLS,),
+        confirm_pbx=confirm_pbx,
+        target=call_id,
+    )
 
 
 @main.command()
 @click.argument("pbx")
 @click.argument("call_id")
-@click.argument("destination")
+@click.argument("destination", required=False, default="")
 @click.option("--attended", is_flag=True, help="Consult DESTINATION first (attended transfer).")
+@click.option("--complete", is_flag=True, help="Finish the pending attended transfer of CALL_ID.")
+@click.option("--cancel", is_flag=True, help="Cancel the pending attended transfer of CALL_ID.")
 @yes_option
+@confirm_pbx_option
 @pass_options
 def transfer(
-    options: Options, pbx: str, call_id: str, destination: str, attended: bool, yes: bool
+    options: Options,
+    pbx: str,
+    call_id: str,
+    destination: str,
+    attended: bool,
+    complete: bool,
+    cancel: bool,
+    yes: bool,
+    confirm_pbx: str,
 ) -> None:
-    """Transfer CALL_ID on PBX to DESTINATION (blind unless --attended)."""
-    action = Action.ATTENDED_TRANSFER if attended else Action.TRANSFER
-    build = headless.call_request(action, call_id, destination)
-    _perform(options, pbx, build, yes=yes, needs=(Resource.CALLS,))
+    """Transfer CALL_ID on PBX to DESTINATION (blind unless --attended).
+
+    An attended transfer consults DESTINATION while the caller holds; finish it with
+    `transfer PBX CALL_ID --complete` (or --cancel), from here or from the console.
+    """
+    if sum((attended, complete, cancel)) > 1:
+        _fail("choose one of --attended, --complete and --cancel")
+    if complete or cancel:
+        if destination:
+            _fail("--complete and --cancel take no DESTINATION: the pending transfer has one")
+        build = headless.consultation_request(call_id, complete=complete)
+        action = Action.ATTENDED_TRANSFER
+    else:
+        if not destination:
+            _fail("DESTINATION is missing (or use --complete / --cancel)")
+        build = headless.transfer_request(call_id, destination, attended=attended)
+        action = Action.ATTENDED_TRANSFER if attended else Action.TRANSFER
+    _perform(
+        options,
+        pbx,
+        action,
+        build,
+        yes=yes,
+        needs=(Resource.CALLS,),
+        confirm_pbx=confirm_pbx,
+        target=call_id,
+    )
 
 
 @main.command()
@@ -219,7 +297,7 @@ def transfer(
 def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: bool) -> None:
     """Pause queue AGENT (its extension or agent id) on PBX, with a reason."""
     build = headless.agent_requests(Action.PAUSE, agent, queue, reason)
-    _perform(options, pbx, build, yes=yes, needs=(Resource.AGENTS,))
+    _perform(options, pbx, Action.PAUSE, build, yes=yes, needs=(Resource.AGENTS,), target=agent)
 
 
 @main.command()
@@ -231,7 +309,7 @@ def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: 
 def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> None:
     """Unpause queue AGENT (its extension or agent id) on PBX."""
     build = headless.agent_requests(Action.UNPAUSE, agent, queue)
-    _perform(options, pbx, build, yes=yes, needs=(Resource.AGENTS,))
+    _perform(options, pbx, Action.UNPAUSE, build, yes=yes, needs=(Resource.AGENTS,), target=agent)
 
 
 @main.command()
@@ -269,22 +347,26 @@ def call(
     yes: bool,
 ) -> None:
     """Click2call on PBX: ring SOURCE, then connect it to DESTINATION."""
-    request = ActionRequest(
-        action=Action.SCHEDULED_CALL if scheduled_at else Action.CLICK2CALL,
-        pbx=pbx,
-        click2call=Click2Call(
-            source=source,
-            destination=destination,
-            caller_id=caller_id,
-            timeout=timeout,
-            reverse=reverse,
-            scheduled_at=scheduled_at,
-            max_retry=max_retry,
-            retry_time=retry_time,
-            ident=ident,
-        ),
+    dial = Click2Call(
+        source=source,
+        destination=destination,
+        caller_id=caller_id,
+        timeout=timeout,
+        reverse=reverse,
+        scheduled_at=scheduled_at,
+        max_retry=max_retry,
+        retry_time=retry_time,
+        ident=ident,
     )
-    _perform(options, pbx, headless.fixed_request(request), yes=yes)
+    request: ActionRequest = (
+        ScheduleCall(pbx=pbx, dial=dial) if scheduled_at else PlaceCall(pbx=pbx, dial=dial)
+    )
+    _send_fixed(options, request, yes=yes)
+
+
+def _send_fixed(options: Options, request: ActionRequest, *, yes: bool) -> None:
+    build = headless.fixed_request(request)
+    _perform(options, request.pbx, request.capability, build, yes=yes)
 
 
 @main.command()
@@ -295,8 +377,7 @@ def call(
 @pass_options
 def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) -> None:
     """Connect NUMBER1 and NUMBER2 through PBX, each seeing the PBX's number (IEXPBX)."""
-    request = ActionRequest(action=Action.CALLBACK, pbx=pbx, number1=number1, number2=number2)
-    _perform(options, pbx, headless.fixed_request(request), yes=yes)
+    _send_fixed(options, Callback(pbx=pbx, number1=number1, number2=number2), yes=yes)
 
 
 @main.command()
@@ -317,14 +398,8 @@ def ivr(
     yes: bool,
 ) -> None:
     """Place an outgoing IVR call to NUMBER with announcements (IEXPBX)."""
-    request = ActionRequest(
-        action=Action.CALL_IVR,
-        pbx=pbx,
-        ivr=IvrCall(
-            number=number, dialplan=dialplan, destination=dest, announcements=announcements
-        ),
-    )
-    _perform(options, pbx, headless.fixed_request(request), yes=yes)
+    ivr = IvrCall(number=number, dialplan=dialplan, destination=dest, announcements=announcements)
+    _send_fixed(options, IvrCallRequest(pbx=pbx, ivr=ivr), yes=yes)
 
 
 @main.command()
@@ -335,10 +410,12 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     """Print PBX's phone directory (IEXPBX)."""
     _setup_logging(to_file=False)
     config = _load(options)
-    request = ActionRequest(action=Action.PHONEBOOK, pbx=pbx)
+    request = FetchDirectory(pbx=pbx)
     try:
         code, text, outcomes = _run(
-            lambda: headless.act(config, pbx, headless.fixed_request(request), confirm=None)
+            lambda: headless.act(
+                config, pbx, Action.PHONEBOOK, headless.fixed_request(request), confirm=None
+            )
         )
     except ConfigError as exc:
         _fail(str(exc))

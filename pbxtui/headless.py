@@ -6,13 +6,28 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pbxtui import paths
 from pbxtui.config import Config
-from pbxtui.drivers.base import Action, Resource
-from pbxtui.engine import ActionOutcome, ActionRequest, AuditLog, Engine, PbxState
-from pbxtui.model import Agent, Call
+from pbxtui.engine import AuditLog, ConsultationBook, Engine
+from pbxtui.model import (
+    ACTION_LABELS,
+    Action,
+    ActionOutcome,
+    ActionRequest,
+    Agent,
+    AttendedTransfer,
+    BlindTransfer,
+    Call,
+    CancelTransfer,
+    CompleteTransfer,
+    Hangup,
+    PauseAgent,
+    PbxState,
+    Resource,
+    UnpauseAgent,
+)
 
 SNAPSHOT_SCHEMA_VERSION = 1
 
@@ -37,6 +52,16 @@ class CheckLine:
     @property
     def lacks(self) -> tuple[str, ...]:
         return tuple(a.value for a in Action if a.value not in self.actions)
+
+
+def engine_for_actions(config: Config, *, read_only: bool = False) -> Engine:
+    """An engine that audits and remembers pending attended transfers where the console does."""
+    return Engine(
+        config,
+        read_only=read_only,
+        audit=AuditLog(paths.audit_log_path()),
+        consultations=ConsultationBook(paths.consultations_path()),
+    )
 
 
 async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
@@ -138,9 +163,9 @@ def format_snapshot(document: dict[str, Any]) -> str:
 
 
 def find_call(state: PbxState, ident: str) -> Call | None:
-    """A call by its id, channel, unique id, or bridged channel."""
+    """A call by its id, channel, unique id, or the channel of its other leg."""
     for call in state.calls():
-        if ident in (call.id, call.channel, call.unique_id, call.bridged_id):
+        if ident in (call.id, call.channel, call.unique_id, call.bridged_channel):
             return call
     return None
 
@@ -153,34 +178,57 @@ def find_agent(state: PbxState, ident: str, queue: str = "") -> list[Agent]:
     ]
 
 
-ConfirmFn = Callable[[str], bool]
-Builder = Callable[[PbxState], "list[ActionRequest] | str"]
+class Confirmer(Protocol):
+    def __call__(self, description: str, *, type_name: str) -> str | None:
+        """Ask the operator; None when they decline. ``type_name``: a protected PBX whose
+        name must be typed; the text typed is returned ("" when nothing had to be typed)."""
+        ...
+
+
+Builder = Callable[[PbxState, Engine], "list[ActionRequest] | str"]
+"""Makes the requests from the state just polled, or says what was not found."""
 
 
 async def act(
     config: Config,
     pbx: str,
+    action: Action,
     build: Builder,
     *,
-    confirm: ConfirmFn | None,
+    confirm: Confirmer | None,
     read_only: bool = False,
     needs: Iterable[Resource] = (),
+    confirmed_pbx: str = "",
+    target: str = "",
 ) -> tuple[int, str, list[ActionOutcome]]:
-    """Poll what the actions need, build them, confirm once, perform each in turn.
+    """Refuse early what the policy refuses for any target; poll what the actions need,
+    build them, confirm once, perform each in turn.
 
     Returns (exit code, text for the operator, outcomes).
     """
     config.get(pbx)  # a clear ConfigError for an unknown name
-    async with Engine(
-        config, read_only=read_only, audit=AuditLog(paths.audit_log_path())
-    ) as engine:
+    async with engine_for_actions(config, read_only=read_only) as engine:
+        reason = engine.refuse_action(action, pbx, target)
+        if reason:
+            return EXIT_FAILED, f"{ACTION_LABELS[action]} on {pbx}: refused: {reason}", []
         needs = list(needs)
         state = (await engine.poll_once(pbx=pbx, resources=needs))[pbx] if needs else None
-        requests = build(state if state is not None else engine.state()[pbx])
+        requests = build(state if state is not None else engine.state()[pbx], engine)
         if isinstance(requests, str):
             return EXIT_NOT_FOUND, requests, []
-        if confirm is not None and not confirm("\n".join(describe(r) for r in requests)):
-            return EXIT_FAILED, "cancelled: nothing was sent", []
+        typed = confirmed_pbx
+        if confirm is not None:
+            must_type = (
+                pbx
+                if not typed and engine.is_protected(pbx) and any(r.destructive for r in requests)
+                else ""
+            )
+            answer = confirm("\n".join(describe(r) for r in requests), type_name=must_type)
+            if answer is None:
+                return EXIT_FAILED, "cancelled: nothing was sent", []
+            typed = typed or answer
+        if typed:
+            requests = [r.model_copy(update={"confirmed_pbx": typed}) for r in requests]
         outcomes = [await engine.perform(request) for request in requests]
     code = EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
     return code, "\n".join(outcome_text(o) for o in outcomes), outcomes
@@ -192,12 +240,21 @@ def describe(request: ActionRequest) -> str:
 
 def outcome_text(outcome: ActionOutcome) -> str:
     head = "ok" if outcome.ok else outcome.status
-    return f"{outcome.request.label} on {outcome.request.pbx}: {head}" + (
+    text = f"{outcome.request.label} on {outcome.request.pbx}: {head}" + (
         f": {outcome.message}" if outcome.message else ""
     )
+    if outcome.status == "not-confirmed":
+        text += f" (pass --confirm-pbx {outcome.request.pbx})"
+    if outcome.consultation is not None:
+        c = outcome.consultation
+        text += (
+            f"\n{c.transferer or 'the extension'} is consulting {c.destination}; then: "
+            f"pbxtui transfer {c.pbx} {c.held.id} --complete (or --cancel)"
+        )
+    return text
 
 
-def _calls_unreadable(state: PbxState, resource: Resource) -> str:
+def _unreadable(state: PbxState, resource: Resource) -> str:
     current = state.resources.get(resource)
     return (
         f" ({resource.value} could not be read: {current.error})"
@@ -206,40 +263,58 @@ def _calls_unreadable(state: PbxState, resource: Resource) -> str:
     )
 
 
-def call_request(action: Action, call_id: str, destination: str = "") -> Builder:
-    """Hang up or transfer the call ``call_id`` (its id, channel or unique id)."""
-
-    def build(state: PbxState) -> list[ActionRequest] | str:
-        if not state.capabilities.supports(action):
-            return [ActionRequest(action=action, pbx=state.name)]  # the engine says why not
+def hangup_request(call_id: str) -> Builder:
+    def build(state: PbxState, engine: Engine) -> list[ActionRequest] | str:
         call = find_call(state, call_id)
         if call is None:
-            why = _calls_unreadable(state, Resource.CALLS)
-            return f"no call {call_id!r} on {state.name} now{why}"
-        return [ActionRequest(action=action, pbx=state.name, call=call, destination=destination)]
+            return f"no call {call_id!r} on {state.name} now{_unreadable(state, Resource.CALLS)}"
+        return [Hangup(pbx=state.name, call=call)]
 
     return build
 
 
-def hangup_request(call_id: str) -> Builder:
-    return call_request(Action.HANGUP, call_id)
+def transfer_request(call_id: str, destination: str, *, attended: bool) -> Builder:
+    """Blind (or attended) transfer of the call ``call_id`` (its id, channel or unique id)."""
+
+    def build(state: PbxState, engine: Engine) -> list[ActionRequest] | str:
+        call = find_call(state, call_id)
+        if call is None:
+            return f"no call {call_id!r} on {state.name} now{_unreadable(state, Resource.CALLS)}"
+        kind = AttendedTransfer if attended else BlindTransfer
+        return [kind(pbx=state.name, call=call, destination=destination)]
+
+    return build
+
+
+def consultation_request(ident: str, *, complete: bool) -> Builder:
+    """Complete or cancel the pending attended transfer of the held call (or transferer)."""
+
+    def build(state: PbxState, engine: Engine) -> list[ActionRequest] | str:
+        consultation = engine.find_consultation(state.name, ident)
+        if consultation is None:
+            pending = ", ".join(
+                f"{c.held.id} ({c.transferer} → {c.destination})" for c in state.consultations
+            )
+            known = f" (pending: {pending})" if pending else " (none is pending)"
+            return f"no attended transfer of {ident!r} pending on {state.name}{known}"
+        kind = CompleteTransfer if complete else CancelTransfer
+        return [kind(pbx=state.name, consultation=consultation)]
+
+    return build
 
 
 def agent_requests(action: Action, agent_id: str, queue: str = "", reason: str = "") -> Builder:
     """Pause or unpause an agent: in one queue, or in every queue it belongs to."""
 
-    def build(state: PbxState) -> list[ActionRequest] | str:
-        if not state.capabilities.supports(action):
-            return [ActionRequest(action=action, pbx=state.name)]  # the engine says why not
+    def build(state: PbxState, engine: Engine) -> list[ActionRequest] | str:
         agents = find_agent(state, agent_id, queue)
         if not agents:
             where = f" in queue {queue}" if queue else ""
-            why = _calls_unreadable(state, Resource.AGENTS)
+            why = _unreadable(state, Resource.AGENTS)
             return f"no agent {agent_id!r}{where} on {state.name} now{why}"
-        return [
-            ActionRequest(action=action, pbx=state.name, agent=agent, reason=reason)
-            for agent in agents
-        ]
+        if action is Action.PAUSE:
+            return [PauseAgent(pbx=state.name, agent=a, reason=reason) for a in agents]
+        return [UnpauseAgent(pbx=state.name, agent=a) for a in agents]
 
     return build
 
@@ -247,7 +322,7 @@ def agent_requests(action: Action, agent_id: str, queue: str = "", reason: str =
 def fixed_request(request: ActionRequest) -> Builder:
     """An action that needs nothing polled first (click2call, callback, IVR call)."""
 
-    def build(_: PbxState) -> list[ActionRequest]:
+    def build(state: PbxState, engine: Engine) -> list[ActionRequest]:
         return [request]
 
     return build

@@ -32,3 +32,8 @@ def audit_log_path() -> Path:
 
 def app_log_path() -> Path:
     return state_home() / "pbxtui.log"
+
+
+def consultations_path() -> Path:
+    """Attended transfers waiting for their second step (a later console or CLI finds them)."""
+    return state_home() / "consultations.json"

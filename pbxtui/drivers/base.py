@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
 from typing import ClassVar
 
 import httpx
@@ -20,90 +17,22 @@ import httpx
 from pbxtui.config import PbxConfig
 from pbxtui.drivers.http import VendorHttp
 from pbxtui.model import (
+    ACTION_LABELS,
+    Action,
     ActionResult,
     Agent,
     BlfLamp,
     Call,
+    Capabilities,
+    Click2Call,
     DirectoryEntry,
     Extension,
+    IvrCall,
     Peer,
     Queue,
     Record,
+    Resource,
 )
-
-
-class Resource(StrEnum):
-    """A live list the engine polls."""
-
-    CALLS = "calls"
-    EXTENSIONS = "extensions"
-    PEERS = "peers"
-    BLF = "blf"
-    QUEUES = "queues"
-    AGENTS = "agents"
-
-
-class Action(StrEnum):
-    HANGUP = "hangup"
-    TRANSFER = "transfer"
-    ATTENDED_TRANSFER = "attended_transfer"
-    PAUSE = "pause"
-    UNPAUSE = "unpause"
-    CLICK2CALL = "click2call"
-    SCHEDULED_CALL = "scheduled_call"
-    CALLBACK = "callback"
-    CALL_IVR = "call_ivr"
-    PHONEBOOK = "phonebook"
-
-
-ACTION_LABELS: dict[Action, str] = {
-    Action.HANGUP: "hang up",
-    Action.TRANSFER: "blind transfer",
-    Action.ATTENDED_TRANSFER: "attended transfer",
-    Action.PAUSE: "agent pause",
-    Action.UNPAUSE: "agent unpause",
-    Action.CLICK2CALL: "click2call",
-    Action.SCHEDULED_CALL: "scheduled call",
-    Action.CALLBACK: "callback (number masking)",
-    Action.CALL_IVR: "IVR call",
-    Action.PHONEBOOK: "phone directory",
-}
-
-DESTRUCTIVE_ACTIONS = frozenset({Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER})
-# Actions that change nothing on the PBX: allowed in read-only mode.
-READ_ACTIONS = frozenset({Action.PHONEBOOK})
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    resources: frozenset[Resource]
-    actions: frozenset[Action]
-
-    def supports(self, what: Resource | Action) -> bool:
-        return what in self.resources or what in self.actions
-
-
-@dataclass(frozen=True)
-class Click2Call:
-    """Connect ``source`` (usually an extension) to ``destination``."""
-
-    source: str
-    destination: str
-    caller_id: str = ""
-    timeout: int | None = None
-    reverse: bool = False
-    scheduled_at: datetime | None = None
-    max_retry: int | None = None
-    retry_time: int | None = None
-    ident: str = ""
-
-
-@dataclass(frozen=True)
-class IvrCall:
-    number: str
-    dialplan: str = ""
-    destination: str = ""
-    announcements: tuple[str, ...] = field(default_factory=tuple)
 
 
 class DriverError(Exception):

@@ -27,29 +27,30 @@ import httpx
 
 from pbxtui.config import DialupConfig, PbxConfig
 from pbxtui.drivers.base import (
-    Action,
     ActionRefused,
     AuthRefused,
     BadAnswer,
-    Capabilities,
-    Click2Call,
     Driver,
     DriverError,
     PbxTimeout,
     PbxUnreachable,
-    Resource,
 )
 from pbxtui.drivers.http import VendorHttp, VendorResponse
 from pbxtui.drivers.values import clock_seconds, json_scalar
 from pbxtui.model import (
+    Action,
     ActionResult,
     BlfLamp,
     Call,
     CallState,
+    Capabilities,
+    Click2Call,
+    Click2CallOption,
     Direction,
     Extension,
     LampKind,
     LineState,
+    Resource,
     utcnow,
 )
 
@@ -116,7 +117,7 @@ class ExtensionStatus:
     held: bool = False
     channel: str = ""
     unique_id: str = ""
-    bridged_id: str = ""
+    bridged_unique_id: str = ""
     callee: str = ""
     duration: int | None = None
 
@@ -255,7 +256,7 @@ def parse_status(pbx: str, fields: Mapping[str, str]) -> ExtensionStatus:
         held=folded in HELD_WORDS,
         channel=fields.get("channel", ""),
         unique_id=_first(fields, UNIQUEID_KEYS),
-        bridged_id=_first(fields, BRIDGED_KEYS),
+        bridged_unique_id=_first(fields, BRIDGED_KEYS),
         callee=_first(fields, CALLEE_KEYS),
         duration=_duration(_first(fields, DURATION_KEYS)),
     )
@@ -330,8 +331,8 @@ def _partner(
     for other, candidate in active.items():
         if other == ext or other in taken:
             continue
-        if (status.unique_id and candidate.bridged_id == status.unique_id) or (
-            status.bridged_id and candidate.unique_id == status.bridged_id
+        if (status.unique_id and candidate.bridged_unique_id == status.unique_id) or (
+            status.bridged_unique_id and candidate.unique_id == status.bridged_unique_id
         ):
             return other
     return ""
@@ -368,7 +369,7 @@ def _call(
         direction=Direction.INTERNAL if partner else Direction.UNKNOWN,
         extension=ext,
         unique_id=status.unique_id,
-        bridged_id=status.bridged_id,
+        bridged_unique_id=status.bridged_unique_id,
         observed_at=at,
     )
 
@@ -433,6 +434,7 @@ class DialupDriver(Driver):
     capabilities = Capabilities(
         resources=frozenset({Resource.CALLS, Resource.EXTENSIONS, Resource.BLF}),
         actions=frozenset({Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL}),
+        click2call_options=frozenset(Click2CallOption),
     )
 
     def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:

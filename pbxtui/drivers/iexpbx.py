@@ -41,33 +41,28 @@ from typing import ClassVar, TypeVar
 import httpx
 
 from pbxtui.config import IexPbxConfig, PbxConfig
-from pbxtui.drivers.base import (
-    Action,
-    ActionRefused,
-    AuthRefused,
-    BadAnswer,
-    Capabilities,
-    Click2Call,
-    Driver,
-    IvrCall,
-    Resource,
-)
+from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver
 from pbxtui.drivers.http import VendorResponse
 from pbxtui.drivers.values import clock_seconds, json_scalar, qualify
 from pbxtui.model import (
+    Action,
     ActionResult,
     Agent,
     AgentState,
     BlfLamp,
     Call,
     CallState,
+    Capabilities,
+    Click2Call,
     Direction,
     DirectoryEntry,
     Extension,
+    IvrCall,
     LampKind,
     LineState,
     Peer,
     Queue,
+    Resource,
     utcnow,
 )
 

@@ -27,31 +27,27 @@ import anyio
 import httpx
 
 from pbxtui.config import PbxCloudConfig, PbxConfig
-from pbxtui.drivers.base import (
-    Action,
-    AuthRefused,
-    BadAnswer,
-    Capabilities,
-    Click2Call,
-    Driver,
-    DriverError,
-    Resource,
-)
+from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.http import VendorResponse
 from pbxtui.drivers.values import clock_seconds, qualify
 from pbxtui.model import (
+    Action,
     ActionResult,
     Agent,
     AgentState,
     BlfLamp,
     Call,
     CallState,
+    Capabilities,
+    Click2Call,
+    Click2CallOption,
     Direction,
     Extension,
     LampKind,
     LineState,
     Peer,
     Queue,
+    Resource,
     utcnow,
 )
 
@@ -454,7 +450,7 @@ def build_call(group: list[Leg], *, pbx: str, tenant: str, observed_at: datetime
         direction=_direction(legs),
         extension=internal[-1] if internal else "",
         unique_id=primary.unique_id,
-        bridged_id=other.channel if other is not None else "",
+        bridged_channel=other.channel if other is not None else "",
         application=primary.application,
         observed_at=observed_at,
     )
@@ -513,6 +509,7 @@ class PbxCloudDriver(Driver):
                 Action.CLICK2CALL,
             }
         ),
+        click2call_options=frozenset({Click2CallOption.CALLER_ID, Click2CallOption.TIMEOUT}),
     )
 
     def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:
@@ -832,7 +829,7 @@ class PbxCloudDriver(Driver):
 
     def _own_leg(self, call: Call) -> str:
         """The channel of the call's internal extension (falls back to the primary leg)."""
-        for channel in (call.channel, call.bridged_id):
+        for channel in (call.channel, call.bridged_channel):
             number = extension_number(channel_peer(channel), self.tenant) if channel else ""
             if number and number == call.extension:
                 return channel
@@ -840,8 +837,8 @@ class PbxCloudDriver(Driver):
 
     def _far_leg(self, call: Call) -> str:
         own = self._own_leg(call)
-        if own == call.channel and call.bridged_id and call.extension:
-            return call.bridged_id
+        if own == call.channel and call.bridged_channel and call.extension:
+            return call.bridged_channel
         return call.channel
 
     async def pause_agent(self, agent: Agent, reason: str) -> ActionResult:
@@ -859,11 +856,10 @@ class PbxCloudDriver(Driver):
     async def click2call(self, request: Click2Call) -> ActionResult:
         if request.scheduled_at is not None:
             raise self.unsupported(Action.SCHEDULED_CALL)
+        if request.reverse:  # the policy refuses it first: DIAL always rings `source` first
+            raise ActionRefused(self.name, "DIAL has no reverse: it always rings the source first")
         source, dest = request.source, request.destination
-        # DIAL rings `source` first; "reverse" rings the destination first, still placed
-        # from the extension's account.
-        first, second = (dest, source) if request.reverse else (source, dest)
-        params = {"source": first, "dest": second, "account": f"{source}-{self.tenant}"}
+        params = {"source": source, "dest": dest, "account": f"{source}-{self.tenant}"}
         if request.caller_id:
             params["sourceclid"] = request.caller_id
         if request.timeout:

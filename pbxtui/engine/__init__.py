@@ -1,4 +1,4 @@
-"""Polling, state, events, actions and audit: everything between the drivers and a view.
+"""Polling, state, events, the action policy and audit: everything between drivers and views.
 
 No Textual here (an import-linter contract says so): the console and the headless commands
 drive the same ``Engine``.
@@ -6,33 +6,26 @@ drive the same ``Engine``.
 
 from __future__ import annotations
 
-from pbxtui.engine.actions import ActionOutcome, ActionRequest, ActionStatus, validate
 from pbxtui.engine.audit import AuditLog
-from pbxtui.engine.changes import Change, ChangeKind, diff_health, diff_records
-from pbxtui.engine.engine import DriverFactory, Engine, EngineUpdate, Listener
+from pbxtui.engine.changes import diff_health, diff_records
+from pbxtui.engine.consultations import ConsultationBook
+from pbxtui.engine.engine import DriverFactory, Engine
 from pbxtui.engine.health import derive_health
+from pbxtui.engine.policy import ActionPolicy, Refusal
 from pbxtui.engine.poller import ResourcePoller, backoff_delay, fetch_resource, interval_for
-from pbxtui.engine.state import PbxState, ResourceState
 
 __all__ = [
-    "ActionOutcome",
-    "ActionRequest",
-    "ActionStatus",
+    "ActionPolicy",
     "AuditLog",
-    "Change",
-    "ChangeKind",
+    "ConsultationBook",
     "DriverFactory",
     "Engine",
-    "EngineUpdate",
-    "Listener",
-    "PbxState",
+    "Refusal",
     "ResourcePoller",
-    "ResourceState",
     "backoff_delay",
     "derive_health",
     "diff_health",
     "diff_records",
     "fetch_resource",
     "interval_for",
-    "validate",
 ]

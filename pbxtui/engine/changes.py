@@ -7,41 +7,28 @@ is the baseline and produces none, so starting the console does not flood the ev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import TypeVar
 
-from pbxtui.drivers.base import Resource
-from pbxtui.model import Agent, AgentState, Call, CallState, HealthState, PbxHealth, Peer, Record
+from pbxtui.model import (
+    Agent,
+    AgentState,
+    Call,
+    CallState,
+    Change,
+    ChangeKind,
+    HealthState,
+    PbxHealth,
+    Peer,
+    Record,
+    Resource,
+    agent_label,
+    call_label,
+    format_duration,
+)
 from pbxtui.redact import scrub
 
 T = TypeVar("T", bound=Record)
-
-
-class ChangeKind(StrEnum):
-    CALL_STARTED = "call_started"
-    CALL_ANSWERED = "call_answered"
-    CALL_ENDED = "call_ended"
-    AGENT_PAUSED = "agent_paused"
-    AGENT_UNPAUSED = "agent_unpaused"
-    AGENT_STATE = "agent_state"
-    PEER_DROPPED = "peer_dropped"
-    PEER_REGISTERED = "peer_registered"
-    PBX_DOWN = "pbx_down"
-    PBX_UP = "pbx_up"
-    ACTION = "action"
-
-
-@dataclass(frozen=True)
-class Change:
-    at: datetime
-    pbx: str
-    kind: ChangeKind
-    text: str
-    """One readable line, e.g. "hq: call 0501234567 → 201 answered"."""
-    key: str = ""
-    """The ``Record.key`` this is about, when it is about one."""
 
 
 def diff_records(
@@ -77,20 +64,6 @@ def diff_health(before: PbxHealth, after: PbxHealth, *, at: datetime) -> list[Ch
     return []
 
 
-def call_label(call: Call) -> str:
-    """``0501234567 → 201``, falling back on the channel when numbers are unknown."""
-    source = call.caller or call.caller_name or call.channel
-    target = call.callee or (call.extension if call.extension != source else "")
-    return f"{source} → {target}" if target else f"{source} (other party unknown)"
-
-
-def format_duration(seconds: int) -> str:
-    seconds = max(0, seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _only(records: Sequence[Record], cls: type[T]) -> dict[str, T]:
     return {r.key: r for r in records if isinstance(r, cls)}
 
@@ -121,12 +94,6 @@ def _diff_calls(
             text = f"{pbx}: call {call_label(call)} ended after {duration}"
             changes.append(_change(at, pbx, ChangeKind.CALL_ENDED, text, key))
     return changes
-
-
-def agent_label(agent: Agent) -> str:
-    name = f" ({agent.name})" if agent.name else ""
-    queue = f" in {agent.queue_id}" if agent.queue_id else ""
-    return f"agent {agent.extension or agent.id}{name}{queue}"
 
 
 def _diff_agents(

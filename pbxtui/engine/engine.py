@@ -1,8 +1,9 @@
 """The engine: one path from drivers to views, and from operators back to drivers.
 
 It polls every (PBX, resource) in its own loop, keeps the latest immutable state, diffs it into
-events, tells subscribers, and performs actions with the checks that both the console and the
-headless commands rely on: read-only, capabilities, validation, audit.
+events, tells subscribers, and performs actions through the one policy (``policy``) that the
+console and the headless commands share, auditing every attempt. It satisfies the model's
+``EnginePort`` (read side and write side).
 """
 
 from __future__ import annotations
@@ -12,32 +13,49 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 
 import anyio
 import httpx
 
-from pbxtui.config import Config, ConfigError, PbxConfig
+from pbxtui.config import Config, PbxConfig
 from pbxtui.drivers import create_driver
-from pbxtui.drivers.base import (
-    READ_ACTIONS,
-    Action,
-    Capabilities,
-    Driver,
-    DriverError,
-    NotSupported,
-    PbxTimeout,
-    Resource,
-)
-from pbxtui.engine.actions import ActionOutcome, ActionRequest, ActionStatus, validate
+from pbxtui.drivers.base import Driver, DriverError, NotSupported, PbxTimeout
 from pbxtui.engine.audit import AuditLog
-from pbxtui.engine.changes import Change, ChangeKind, diff_health, diff_records
+from pbxtui.engine.changes import diff_health, diff_records
+from pbxtui.engine.consultations import ConsultationBook, consultation_leg, transferer_leg
+from pbxtui.engine.dispatch import dispatch
 from pbxtui.engine.health import derive_health
+from pbxtui.engine.policy import ActionPolicy
 from pbxtui.engine.poller import ResourcePoller, fetch_limit, interval_for, log_bug
-from pbxtui.engine.state import PbxState, ResourceState
-from pbxtui.model import ActionResult, DirectoryEntry, PbxHealth, utcnow
+from pbxtui.model import (
+    Action,
+    ActionOutcome,
+    ActionRequest,
+    ActionResult,
+    ActionStatus,
+    AttendedTransfer,
+    Call,
+    CancelTransfer,
+    Capabilities,
+    Change,
+    ChangeKind,
+    CompleteTransfer,
+    Consultation,
+    DirectoryEntry,
+    EngineUpdate,
+    FetchDirectory,
+    PbxHealth,
+    PbxState,
+    PlaceCall,
+    Resource,
+    ResourceState,
+    ScheduleCall,
+    utcnow,
+)
+from pbxtui.model.port import Listener
 from pbxtui.redact import scrub
 
 logger = logging.getLogger("pbxtui.engine")
@@ -54,6 +72,7 @@ ORIGINATE_ACTIONS = frozenset(
     {Action.CLICK2CALL, Action.SCHEDULED_CALL, Action.CALLBACK, Action.CALL_IVR}
 )
 ORIGINATE_ALLOWANCE = 120.0
+MAYBE_DONE = " (the PBX may still have carried it out)"
 
 
 def _user_agent() -> str:
@@ -61,19 +80,6 @@ def _user_agent() -> str:
         return f"pbxtui/{version('pbxtui')}"
     except PackageNotFoundError:
         return "pbxtui"
-
-
-@dataclass(frozen=True)
-class EngineUpdate:
-    """Sent to subscribers after every poll result (``resource`` None for an action)."""
-
-    pbx: str
-    resource: Resource | None
-    state: PbxState
-    changes: tuple[Change, ...] = ()
-
-
-Listener = Callable[[EngineUpdate], None]
 
 
 class _Pbx:
@@ -85,6 +91,7 @@ class _Pbx:
         self.pollers = pollers
         self.health = PbxHealth(pbx=config.name, kind=driver.kind)
         self.state: PbxState | None = None
+        self.consultations: tuple[Consultation, ...] = ()
 
 
 class Engine:
@@ -103,11 +110,16 @@ class Engine:
         driver_factory: DriverFactory = create_driver,
         fetch_margin: float = DEFAULT_FETCH_MARGIN,
         rng: random.Random | None = None,
+        consultations: ConsultationBook | None = None,
     ) -> None:
-        """``fetch_margin``: seconds added to a PBX's ``timeout`` to bound a whole fetch."""
+        """``fetch_margin``: seconds added to a PBX's ``timeout`` to bound a whole fetch;
+        ``consultations``: where pending attended transfers are kept (in memory if None)."""
         self.config = config
         self.audit = audit
-        self._read_only = read_only or config.settings.read_only
+        self.policy = ActionPolicy(
+            config, self.capabilities, read_only=read_only, vendor=self._vendor
+        )
+        self.book = consultations or ConsultationBook()
         self._driver_factory = driver_factory
         self._fetch_margin = fetch_margin
         self._rng = rng or random.Random()
@@ -185,11 +197,18 @@ class Engine:
     def driver(self, name: str) -> Driver:
         return self._get(name).driver
 
+    def _vendor(self, name: str) -> str:
+        entry = self._pbxs.get(name)
+        return entry.driver.vendor if entry is not None else ""
+
     def capabilities(self, name: str) -> Capabilities:
         return self._get(name).driver.capabilities
 
     def is_read_only(self, pbx: str) -> bool:
-        return self._read_only or self.config.get(pbx).read_only
+        return self.policy.is_read_only(pbx)
+
+    def is_protected(self, pbx: str) -> bool:
+        return self.policy.is_protected(pbx)
 
     def state(self) -> dict[str, PbxState]:
         """The latest state of every PBX, in config order."""
@@ -294,6 +313,8 @@ class Engine:
             if change.kind in (ChangeKind.PBX_DOWN, ChangeKind.PBX_UP):
                 logger.warning("%s", change.text)
         entry.health = health
+        if resource is Resource.CALLS:
+            entry.consultations = self._consultations(entry)
         entry.state = self._snapshot(entry)
         self._notify(EngineUpdate(name, resource, entry.state, tuple(changes)))
 
@@ -313,17 +334,79 @@ class Engine:
             capabilities=entry.driver.capabilities,
             health=entry.health,
             resources={resource: poller.state for resource, poller in entry.pollers.items()},
+            consultations=entry.consultations,
         )
 
+    def _consultations(self, entry: _Pbx) -> tuple[Consultation, ...]:
+        poller = entry.pollers.get(Resource.CALLS)
+        calls = poller.state.records if poller is not None and poller.state.ok else None
+        known = [c for c in calls if isinstance(c, Call)] if calls is not None else None
+        return self.book.pending(entry.config.name, known)
+
     # -- actions --------------------------------------------------------------------------
+    def refusal(self, action: Action, pbx: str) -> str:
+        """Why ``action`` cannot go to ``pbx`` whatever its target ("" if it may)."""
+        refusal = self.policy.refusal(action, pbx)
+        return refusal.reason if refusal is not None else ""
+
+    def in_flight(self, request: ActionRequest) -> bool:
+        return self.policy.in_flight(request)
+
+    def refuse(self, request: ActionRequest) -> ActionOutcome | None:
+        """The policy's refusal of ``request``, audited and announced, or None if it may go."""
+        refusal = self.policy.check(request)
+        if refusal is None:
+            return None
+        return self._conclude(ActionOutcome(request, refusal.status, scrub(refusal.reason)))
+
+    def refuse_action(self, action: Action, pbx: str, target: str) -> str:
+        """Audit the refusal of ``action`` on ``pbx`` before any target is known (the CLI asks
+        for an agent on a PBX whose API cannot pause): the reason, or "" if it may go."""
+        refusal = self.policy.refusal(action, pbx)
+        if refusal is None:
+            return ""
+        if self.audit is not None:
+            try:
+                self.audit.append(
+                    pbx=pbx,
+                    action=action.value,
+                    target=target,
+                    params={},
+                    result=refusal.status.value,
+                    message=refusal.reason,
+                )
+            except OSError as exc:
+                logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)
+        return refusal.reason
+
     async def perform(self, request: ActionRequest) -> ActionOutcome:
         """Check, send, audit and announce one action; never raises for a refusal or failure.
 
-        Holds no lock while the driver works, so a long action (a click2call that rings for
-        a minute) never holds up polling: await it in its own task.
+        The policy claims the target first, so a second request for the same call while the
+        first is in flight sends nothing. No lock is held while the driver works, so a long
+        action (a click2call that rings for a minute) never holds up polling.
         """
-        outcome = await self._attempt(request)
+        refusal = self.policy.claim(request)
+        if refusal is not None:
+            outcome = ActionOutcome(request, refusal.status, scrub(refusal.reason))
+        else:
+            try:
+                outcome = await self._send(request)
+            finally:
+                self.policy.release(request)
+        return self._conclude(outcome)
+
+    def find_consultation(self, pbx: str, ident: str) -> Consultation | None:
+        """The pending attended transfer on ``pbx`` whose held call or transferer is ``ident``."""
+        entry = self._get(pbx)
+        poller = entry.pollers.get(Resource.CALLS)
+        calls = [c for c in poller.state.records if isinstance(c, Call)] if poller else []
+        return self.book.find(pbx, ident, calls)
+
+    def _conclude(self, outcome: ActionOutcome) -> ActionOutcome:
+        """Audit, log and announce ``outcome``; refresh the PBX after a success."""
         outcome = self._audit(outcome)
+        request = outcome.request
         log = logger.info if outcome.ok else logger.warning
         log("%s", scrub(outcome.text()))
         change = Change(
@@ -331,16 +414,22 @@ class Engine:
             pbx=request.pbx,
             kind=ChangeKind.ACTION,
             text=scrub(outcome.text()),
-            key=request.key,
+            key=request.record_key,
+            ok=outcome.ok,
         )
         entry = self._pbxs.get(request.pbx)
         if entry is not None:
+            if outcome.consultation is not None or isinstance(
+                request, CompleteTransfer | CancelTransfer
+            ):
+                entry.consultations = self._consultations(entry)
+                entry.state = self._snapshot(entry)
             self._notify(EngineUpdate(request.pbx, None, self._state_of(entry), (change,)))
             if outcome.ok:
                 self.refresh(request.pbx)
         return outcome
 
-    async def _attempt(self, request: ActionRequest) -> ActionOutcome:
+    async def _send(self, request: ActionRequest) -> ActionOutcome:
         def outcome(
             status: ActionStatus,
             message: str,
@@ -351,77 +440,88 @@ class Engine:
                 result = result.model_copy(
                     update={"message": scrub(result.message), "vendor_id": scrub(result.vendor_id)}
                 )
-            return ActionOutcome(
-                request=request,
-                ok=status is ActionStatus.OK,
-                status=status,
-                message=scrub(message),
-                result=result,
-                entries=entries,
-            )
+            return ActionOutcome(request, status, scrub(message), result, entries)
 
-        try:
-            entry = self._get(request.pbx)
-        except ConfigError as exc:
-            return outcome(ActionStatus.REFUSED, str(exc))
-        if self.is_read_only(request.pbx) and request.action not in READ_ACTIONS:
-            return outcome(ActionStatus.READ_ONLY, f"{request.pbx} is read-only: no action is sent")
+        entry = self._get(request.pbx)
         driver = entry.driver
-        if not driver.capabilities.supports(request.action):
-            return outcome(ActionStatus.UNSUPPORTED, driver.unsupported(request.action).reason)
-        problem = validate(request)
-        if problem:
-            return outcome(ActionStatus.REFUSED, problem)
-
         limit = entry.config.timeout + self._fetch_margin
-        if request.action in ORIGINATE_ACTIONS:
-            ring = request.click2call.timeout if request.click2call is not None else None
+        if request.capability in ORIGINATE_ACTIONS:
+            ring = request.dial.timeout if isinstance(request, PlaceCall | ScheduleCall) else None
             limit += max(ring or 0, ORIGINATE_ALLOWANCE)
-        maybe_done = " (the PBX may still have carried it out)"
+        if isinstance(request, CompleteTransfer | CancelTransfer):
+            limit += fetch_limit(driver, self._fetch_margin)
+        before = tuple(c.key for c in self._calls_now(entry))
         try:
             with anyio.fail_after(limit):
-                if request.action is Action.PHONEBOOK:
+                if isinstance(request, FetchDirectory):
                     entries = tuple(await driver.phone_directory())
                     return outcome(ActionStatus.OK, f"{len(entries)} entries", entries=entries)
-                result = await self._dispatch(driver, request)
+                if isinstance(request, CompleteTransfer | CancelTransfer):
+                    result = await self._second_step(entry, request)
+                else:
+                    result = await dispatch(driver, request)
         except NotSupported as exc:
             return outcome(ActionStatus.UNSUPPORTED, exc.reason)
         except PbxTimeout as exc:
-            return outcome(ActionStatus.FAILED, exc.reason + maybe_done)
+            return outcome(ActionStatus.FAILED, exc.reason + MAYBE_DONE)
         except DriverError as exc:
             return outcome(ActionStatus.FAILED, exc.reason)
         except TimeoutError:
-            return outcome(ActionStatus.FAILED, f"no answer within {limit:g} s{maybe_done}")
+            return outcome(ActionStatus.FAILED, f"no answer within {limit:g} s{MAYBE_DONE}")
         except Exception as exc:
-            log_bug(f"{request.pbx}: unexpected error performing {request.action}", exc)
+            log_bug(f"{request.pbx}: unexpected error performing {request.kind}", exc)
             return outcome(ActionStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}")
         if not result.ok:
             return outcome(
                 ActionStatus.FAILED, result.message or "the PBX refused, without a reason", result
             )
-        return outcome(ActionStatus.OK, result.message or "done", result)
+        done = outcome(ActionStatus.OK, result.message or "done", result)
+        if isinstance(request, AttendedTransfer):
+            consultation = Consultation(
+                pbx=request.pbx,
+                held=request.call,
+                transferer=request.call.extension,
+                destination=request.destination,
+                before=before,
+            )
+            self.book.add(consultation)
+            done = replace(done, consultation=consultation)
+        elif isinstance(request, CompleteTransfer | CancelTransfer):
+            self.book.remove(request.consultation)
+        return done
 
-    @staticmethod
-    async def _dispatch(driver: Driver, request: ActionRequest) -> ActionResult:
-        """Call the driver method for ``request`` (already validated)."""
-        action = request.action
-        if action is Action.HANGUP and request.call is not None:
-            return await driver.hangup(request.call)
-        if action is Action.TRANSFER and request.call is not None:
-            return await driver.transfer(request.call, request.destination)
-        if action is Action.ATTENDED_TRANSFER and request.call is not None:
-            return await driver.attended_transfer(request.call, request.destination)
-        if action is Action.PAUSE and request.agent is not None:
-            return await driver.pause_agent(request.agent, request.reason)
-        if action is Action.UNPAUSE and request.agent is not None:
-            return await driver.unpause_agent(request.agent)
-        if action in (Action.CLICK2CALL, Action.SCHEDULED_CALL) and request.click2call:
-            return await driver.click2call(request.click2call)
-        if action is Action.CALLBACK:
-            return await driver.callback(request.number1, request.number2)
-        if action is Action.CALL_IVR and request.ivr is not None:
-            return await driver.call_ivr(request.ivr)
-        raise AssertionError(f"no dispatch for {action}")  # validate() prevents this
+    def _calls_now(self, entry: _Pbx) -> list[Call]:
+        poller = entry.pollers.get(Resource.CALLS)
+        if poller is None:
+            return []
+        return [c for c in poller.state.records if isinstance(c, Call)]
+
+    async def _second_step(
+        self, entry: _Pbx, request: CompleteTransfer | CancelTransfer
+    ) -> ActionResult:
+        """Complete or cancel an attended transfer: one hangup, found on the calls as they
+        are now (polled afresh), never on what the operator saw a minute ago."""
+        poller = entry.pollers.get(Resource.CALLS)
+        if poller is not None:
+            await poller.poll()
+            if poller.state.failing:
+                return ActionResult(
+                    ok=False, message=f"cannot read the calls now: {poller.state.error}"
+                )
+        calls = self._calls_now(entry)
+        consultation = request.consultation
+        if isinstance(request, CompleteTransfer):
+            leg, what = transferer_leg(consultation, calls), "the transferer's leg"
+        else:
+            leg, what = consultation_leg(consultation, calls), "the consultation call"
+        if leg is None:
+            self.book.remove(consultation)
+            return ActionResult(
+                ok=False,
+                message=f"cannot find {what} on {entry.config.name} any more: "
+                "the transfer may have ended",
+            )
+        return await entry.driver.hangup(leg)
 
     def _audit(self, outcome: ActionOutcome) -> ActionOutcome:
         """Append the attempt to the audit log; a failure to write is said in the outcome."""
@@ -431,7 +531,7 @@ class Engine:
         try:
             self.audit.append(
                 pbx=request.pbx,
-                action=request.action.value,
+                action=request.kind,
                 target=request.describe_target(),
                 params=request.params(),
                 result=outcome.status.value,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pbxtui.drivers.base import AuthRefused, Resource
-from pbxtui.engine.state import ResourceState
-from pbxtui.model import HealthState, PbxHealth
+from pbxtui.drivers.base import AuthRefused
+from pbxtui.model import HealthState, PbxHealth, Resource, ResourceState
 
 
 def derive_health(

@@ -16,9 +16,8 @@ from collections.abc import Callable
 
 import anyio
 
-from pbxtui.drivers.base import Driver, DriverError, Resource
-from pbxtui.engine.state import ResourceState
-from pbxtui.model import utcnow
+from pbxtui.drivers.base import Driver, DriverError
+from pbxtui.model import Resource, ResourceState, utcnow
 from pbxtui.redact import scrub
 
 logger = logging.getLogger("pbxtui.engine")

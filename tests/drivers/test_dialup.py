@@ -21,11 +21,9 @@ from pbxtui.drivers.base import (
     ActionRefused,
     AuthRefused,
     BadAnswer,
-    Click2Call,
     DriverError,
     NotSupported,
     PbxTimeout,
-    Resource,
 )
 from pbxtui.drivers.dialup import (
     BAD_EVENT,
@@ -41,7 +39,7 @@ from pbxtui.drivers.dialup import (
     status_url,
 )
 from pbxtui.drivers.http import VendorResponse
-from pbxtui.model import Call, CallState, Direction, LineState
+from pbxtui.model import Call, CallState, Click2Call, Direction, LineState, Resource
 from pbxtui.sim import SimulatedPbx
 from pbxtui.sim.dialup import CHSTATUS_PATH, PATH, DialupSim, Quirks, build
 from pbxtui.sim.scenario import LegState, Scenario, ScenarioSpec, SimCall
@@ -153,7 +151,7 @@ def test_every_status_format_parses_alike(body: str) -> None:
     status = status_of(body)
     assert status.state is LineState.BUSY
     assert status.state_raw == "busy"
-    assert (status.channel, status.unique_id, status.bridged_id) == BUSY_FIELDS
+    assert (status.channel, status.unique_id, status.bridged_unique_id) == BUSY_FIELDS
     assert status.duration is None
 
 
@@ -301,7 +299,7 @@ def status(
     state: LineState, channel: str = "", uid: str = "", bridged: str = ""
 ) -> ExtensionStatus:
     return ExtensionStatus(
-        state=state, state_raw=str(state), channel=channel, unique_id=uid, bridged_id=bridged
+        state=state, state_raw=str(state), channel=channel, unique_id=uid, bridged_unique_id=bridged
     )
 
 
@@ -391,7 +389,7 @@ def check_variant(sim: SimulatedPbx, extensions: Any, calls: Any, lamps: Any) ->
     pair = by_id["201"]
     assert (pair.callee, pair.direction, pair.state) == ("202", Direction.INTERNAL, CallState.UP)
     assert (pair.channel, pair.unique_id) == (internal.legs[0].channel, internal.legs[0].unique_id)
-    assert pair.bridged_id == internal.legs[1].unique_id
+    assert pair.bridged_unique_id == internal.legs[1].unique_id
     assert by_id["204"].state is CallState.RINGING
     assert {e.id: e.call_id for e in extensions if e.call_id} == {
         "201": "201",
@@ -543,7 +541,9 @@ async def test_hangup_shows_at_next_poll() -> None:
 async def test_click2call_connects_when_the_first_leg_answers() -> None:
     sim = make_sim(first_leg_delay=0.1)
     async with driver_for(sim, **FAST) as driver:
-        result = await driver.click2call(Click2Call("201", "+972532495154", timeout=5))
+        result = await driver.click2call(
+            Click2Call(source="201", destination="+972532495154", timeout=5)
+        )
         extensions = {e.id: e for e in await driver.fetch_extensions()}
     assert result.ok, result.message
     (call,) = sim.scenario.calls.values()
@@ -556,7 +556,9 @@ async def test_click2call_fails_when_the_first_leg_never_answers() -> None:
     sim = make_sim(first_leg_delay=None)
     async with driver_for(sim, **FAST) as driver:
         started = time.perf_counter()
-        result = await driver.click2call(Click2Call("201", "0532495154", timeout=1))
+        result = await driver.click2call(
+            Click2Call(source="201", destination="0532495154", timeout=1)
+        )
         elapsed = time.perf_counter() - started
     assert not result.ok
     assert result.message == "the first leg (201) did not answer (fail)"
@@ -570,7 +572,9 @@ async def test_slow_click2call_does_not_hold_up_polls() -> None:
         results: list[bool] = []
 
         async def dial() -> None:
-            results.append((await driver.click2call(Click2Call("201", "0532495154"))).ok)
+            results.append(
+                (await driver.click2call(Click2Call(source="201", destination="0532495154"))).ok
+            )
 
         async with anyio.create_task_group() as group:
             group.start_soon(dial)
@@ -586,8 +590,8 @@ async def test_slow_click2call_does_not_hold_up_polls() -> None:
 async def test_scheduled_call_parameters_are_sent() -> None:
     sim = make_sim()
     request = Click2Call(
-        "201",
-        "+972532495154",
+        source="201",
+        destination="+972532495154",
         caller_id="035551234",
         scheduled_at=datetime(2030, 1, 2, 3, 4),
         max_retry=3,
@@ -597,7 +601,9 @@ async def test_scheduled_call_parameters_are_sent() -> None:
     async with driver_for(sim, **FAST) as driver:
         result = await driver.click2call(request)
         default = await driver.click2call(
-            Click2Call("202", "0501234567", scheduled_at=datetime(2030, 1, 2, 3, 5))
+            Click2Call(
+                source="202", destination="0501234567", scheduled_at=datetime(2030, 1, 2, 3, 5)
+            )
         )
     assert result.ok and default.ok, (result.message, default.message)
     first, second = adapter(sim).scheduled
@@ -619,9 +625,9 @@ async def test_foreign_plus_number_is_refused_before_sending() -> None:
     sim = make_sim()
     async with driver_for(sim, **FAST) as driver:
         with pytest.raises(ActionRefused, match=r"refuses \+E\.164 numbers; dial in local"):
-            await driver.click2call(Click2Call("201", "+442071234567"))
+            await driver.click2call(Click2Call(source="201", destination="+442071234567"))
         with pytest.raises(ActionRefused, match="1-300"):
-            await driver.click2call(Click2Call("201", "0501234567", timeout=301))
+            await driver.click2call(Click2Call(source="201", destination="0501234567", timeout=301))
     assert sum(adapter(sim).requests.values()) == 0
 
 
@@ -697,7 +703,7 @@ async def test_auth_refusals() -> None:
             # The sweep stops at the first refusal instead of asking for every extension.
             assert sum(adapter(sim).requests.values()) <= 4, sim.name
             with pytest.raises(AuthRefused) as on_dial:
-                await driver.click2call(Click2Call("201", "0501234567"))
+                await driver.click2call(Click2Call(source="201", destination="0501234567"))
             with pytest.raises(AuthRefused):
                 await driver.probe()
             assert_no_canary(sim, caught.value, on_dial.value)

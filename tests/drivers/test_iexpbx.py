@@ -17,16 +17,7 @@ import httpx
 import pytest
 
 from pbxtui.config import parse_config
-from pbxtui.drivers.base import (
-    Action,
-    AuthRefused,
-    BadAnswer,
-    Click2Call,
-    DriverError,
-    IvrCall,
-    NotSupported,
-    PbxTimeout,
-)
+from pbxtui.drivers.base import AuthRefused, BadAnswer, DriverError, NotSupported, PbxTimeout
 from pbxtui.drivers.iexpbx import (
     IexPbxDriver,
     classify,
@@ -37,11 +28,14 @@ from pbxtui.drivers.iexpbx import (
     parse_regstatus,
 )
 from pbxtui.model import (
+    Action,
     Agent,
     AgentState,
     Call,
     CallState,
+    Click2Call,
     Direction,
+    IvrCall,
     LampKind,
     LineState,
 )
@@ -426,7 +420,7 @@ async def test_click2call_adds_a_call_and_unknown_or_busy_extensions_are_refused
 async def test_first_leg_answers_then_the_destination_is_dialled() -> None:
     sim = make_sim(Quirks(first_leg_delay=2.0))
     async with iex(sim) as driver:
-        assert (await driver.click2call(Click2Call("201", "05551112233"))).ok
+        assert (await driver.click2call(Click2Call(source="201", destination="05551112233"))).ok
         (ringing,) = await driver.fetch_calls()
         start = sim.scenario.now
         sim.scenario.clock = lambda: start + 3
@@ -439,7 +433,16 @@ async def test_callback_and_ivr_calls_appear_at_the_next_poll() -> None:
     sim = make_sim()
     async with iex(sim) as driver:
         assert (await driver.callback("05321110000", "05442220000")).ok
-        assert (await driver.call_ivr(IvrCall("05553330000", "out", "700", ("{hello}", "a1")))).ok
+        assert (
+            await driver.call_ivr(
+                IvrCall(
+                    number="05553330000",
+                    dialplan="out",
+                    destination="700",
+                    announcements=("{hello}", "a1"),
+                )
+            )
+        ).ok
         calls = {c.callee: c for c in await driver.fetch_calls()}
     callback = calls["05442220000"]
     assert (callback.caller, callback.direction, callback.extension) == (
@@ -468,7 +471,9 @@ async def test_actions_the_api_lacks_are_not_supported() -> None:
             with pytest.raises(NotSupported, match=r"not supported by ist's API \(IEXPBX\): "):
                 await attempt
         with pytest.raises(NotSupported, match="scheduled call"):
-            await driver.click2call(Click2Call("201", "0555", scheduled_at=call.observed_at))
+            await driver.click2call(
+                Click2Call(source="201", destination="0555", scheduled_at=call.observed_at)
+            )
         assert len(await driver.fetch_calls()) == len(made)
     assert not driver.capabilities.supports(Action.TRANSFER)
     assert driver.capabilities.supports(Action.PHONEBOOK)

@@ -21,25 +21,25 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pbxtui.config import parse_config
 from pbxtui.drivers import create_driver
 from pbxtui.drivers.base import (
-    Action,
     AuthRefused,
     BadAnswer,
-    Click2Call,
     Driver,
     DriverError,
-    IvrCall,
     NotSupported,
     PbxTimeout,
-    Resource,
 )
 from pbxtui.drivers.pbxcloud import PbxCloudDriver
 from pbxtui.model import (
+    Action,
     AgentState,
     Call,
     CallState,
+    Click2Call,
     Direction,
+    IvrCall,
     LampKind,
     LineState,
+    Resource,
 )
 from pbxtui.redact import secrets
 from pbxtui.sim import SimulatedPbx
@@ -164,7 +164,7 @@ async def test_answered_call_legs_pair_into_one_call(quirks: Quirks, board: Swit
         call = only(await driver.fetch_calls())
     trunk, phone = placed.legs
     assert (call.pbx, call.id, call.channel) == ("hq", trunk.channel, trunk.channel)
-    assert call.bridged_id == phone.channel
+    assert call.bridged_channel == phone.channel
     assert call.unique_id == trunk.unique_id
     assert (call.caller, call.callee, call.extension) == (CALLER, "205", "205")
     assert call.state is CallState.UP and call.state_raw == "Up"
@@ -199,7 +199,7 @@ async def test_call_kinds_are_told_apart(board: Switchboard) -> None:
 
     rung = calls[ringing.legs[0].channel]
     assert rung.state is CallState.RINGING and rung.extension == "214"
-    assert rung.bridged_id == ringing.legs[1].channel
+    assert rung.bridged_channel == ringing.legs[1].channel
 
 
 async def test_unbridged_legs_without_linkedid_stay_separate_calls(board: Switchboard) -> None:
@@ -467,7 +467,9 @@ async def test_pausing_an_unknown_agent_is_refused(board: Switchboard) -> None:
 async def test_click2call_rings_the_source_first(board: Switchboard) -> None:
     sim = make_sim()
     async with board.driver(sim) as driver:
-        result = await driver.click2call(Click2Call("203", "0541112233", timeout=20))
+        result = await driver.click2call(
+            Click2Call(source="203", destination="0541112233", timeout=20)
+        )
         call = only(await driver.fetch_calls())
     placed = only_sim_call(sim)
     assert (result.ok, result.message) == (True, "Originate successfully queued")
@@ -487,7 +489,7 @@ def only_sim_call(sim: SimulatedPbx) -> SimCall:
 async def test_click2call_to_an_unknown_extension_is_refused(board: Switchboard) -> None:
     sim = make_sim()
     async with board.driver(sim) as driver:
-        result = await driver.click2call(Click2Call("299", "0541112233"))
+        result = await driver.click2call(Click2Call(source="299", destination="0541112233"))
         assert await driver.fetch_calls() == []
     assert (result.ok, result.message) == (False, "Extension does not exist.")
     assert re.fullmatch(r"[0-9a-f]{14}", result.vendor_id)
@@ -508,7 +510,9 @@ async def test_unsupported_actions_say_so(board: Switchboard) -> None:
         with pytest.raises(NotSupported, match="scheduled call"):
             await driver.click2call(
                 Click2Call(
-                    "203", "0541112233", scheduled_at=datetime.now(UTC) + timedelta(minutes=5)
+                    source="203",
+                    destination="0541112233",
+                    scheduled_at=datetime.now(UTC) + timedelta(minutes=5),
                 )
             )
         with pytest.raises(NotSupported, match="phone directory"):
@@ -516,7 +520,7 @@ async def test_unsupported_actions_say_so(board: Switchboard) -> None:
         with pytest.raises(NotSupported, match="callback"):
             await driver.callback("203", "0541112233")
         with pytest.raises(NotSupported, match="IVR"):
-            await driver.call_ivr(IvrCall("0541112233"))
+            await driver.call_ivr(IvrCall(number="0541112233"))
     assert sim.scenario.calls == {}
 
 
@@ -547,7 +551,7 @@ async def test_auth_refused_fault_on_fetches_and_actions(
             with pytest.raises(AuthRefused, match=words):
                 await fetch()
         with pytest.raises(AuthRefused, match=words):
-            await driver.click2call(Click2Call("203", "0541112233"))
+            await driver.click2call(Click2Call(source="203", destination="0541112233"))
 
 
 async def test_json_served_as_html_is_read_by_its_body(board: Switchboard) -> None:
@@ -659,7 +663,7 @@ async def test_channel_rows_in_odd_shapes(board: Switchboard) -> None:
     assert (out.state, out.direction, out.duration) == (CallState.DIALING, Direction.OUTBOUND, 123)
     assert (out.callee, out.extension, out.state_raw) == ("0721234567", "301", "Up/Down")
     assert (held.state, held.direction, held.duration) == (CallState.HELD, Direction.INTERNAL, 61)
-    assert (held.callee, held.bridged_id) == ("303", "SIP/303-ACME-00000ab2")
+    assert (held.callee, held.bridged_channel) == ("303", "SIP/303-ACME-00000ab2")
     assert len(calls) == 2
 
 
@@ -731,7 +735,9 @@ async def test_acknowledgements(
 ) -> None:
     canned = Canned({"DIAL": body, "HANGUP": body})
     async with board.driver(canned.sim()) as driver:
-        dialled = await driver.click2call(Click2Call("203", "0541112233", caller_id="035550000"))
+        dialled = await driver.click2call(
+            Click2Call(source="203", destination="0541112233", caller_id="035550000")
+        )
         hung = await driver.hangup(Call(pbx="hq", id="SIP/203-ACME-1", channel="SIP/203-ACME-1"))
     for result in (dialled, hung):
         assert (result.ok, result.message, result.vendor_id) == (ok, message, vendor_id)
@@ -746,12 +752,12 @@ async def test_actions_name_the_right_leg(board: Switchboard) -> None:
         pbx="hq",
         id="PJSIP/trunk-ACME-0000a1",
         channel="PJSIP/trunk-ACME-0000a1",
-        bridged_id="PJSIP/205-ACME-0000a2",
+        bridged_channel="PJSIP/205-ACME-0000a2",
         extension="205",
     )
     outbound_call = inbound_call.model_copy(
         update={"id": "PJSIP/205-ACME-0000b1", "channel": "PJSIP/205-ACME-0000b1",
-                "bridged_id": "PJSIP/trunk-ACME-0000b2"}
+                "bridged_channel": "PJSIP/trunk-ACME-0000b2"}
     )  # fmt: skip
     async with board.driver(canned.sim()) as driver:
         for call in (inbound_call, outbound_call):

@@ -17,26 +17,25 @@ import httpx
 import pytest
 
 from pbxtui.config import Config, PbxConfig, parse_config
-from pbxtui.drivers.base import (
-    Action,
-    Capabilities,
-    Click2Call,
-    Driver,
-    Resource,
-)
+from pbxtui.drivers.base import Driver
 from pbxtui.engine import AuditLog, Engine
 from pbxtui.model import (
+    Action,
     ActionResult,
     Agent,
     AgentState,
     Call,
     CallState,
+    Capabilities,
+    Click2Call,
+    Click2CallOption,
     DirectoryEntry,
     Extension,
     LineState,
     Peer,
     Queue,
     Record,
+    Resource,
 )
 
 CANARY = "CANARY-SECRET-123"
@@ -55,6 +54,7 @@ FAKE_CAPABILITIES = Capabilities(
             Action.PHONEBOOK,
         }
     ),
+    click2call_options=frozenset(Click2CallOption),
 )
 
 

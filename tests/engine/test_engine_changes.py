@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pbxtui.drivers.base import Resource
-from pbxtui.engine.changes import ChangeKind, diff_health, diff_records, format_duration
-from pbxtui.model import Agent, AgentState, Call, CallState, HealthState, PbxHealth, Peer
+from pbxtui.engine.changes import diff_health, diff_records
+from pbxtui.model import (
+    Agent,
+    AgentState,
+    Call,
+    CallState,
+    ChangeKind,
+    HealthState,
+    PbxHealth,
+    Peer,
+    Resource,
+    format_duration,
+)
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pbxtui.drivers.base import AuthRefused, Resource
+from pbxtui.drivers.base import AuthRefused
 from pbxtui.engine.health import derive_health
-from pbxtui.engine.state import ResourceState
-from pbxtui.model import HealthState
+from pbxtui.model import HealthState, Resource, ResourceState
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

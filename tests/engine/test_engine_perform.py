@@ -8,17 +8,31 @@ from typing import Any
 import anyio
 import pytest
 
-from pbxtui.drivers.base import (
-    Action,
-    ActionRefused,
+from pbxtui.drivers.base import ActionRefused, PbxTimeout, PbxUnreachable
+from pbxtui.model import (
+    ActionOutcome,
+    ActionResult,
+    ActionStatus,
+    Agent,
+    AgentState,
+    AttendedTransfer,
+    BlindTransfer,
+    Call,
+    Callback,
+    CallState,
+    ChangeKind,
     Click2Call,
+    EngineUpdate,
+    FetchDirectory,
+    Hangup,
     IvrCall,
-    PbxTimeout,
-    PbxUnreachable,
+    IvrCallRequest,
+    PauseAgent,
+    PlaceCall,
     Resource,
+    ScheduleCall,
+    UnpauseAgent,
 )
-from pbxtui.engine import ActionOutcome, ActionRequest, ActionStatus, ChangeKind, EngineUpdate
-from pbxtui.model import ActionResult, Agent, AgentState, Call, CallState
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -68,7 +82,7 @@ async def test_a_hangup_acts_on_the_confirmed_snapshot_and_is_audited(
         confirmed = a_call()
         # The live list has moved on; the engine must still act on what was confirmed.
         fakes["hq"].data[Resource.CALLS] = []
-        outcome = await engine.perform(ActionRequest(Action.HANGUP, "hq", call=confirmed))
+        outcome = await engine.perform(Hangup(pbx="hq", call=confirmed))
 
     assert isinstance(outcome, ActionOutcome)
     assert outcome.ok and outcome.status == "ok" and outcome.status is ActionStatus.OK
@@ -96,19 +110,22 @@ async def test_each_action_reaches_its_driver_method(
     make_config: Any, make_engine: Any, fakes: Any
 ) -> None:
     call, agent = a_call(), an_agent()
-    c2c = Click2Call("201", "0501234567", timeout=1)
+    c2c = Click2Call(source="201", destination="0501234567", timeout=1)
     requests = [
-        ActionRequest(Action.TRANSFER, "hq", call=call, destination="300"),
-        ActionRequest(Action.PAUSE, "hq", agent=agent, reason="Lunch"),
-        ActionRequest(Action.UNPAUSE, "hq", agent=agent),
-        ActionRequest(Action.CLICK2CALL, "hq", click2call=c2c),
-        ActionRequest(
-            Action.SCHEDULED_CALL, "hq", click2call=Click2Call("201", "0", scheduled_at=NOW)
+        BlindTransfer(pbx="hq", call=call, destination="300"),
+        PauseAgent(pbx="hq", agent=agent, reason="Lunch"),
+        UnpauseAgent(pbx="hq", agent=agent),
+        PlaceCall(pbx="hq", dial=c2c),
+        ScheduleCall(
+            pbx="hq",
+            dial=Click2Call(
+                source="201", destination="0", scheduled_at=datetime(2099, 1, 1, tzinfo=UTC)
+            ),
         ),
     ]
     async with make_engine(make_config("hq")) as engine:
         outcomes = [await engine.perform(r) for r in requests]
-        phonebook = await engine.perform(ActionRequest(Action.PHONEBOOK, "hq"))
+        phonebook = await engine.perform(FetchDirectory(pbx="hq"))
     assert [o.status for o in outcomes[:4]] == ["ok"] * 4
     assert outcomes[4].status == "unsupported"  # the fake has no scheduled calls
     assert fakes["hq"].actions == [
@@ -135,7 +152,7 @@ async def test_driver_errors_are_failures_with_their_reason(
 ) -> None:
     async with make_engine(make_config("hq"), audit=audit) as engine:
         fakes["hq"].action_error = error
-        outcome = await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call()))
+        outcome = await engine.perform(Hangup(pbx="hq", call=a_call()))
     assert (outcome.ok, outcome.status) == (False, "failed")
     assert expected in outcome.message
     assert len(fakes["hq"].actions) == 1
@@ -147,7 +164,7 @@ async def test_a_vendor_no_is_a_failure_with_the_vendor_words(
 ) -> None:
     async with make_engine(make_config("hq")) as engine:
         fakes["hq"].action_result = ActionResult(ok=False, message="Agent not in queue")
-        outcome = await engine.perform(ActionRequest(Action.UNPAUSE, "hq", agent=an_agent()))
+        outcome = await engine.perform(UnpauseAgent(pbx="hq", agent=an_agent()))
     assert (outcome.ok, outcome.status, outcome.message) == (False, "failed", "Agent not in queue")
     assert outcome.result is not None and not outcome.result.ok
 
@@ -158,7 +175,7 @@ async def test_an_action_that_never_returns_is_bounded(
     async with make_engine(make_config("hq")) as engine:
         fakes["hq"].action_delay = 30.0
         with anyio.fail_after(2):
-            outcome = await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call()))
+            outcome = await engine.perform(Hangup(pbx="hq", call=a_call()))
     assert outcome.status == "failed" and "may still have carried it out" in outcome.message
 
 
@@ -166,14 +183,10 @@ async def test_unsupported_actions_never_reach_the_driver(
     make_config: Any, make_engine: Any, fakes: Any, audit: Any
 ) -> None:
     async with make_engine(make_config("hq"), audit=audit) as engine:
-        outcome = await engine.perform(
-            ActionRequest(Action.ATTENDED_TRANSFER, "hq", call=a_call(), destination="300")
-        )
-        callback = await engine.perform(
-            ActionRequest(Action.CALLBACK, "hq", number1="0501", number2="0502")
-        )
+        outcome = await engine.perform(AttendedTransfer(pbx="hq", call=a_call(), destination="300"))
+        callback = await engine.perform(Callback(pbx="hq", number1="0501", number2="0502"))
     assert (outcome.ok, outcome.status) == (False, "unsupported")
-    assert outcome.message == "not supported by hq's API (Fake PBX): attended transfer"
+    assert outcome.message == "attended transfer is not supported by hq's API (Fake PBX)"
     assert callback.status == "unsupported"
     assert fakes["hq"].actions == []
     assert [e["result"] for e in audit.read_entries()] == ["unsupported", "unsupported"]
@@ -193,11 +206,11 @@ async def test_read_only_sends_nothing(
         engine.subscribe(events)
         assert engine.is_read_only("hq")
         assert engine.state()["hq"].health.read_only
-        outcome = await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call()))
-        paused = await engine.perform(ActionRequest(Action.PAUSE, "hq", agent=an_agent()))
-        eu = await engine.perform(ActionRequest(Action.HANGUP, "eu", call=a_call("eu")))
+        outcome = await engine.perform(Hangup(pbx="hq", call=a_call()))
+        paused = await engine.perform(PauseAgent(pbx="hq", agent=an_agent()))
+        eu = await engine.perform(Hangup(pbx="eu", call=a_call("eu")))
     assert (outcome.ok, outcome.status) == (False, "read-only")
-    assert outcome.message == "hq is read-only: no action is sent"
+    assert outcome.message == "hq is read-only: hang up refused"
     assert paused.status == "read-only"
     assert fakes["hq"].actions == []
     assert [e["result"] for e in audit.read_entries()[:2]] == ["read-only", "read-only"]
@@ -211,18 +224,18 @@ async def test_invalid_requests_are_refused_before_the_driver(
     make_config: Any, make_engine: Any, fakes: Any, audit: Any
 ) -> None:
     requests = [
-        ActionRequest(Action.TRANSFER, "hq", call=a_call(), destination="30O"),
-        ActionRequest(Action.TRANSFER, "hq", call=a_call(), destination=""),
-        ActionRequest(Action.PAUSE, "hq", reason="Lunch"),
-        ActionRequest(Action.HANGUP, "hq", call=a_call("eu")),
-        ActionRequest(Action.HANGUP, "nowhere", call=a_call()),
+        BlindTransfer(pbx="hq", call=a_call(), destination="30O"),
+        BlindTransfer(pbx="hq", call=a_call(), destination=""),
+        PauseAgent(pbx="hq", agent=an_agent(), reason="a\tb"),
+        Hangup(pbx="hq", call=a_call("eu")),
+        Hangup(pbx="nowhere", call=a_call()),
     ]
     async with make_engine(make_config("hq", "eu"), audit=audit) as engine:
         outcomes = [await engine.perform(r) for r in requests]
     assert [o.status for o in outcomes] == ["refused"] * 5
     assert "not a phone number" in outcomes[0].message
     assert "destination is missing" in outcomes[1].message
-    assert "needs the agent" in outcomes[2].message
+    assert "control characters" in outcomes[2].message
     assert "the call is on eu, not hq" in outcomes[3].message
     assert "no PBX named 'nowhere'" in outcomes[4].message
     assert fakes["hq"].actions == [] and fakes["eu"].actions == []
@@ -236,12 +249,12 @@ async def test_a_successful_action_refreshes_its_pbx(
     async with running(engine):
         hq, eu = fakes["hq"], fakes["eu"]
         await wait_until(lambda: hq.fetches[Resource.CALLS] == 1 == eu.fetches[Resource.CALLS])
-        failed = await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call("eu")))
+        failed = await engine.perform(Hangup(pbx="hq", call=a_call("eu")))
         assert failed.status == "refused"
         await anyio.sleep(0.1)
         assert hq.fetches[Resource.CALLS] == 1  # nothing changed: no refresh
 
-        await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call()))
+        await engine.perform(Hangup(pbx="hq", call=a_call()))
         await wait_until(lambda: hq.fetches[Resource.CALLS] == 2, timeout=1)
         assert eu.fetches[Resource.CALLS] == 1
 
@@ -256,8 +269,8 @@ async def test_a_long_action_does_not_hold_up_polling(
         outcomes: list[ActionOutcome] = []
 
         async def act() -> None:
-            c2c = Click2Call("201", "0501234567", timeout=30)
-            request = ActionRequest(Action.CLICK2CALL, "hq", click2call=c2c)
+            c2c = Click2Call(source="201", destination="0501234567", timeout=30)
+            request = PlaceCall(pbx="hq", dial=c2c)
             outcomes.append(await engine.perform(request))
 
         async with anyio.create_task_group() as tg:
@@ -290,16 +303,14 @@ async def test_no_secret_reaches_outcomes_audit_events_or_logs(
         assert hq.config.key.get_secret_value() == canary  # the canary really is configured
         # Vendors echo credentials back: in messages, errors, and even a driver bug.
         hq.action_result = ActionResult(ok=True, message=f"done for key={canary}")
-        outcomes.append(await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call())))
+        outcomes.append(await engine.perform(Hangup(pbx="hq", call=a_call())))
         hq.action_result = ActionResult(ok=False, message=f"bad key {canary}")
-        outcomes.append(await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call())))
+        outcomes.append(await engine.perform(Hangup(pbx="hq", call=a_call())))
         hq.action_error = ActionRefused("hq", f"refused key={canary}")
-        outcomes.append(await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call())))
+        outcomes.append(await engine.perform(Hangup(pbx="hq", call=a_call())))
         hq.action_error = RuntimeError(f"driver bug with {canary}")
-        outcomes.append(await engine.perform(ActionRequest(Action.HANGUP, "hq", call=a_call())))
-        outcomes.append(
-            await engine.perform(ActionRequest(Action.CALL_IVR, "hq", ivr=IvrCall("0501")))
-        )
+        outcomes.append(await engine.perform(Hangup(pbx="hq", call=a_call())))
+        outcomes.append(await engine.perform(IvrCallRequest(pbx="hq", ivr=IvrCall(number="0501"))))
         hq.fail_with(RuntimeError(f"parser bug near key={canary}"))
         engine.refresh()
         await wait_until(lambda: engine.state()["hq"].health.state.value == "down")

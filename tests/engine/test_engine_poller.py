@@ -9,7 +9,7 @@ import httpx
 
 from pbxtui.config import parse_config
 from pbxtui.drivers import create_driver
-from pbxtui.drivers.base import PbxUnreachable, Resource
+from pbxtui.drivers.base import PbxUnreachable
 from pbxtui.engine.poller import (
     MAX_BACKOFF,
     backoff_delay,
@@ -17,7 +17,7 @@ from pbxtui.engine.poller import (
     fetch_resource,
     interval_for,
 )
-from pbxtui.engine.state import ResourceState
+from pbxtui.model import Resource, ResourceState
 
 
 def test_intervals_per_resource() -> None:

@@ -8,9 +8,8 @@ from typing import Any
 import anyio
 import pytest
 
-from pbxtui.drivers.base import AuthRefused, PbxUnreachable, Resource
-from pbxtui.engine import ChangeKind, EngineUpdate
-from pbxtui.model import Call, CallState, HealthState
+from pbxtui.drivers.base import AuthRefused, PbxUnreachable
+from pbxtui.model import Call, CallState, ChangeKind, EngineUpdate, HealthState, Resource
 
 
 class Recorder:

@@ -7,9 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pbxtui.drivers.base import Capabilities, Resource
-from pbxtui.engine.state import PbxState, ResourceState
-from pbxtui.model import Agent, Call, Extension, PbxHealth, Peer, Queue
+from pbxtui.model import (
+    Agent,
+    Call,
+    Capabilities,
+    Extension,
+    PbxHealth,
+    PbxState,
+    Peer,
+    Queue,
+    Resource,
+    ResourceState,
+)
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -7,28 +7,35 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from pbxtui.config import Config, parse_config
-from pbxtui.drivers.base import READ_ACTIONS, Action, Capabilities, Resource
-from pbxtui.engine.actions import ActionOutcome, ActionRequest, ActionStatus
-from pbxtui.engine.changes import Change, ChangeKind
-from pbxtui.engine.engine import EngineUpdate
-from pbxtui.engine.state import PbxState, ResourceState
 from pbxtui.model import (
+    READ_ACTIONS,
+    Action,
+    ActionOutcome,
+    ActionRequest,
     ActionResult,
+    ActionStatus,
     Agent,
     AgentState,
     BlfLamp,
     Call,
     CallState,
+    Capabilities,
+    Change,
+    ChangeKind,
     Direction,
     DirectoryEntry,
+    EngineUpdate,
     Extension,
     HealthState,
     LampKind,
     LineState,
     PbxHealth,
+    PbxState,
     Peer,
     Queue,
     Record,
+    Resource,
+    ResourceState,
 )
 from tests.conftest import toml_config
 
@@ -127,7 +134,7 @@ def hq_records() -> dict[Resource, list[Record]]:
             queue="631",
             direction=Direction.INBOUND,
             extension="208",
-            bridged_id="PJSIP/208-ACME-0000f1e9",
+            bridged_channel="PJSIP/208-ACME-0000f1e9",
             observed_at=observed,
         ),
         Call(
@@ -141,7 +148,7 @@ def hq_records() -> dict[Resource, list[Record]]:
             duration=7620,
             direction=Direction.INBOUND,
             extension="216",
-            bridged_id="PJSIP/216-ACME-0000f256",
+            bridged_channel="PJSIP/216-ACME-0000f256",
             observed_at=observed,
         ),
         Call(

@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.widgets import Input
 
-from pbxtui.drivers.base import Action
+from pbxtui.model import Action
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.click2call import Click2CallModal
 from pbxtui.ui.modals.confirm import ConfirmModal
@@ -389,8 +389,9 @@ async def test_keyed_table_keeps_cursor_on_its_row() -> None:
         hq = states["hq"]
         calls = list(hq.calls())
         # a new call sorts before the selected one; one call ends
-        from pbxtui.drivers.base import Resource
         from pbxtui.engine.state import ResourceState
+
+        from pbxtui.drivers.base import Resource
 
         new = calls[0].model_copy(update={"id": "PJSIP/aaa-0001", "channel": "PJSIP/aaa-0001"})
         records = (new, *calls[1:])

@@ -10,9 +10,7 @@ from typing import Any
 
 from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 
-from pbxtui.drivers.base import Action, Click2Call, IvrCall
-from pbxtui.engine.actions import ActionRequest
-from pbxtui.model import DirectoryEntry
+from pbxtui.model import Action, ActionRequest, Click2Call, DirectoryEntry, IvrCall
 from pbxtui.sim import build_simulator
 from pbxtui.sim.scenario import ScenarioSpec
 from pbxtui.ui.app import PbxApp
@@ -104,10 +102,9 @@ async def test_scheduled_call_validates_and_sends() -> None:
         await app.screen.run_action("submit")
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
-        assert request == ActionRequest(
-            Action.SCHEDULED_CALL,
-            "branch",
-            click2call=Click2Call(
+        assert request == ScheduleCall(
+            pbx="branch",
+            dial=Click2Call(
                 source="101",
                 destination="0501234567",
                 caller_id="02124445566",
@@ -133,7 +130,7 @@ async def test_click2call_with_a_timeout_stays_a_click2call() -> None:
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
         assert request.action is Action.CLICK2CALL
-        assert request.click2call == Click2Call("102", "0501234567", timeout=15)
+        assert request.click2call == Click2Call(source="102", destination="0501234567", timeout=15)
 
 
 async def test_scheduled_call_palette_entry_where_unsupported() -> None:
@@ -172,9 +169,7 @@ async def test_callback_validates_cancels_and_sends() -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: engine.performed)
         assert engine.performed == [
-            ActionRequest(
-                Action.CALLBACK, "istanbul", number1="0501234567", number2="+905329998877"
-            )
+            Callback(pbx="istanbul", number1="0501234567", number2="+905329998877")
         ]
 
 
@@ -234,10 +229,14 @@ async def test_ivr_call_validates_cancels_and_sends() -> None:
         await pilot.press("enter")  # in the number field
         await wait_for(pilot, lambda: engine.performed)
         assert engine.performed == [
-            ActionRequest(
-                Action.CALL_IVR,
-                "istanbul",
-                ivr=IvrCall("0501234567", "from-internal", "ivr-main", ("welcome", "menu", "bye")),
+            IvrCallRequest(
+                pbx="istanbul",
+                ivr=IvrCall(
+                    number="0501234567",
+                    dialplan="from-internal",
+                    destination="ivr-main",
+                    announcements=("welcome", "menu", "bye"),
+                ),
             )
         ]
 
@@ -248,7 +247,7 @@ async def test_directory_filter_and_call_an_entry() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, DirectoryModal))
-        assert engine.performed == [ActionRequest(Action.PHONEBOOK, "istanbul")]
+        assert engine.performed == [FetchDirectory(pbx="istanbul")]
         options = app.screen.query_one("#entries", OptionList)
         assert options.option_count == 3
         await fill(pilot, app, "#filter", "acme")

@@ -6,10 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pbxtui.drivers.base import Resource
-from pbxtui.engine.changes import Change, ChangeKind
-from pbxtui.engine.engine import EngineUpdate
-from pbxtui.model import Call, CallState
+from pbxtui.model import Call, CallState, Change, ChangeKind, EngineUpdate, Resource
 from pbxtui.ui.commands import CommandError, parse_command
 from pbxtui.ui.consult import Consultation, consultation_leg, transferer_leg, transferer_of
 from pbxtui.ui.format import Level, format_age, level, mask_number, mask_text, truncate
@@ -128,7 +125,7 @@ def test_consultation_legs() -> None:
         caller="0501234567",
         callee="224",
         extension="224",
-        bridged_id="PJSIP/224-ACME-02",
+        bridged_channel="PJSIP/224-ACME-02",
     )
     assert transferer_of(original) == "224"
     consultation = Consultation("hq", original, "205", "224", frozenset({original.key}), NOW)
@@ -139,7 +136,7 @@ def test_consultation_legs() -> None:
         caller="224",
         callee="205",
         extension="205",
-        bridged_id="PJSIP/205-ACME-04",
+        bridged_channel="PJSIP/205-ACME-04",
     )
     calls = [held, consult]
     leg = transferer_leg(consultation, calls)

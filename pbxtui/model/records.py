@@ -19,6 +19,8 @@ def utcnow() -> datetime:
 
 class CallState(StrEnum):
     RINGING = "ringing"
+    QUEUED = "queued"
+    """A caller waiting in a queue, not yet ringing anyone."""
     DIALING = "dialing"
     UP = "up"
     HELD = "held"
@@ -87,7 +89,8 @@ class Call(Record):
     direction: Direction = Direction.UNKNOWN
     extension: str = ""
     unique_id: str = ""
-    bridged_id: str = ""
+    bridged_channel: str = Field("", description="The channel name of the other leg, if known")
+    bridged_unique_id: str = Field("", description="The unique id of the other leg, if known")
     application: str = ""
     observed_at: datetime = Field(default_factory=utcnow)
 
@@ -152,6 +155,28 @@ class Agent(Record):
     @property
     def key(self) -> str:
         return f"{self.pbx}\x1f{self.id}\x1f{self.queue_id}"
+
+
+class Consultation(BaseModel):
+    """An attended transfer between its two steps: the caller holds while ``transferer``
+    consults ``destination``. Complete joins them; cancel returns the caller to the transferer.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pbx: str
+    held: Call
+    """The call as the operator confirmed it (the party now on hold)."""
+    transferer: str
+    """The extension doing the consulting."""
+    destination: str
+    started_at: datetime = Field(default_factory=utcnow)
+    before: tuple[str, ...] = ()
+    """Keys of the PBX's calls when it started: a new one with the parties is the consult."""
+
+    @property
+    def key(self) -> str:
+        return self.held.key
 
 
 class PbxHealth(BaseModel):

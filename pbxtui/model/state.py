@@ -12,8 +12,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
-from pbxtui.drivers.base import Capabilities, Resource
-from pbxtui.model import Agent, BlfLamp, Call, Extension, PbxHealth, Peer, Queue, Record, utcnow
+from pbxtui.model.records import (
+    Agent,
+    BlfLamp,
+    Call,
+    Consultation,
+    Extension,
+    PbxHealth,
+    Peer,
+    Queue,
+    Record,
+    utcnow,
+)
+from pbxtui.model.vocabulary import Capabilities, Resource
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class PbxState:
     resources: Mapping[Resource, ResourceState] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    consultations: tuple[Consultation, ...] = ()
+    """Attended transfers waiting for their second step (complete or cancel)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.resources, MappingProxyType):

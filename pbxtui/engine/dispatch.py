@@ -1,0 +1,41 @@
+"""Which driver method carries out which request (the policy has already let it through)."""
+
+from __future__ import annotations
+
+from pbxtui.drivers.base import Driver
+from pbxtui.model import (
+    ActionRequest,
+    ActionResult,
+    AttendedTransfer,
+    BlindTransfer,
+    Callback,
+    Hangup,
+    IvrCallRequest,
+    PauseAgent,
+    PlaceCall,
+    ScheduleCall,
+    UnpauseAgent,
+)
+
+
+async def dispatch(driver: Driver, request: ActionRequest) -> ActionResult:
+    """Send ``request`` through ``driver``. Directory fetches and the second step of an
+    attended transfer are not single driver calls: the engine does those itself."""
+    match request:
+        case Hangup(call=call):
+            return await driver.hangup(call)
+        case BlindTransfer(call=call, destination=destination):
+            return await driver.transfer(call, destination)
+        case AttendedTransfer(call=call, destination=destination):
+            return await driver.attended_transfer(call, destination)
+        case PauseAgent(agent=agent, reason=reason):
+            return await driver.pause_agent(agent, reason)
+        case UnpauseAgent(agent=agent):
+            return await driver.unpause_agent(agent)
+        case PlaceCall(dial=dial) | ScheduleCall(dial=dial):
+            return await driver.click2call(dial)
+        case Callback(number1=number1, number2=number2):
+            return await driver.callback(number1, number2)
+        case IvrCallRequest(ivr=ivr):
+            return await driver.call_ivr(ivr)
+    raise AssertionError(f"no driver method for {request.kind}")

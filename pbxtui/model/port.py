@@ -1,0 +1,77 @@
+"""The two sides of an engine as its users see it: what they read, and how they act.
+
+The console and the headless commands depend on these protocols only. ``pbxtui.engine.Engine``
+satisfies them by polling PBXs itself; a console fed by a remote collector would satisfy them
+too, and so does the tests' static engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from pbxtui.model.events import EngineUpdate
+from pbxtui.model.outcomes import ActionOutcome
+from pbxtui.model.requests import ActionRequest
+from pbxtui.model.state import PbxState
+from pbxtui.model.vocabulary import Action, Capabilities
+
+Listener = Callable[[EngineUpdate], None]
+
+
+class StateSource(Protocol):
+    """The read side: the latest state of every PBX, and a call after every change."""
+
+    @property
+    def pbx_names(self) -> list[str]: ...
+
+    def capabilities(self, name: str) -> Capabilities: ...
+
+    def state(self) -> dict[str, PbxState]: ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
+
+    def refresh(self, pbx: str | None = None) -> None: ...
+
+
+class ActionSink(Protocol):
+    """The write side: every action goes through ``perform``, which applies the one policy."""
+
+    def is_read_only(self, pbx: str) -> bool: ...
+
+    def is_protected(self, pbx: str) -> bool: ...
+
+    def refusal(self, action: Action, pbx: str) -> str:
+        """Why ``action`` cannot go to ``pbx`` whatever its target ("" if it may)."""
+        ...
+
+    def in_flight(self, request: ActionRequest) -> bool:
+        """Whether an action on the same target is being sent now."""
+        ...
+
+    async def perform(self, request: ActionRequest) -> ActionOutcome: ...
+
+    def refuse(self, request: ActionRequest) -> ActionOutcome | None:
+        """Audit and announce the policy's refusal of ``request`` without sending it, or None
+        when the policy would let it through (then ``perform`` it after confirming)."""
+        ...
+
+
+class EnginePort(StateSource, ActionSink, Protocol):
+    """What the console needs."""
+
+
+class LiveEngine(EnginePort, Protocol):
+    """An engine the console runs itself: open it, run it until the console quits."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def run(self) -> None: ...
