@@ -30,7 +30,7 @@ pytest: $(BIN)/pbxtui
 	$(BIN)/pytest -n 2 -q
 
 screenshots: $(BIN)/pbxtui
-	$(BIN)/python -m pbxtui.ui.screenshots screenshots/
+	$(BIN)/python -m pbxtui.screenshots screenshots/
 
 bench: $(BIN)/pbxtui
 	$(BIN)/python benchmarks/bench_poll.py

@@ -106,9 +106,10 @@ def main(
 
 
 async def _console(config: Config, options: Options) -> None:
-    from pbxtui.ui.app import PbxApp
+    from pbxtui.launch import console_app
 
-    await PbxApp(config, read_only=options.read_only, mask_numbers=options.mask_numbers).run_async()
+    app = console_app(config, read_only=options.read_only, mask_numbers=options.mask_numbers)
+    await app.run_async()
 
 
 async def _console_demo(options: Options) -> None:

@@ -33,9 +33,10 @@ from pbxtui.model import (
     Record,
     Resource,
 )
+from pbxtui.model.errors import ShowableError
 
 
-class DriverError(Exception):
+class DriverError(ShowableError):
     """Base of every driver error; ``str()`` is a readable reason safe to show anywhere."""
 
     label = "error"

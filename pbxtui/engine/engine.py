@@ -352,13 +352,6 @@ class Engine:
     def in_flight(self, request: ActionRequest) -> bool:
         return self.policy.in_flight(request)
 
-    def refuse(self, request: ActionRequest) -> ActionOutcome | None:
-        """The policy's refusal of ``request``, audited and announced, or None if it may go."""
-        refusal = self.policy.check(request)
-        if refusal is None:
-            return None
-        return self._conclude(ActionOutcome(request, refusal.status, scrub(refusal.reason)))
-
     def refuse_action(self, action: Action, pbx: str, target: str) -> str:
         """Audit the refusal of ``action`` on ``pbx`` before any target is known (the CLI asks
         for an agent on a PBX whose API cannot pause): the reason, or "" if it may go."""

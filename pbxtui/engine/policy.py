@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pbxtui.config import Config, ConfigError
 from pbxtui.model import (
@@ -40,9 +41,12 @@ class ActionPolicy:
         *,
         read_only: bool = False,
         vendor: Callable[[str], str] = lambda pbx: "",
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """``vendor``: the API's name for a PBX, said when it lacks an action."""
+        """``vendor``: the API's name for a PBX, said when it lacks an action; ``clock``:
+        the operator's now (a scheduled call must be for a time to come)."""
         self.config = config
+        self._clock = clock
         self._capabilities = capabilities
         self._vendor = vendor
         self._read_only = read_only or config.settings.read_only
@@ -79,7 +83,7 @@ class ActionPolicy:
         ignored = self._ignored_options(request)
         if ignored:
             return Refusal(ActionStatus.UNSUPPORTED, ignored)
-        problem = request.problem()
+        problem = request.problem(self._clock() if self._clock is not None else None)
         if problem:
             return Refusal(ActionStatus.REFUSED, problem)
         if (

@@ -50,11 +50,8 @@ class ActionSink(Protocol):
         """Whether an action on the same target is being sent now."""
         ...
 
-    async def perform(self, request: ActionRequest) -> ActionOutcome: ...
-
-    def refuse(self, request: ActionRequest) -> ActionOutcome | None:
-        """Audit and announce the policy's refusal of ``request`` without sending it, or None
-        when the policy would let it through (then ``perform`` it after confirming)."""
+    async def perform(self, request: ActionRequest) -> ActionOutcome:
+        """Apply the policy, send, audit and announce; never raises for a refusal."""
         ...
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -135,8 +135,9 @@ class Request(BaseModel):
         """The non-secret parameters, as strings, for the audit log."""
         return {}
 
-    def problem(self) -> str:
-        """Why this request cannot be sent as it is, or "" when it can."""
+    def problem(self, now: datetime | None = None) -> str:
+        """Why this request cannot be sent as it is, or "" when it can (``now``: the
+        operator's clock, for a time that must be to come)."""
         return ""
 
     def summary(self) -> str:
@@ -161,7 +162,7 @@ class _CallRequest(Request):
     def params(self) -> dict[str, str]:
         return {"call_id": self.call.id}
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         return _wrong_pbx("call", self.call.pbx, self.pbx)
 
 
@@ -176,8 +177,8 @@ class _TransferRequest(_CallRequest):
     def params(self) -> dict[str, str]:
         return {**super().params(), "destination": self.destination}
 
-    def problem(self) -> str:
-        problem = super().problem() or number_problem("destination", self.destination)
+    def problem(self, now: datetime | None = None) -> str:
+        problem = super().problem(now) or number_problem("destination", self.destination)
         if problem:
             return problem
         on_call = {self.call.extension, self.call.caller, self.call.callee} - {""}
@@ -221,7 +222,7 @@ class _ConsultationStep(Request):
         c = self.consultation
         return {"call_id": c.held.id, "destination": c.destination, "transferer": c.transferer}
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         return _wrong_pbx("attended transfer", self.consultation.pbx, self.pbx)
 
 
@@ -264,7 +265,7 @@ class _AgentRequest(Request):
             params["queue"] = self.agent.queue_id
         return params
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         return _wrong_pbx("agent", self.agent.pbx, self.pbx)
 
 
@@ -279,8 +280,8 @@ class PauseAgent(_AgentRequest):
             params["reason"] = self.reason
         return params
 
-    def problem(self) -> str:
-        return super().problem() or text_problem("reason", self.reason)
+    def problem(self, now: datetime | None = None) -> str:
+        return super().problem(now) or text_problem("reason", self.reason)
 
 
 class UnpauseAgent(_AgentRequest):
@@ -316,7 +317,7 @@ class _DialRequest(Request):
             **{k: v for k, v in optional.items() if v},
         }
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         dial = self.dial
         problem = number_problem("source", dial.source) or number_problem(
             "destination", dial.destination
@@ -334,10 +335,10 @@ class PlaceCall(_DialRequest):
     capability = Action.CLICK2CALL
     kind: Literal["click2call"] = "click2call"
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         if self.dial.scheduled_at is not None:
             return "a call with a time to place it is a scheduled call"
-        return super().problem()
+        return super().problem(now)
 
 
 class ScheduleCall(_DialRequest):
@@ -350,11 +351,16 @@ class ScheduleCall(_DialRequest):
         at = self.dial.scheduled_at
         if at is None:
             return "a scheduled call needs the time to place it"
-        current = now or (datetime.now(at.tzinfo) if at.tzinfo else datetime.now())
+        current = now or datetime.now().astimezone()
+        # A naive time is the operator's local wall-clock time.
+        if at.tzinfo is None:
+            current = current.astimezone().replace(tzinfo=None) if current.tzinfo else current
+        elif current.tzinfo is None:
+            current = current.astimezone()
         if at <= current:
             shown = at.isoformat(sep=" ", timespec="minutes")
             return f"the time {shown} is in the past: a scheduled call needs a time to come"
-        return super().problem()
+        return super().problem(now)
 
 
 class Callback(Request):
@@ -374,7 +380,7 @@ class Callback(Request):
     def params(self) -> dict[str, str]:
         return {"number1": self.number1, "number2": self.number2}
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         problem = number_problem("first number", self.number1) or number_problem(
             "second number", self.number2
         )
@@ -408,7 +414,7 @@ class IvrCallRequest(Request):
             params["announcements"] = ", ".join(ivr.announcements)
         return params
 
-    def problem(self) -> str:
+    def problem(self, now: datetime | None = None) -> str:
         return number_problem("number", self.ivr.number)
 
 
@@ -443,3 +449,7 @@ ActionRequest = Annotated[
 """Any one request; ``REQUESTS`` reads and writes them as JSON."""
 
 REQUESTS: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)
+
+OneRequest = TypeVar("OneRequest", bound=Request)
+"""A function over ``OneRequest`` keeps the request's own type (a list of hangups stays one).
+Every concrete request is a member of ``ActionRequest``."""

@@ -186,6 +186,8 @@ class Scenario:
         self.flows: dict[str, SimFlow] = {}
         self.calls: dict[int, SimCall] = {}
         self.version = 0  # bumps on every change; lets adapters cache renderings
+        self.received: list[tuple[str, str]] = []
+        """Every action asked of this PBX, as (action, target): tests count what was sent."""
         self._line_cache: tuple[int, dict[str, str]] = (-1, {})
         self._build(host_prefix)
         now = self.clock()
@@ -496,6 +498,7 @@ class Scenario:
 
     # -- actions (what an API request does to the switch) ----------------------------------------
     def hangup_channel(self, channel: str) -> bool:
+        self.received.append(("hangup_channel", channel))
         self.advance()
         found = self.find_leg(channel)
         if found is None:
@@ -505,6 +508,7 @@ class Scenario:
         return True
 
     def hangup_extension(self, number: str) -> bool:
+        self.received.append(("hangup_extension", number))
         self.advance()
         found = self.call_of(number)
         if found is None:
@@ -531,6 +535,7 @@ class Scenario:
 
     def transfer(self, channel: str, destination: str) -> bool:
         """Blind transfer: the channel named is sent to ``destination``; its peer is dropped."""
+        self.received.append(("transfer", channel))
         self.advance()
         found = self.find_leg(channel)
         if found is None or not destination:
@@ -558,6 +563,7 @@ class Scenario:
 
     def attended_transfer(self, channel: str, destination: str) -> SimCall | None:
         """Consultation: the extension on ``channel`` calls ``destination``; its peer holds."""
+        self.received.append(("attended_transfer", channel))
         self.advance()
         found = self.find_leg(channel)
         if found is None or not destination:
@@ -598,6 +604,7 @@ class Scenario:
         self.version += 1
 
     def pause(self, extension: str, queue_id: str | None, reason: str) -> bool:
+        self.received.append(("pause", extension))
         self.advance()
         return self._pause(extension, queue_id, reason)
 
@@ -613,6 +620,7 @@ class Scenario:
         return changed
 
     def unpause(self, extension: str, queue_id: str | None) -> bool:
+        self.received.append(("unpause", extension))
         self.advance()
         return self._unpause(extension, queue_id)
 
@@ -633,6 +641,7 @@ class Scenario:
         Returns None when the first leg cannot be reached (unknown or unregistered extension,
         or busy). ``answer_after`` None means the first leg never answers.
         """
+        self.received.append(("originate", source))
         self.advance()
         internal = source in self.extensions
         if internal and self.extension_state(source) != "idle":

@@ -1,9 +1,13 @@
 """The Textual application: wires one engine to the console screen.
 
-Engine lifecycle: when no engine is given, the app builds one (with the audit log at its XDG
-path), opens it and runs it in a worker that dies with the app; an engine failure becomes a
-notification, never a crash. An injected engine (tests, embedding) is used as is: its owner
-opens, runs (or polls) and closes it; the app only subscribes, reads state and performs.
+The app is given its engine (``pbxtui.launch`` builds one; tests pass a static one). Given as
+``live_engine``, the app opens it and runs it in a worker that dies with the app, and an
+engine failure becomes a notification, never a crash; given as ``engine``, its owner opens,
+runs (or polls) and closes it, and the app only subscribes, reads state and performs.
+
+Keys are offered to the screen on top as they arrive, before Textual forwards them to the
+focused widget, and a key runs a binding only on the screen it was typed at
+(``pbxtui.ui.keys``).
 """
 
 from __future__ import annotations
@@ -13,17 +17,18 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from pbxtui import paths
 from pbxtui.config import Config
-from pbxtui.drivers.base import DriverError
-from pbxtui.engine.audit import AuditLog
-from pbxtui.engine.engine import Engine, EngineUpdate
+from pbxtui.model import EngineUpdate
+from pbxtui.model.errors import ShowableError
+from pbxtui.model.port import EnginePort, LiveEngine
 from pbxtui.redact import scrub
-from pbxtui.ui.port import EnginePort
+from pbxtui.ui.keys import KeyOrigins, TakesKeys
+from pbxtui.ui.modals.guard import ARM_SECONDS
 from pbxtui.ui.screens.console import ConsoleScreen
 from pbxtui.ui.session import Session, local_now
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
@@ -44,14 +49,14 @@ def css_path() -> Path:
 
 
 def _reason(exc: BaseException) -> str:
-    """A safe, readable reason: DriverError text is; anything else shows only its type."""
-    if isinstance(exc, DriverError):
+    """A safe, readable reason: a ShowableError's text is; anything else shows only its type."""
+    if isinstance(exc, ShowableError):
         return str(exc)
     return f"unexpected {type(exc).__name__} (details in the log)"
 
 
 class PbxApp(App[None]):
-    """``PbxApp(config).run()``; see the module docstring for the engine's lifecycle."""
+    """``PbxApp(config, live_engine=Engine(config)).run()``; see the module docstring."""
 
     CSS_PATH = css_path()
     TITLE = "pbxtui"
@@ -63,13 +68,19 @@ class PbxApp(App[None]):
         self,
         config: Config,
         *,
+        engine: EnginePort | None = None,
+        live_engine: LiveEngine | None = None,
         read_only: bool = False,
         mask_numbers: bool = False,
-        engine: EnginePort | None = None,
         clock: Callable[[], datetime] | None = None,
+        arm_seconds: float = ARM_SECONDS,
     ) -> None:
+        """``arm_seconds``: how long an action dialog ignores accept keys after it opens."""
         super().__init__()
+        if (engine is None) == (live_engine is None):
+            raise TypeError("give PbxApp exactly one of engine= and live_engine=")
         self.config = config
+        self.arm_seconds = arm_seconds
         settings = config.settings
         self.session = Session(
             config=config,
@@ -77,17 +88,11 @@ class PbxApp(App[None]):
             mask=mask_numbers or settings.mask_numbers,
             read_only=read_only or settings.read_only,
         )
-        self._own_engine: Engine | None = None
-        if engine is None:
-            self._own_engine = Engine(
-                config,
-                read_only=read_only,
-                audit=AuditLog(paths.audit_log_path()),
-            )
-            engine = self._own_engine
-        self.engine: EnginePort = engine
+        self._live = live_engine
+        self.engine: EnginePort = live_engine if live_engine is not None else engine  # type: ignore[assignment]
         self._unsubscribe: Callable[[], None] | None = None
         self._console: ConsoleScreen | None = None
+        self._typed_at = KeyOrigins()
 
     @property
     def console_screen(self) -> ConsoleScreen:
@@ -98,6 +103,17 @@ class PbxApp(App[None]):
     def get_default_screen(self) -> Screen[None]:
         return self.console_screen
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:  # arriving: the screen on top now is where it was typed
+                screen = self.screen
+                if isinstance(screen, TakesKeys) and screen.take_key(event):
+                    return
+                self._typed_at.remember(event, screen)
+            elif self._typed_at.elsewhere(event, self.screen):
+                return  # bubbled back after another screen opened: it never acts there
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         theme = self.config.settings.theme
         if theme in self.available_themes:
@@ -105,8 +121,8 @@ class PbxApp(App[None]):
         else:
             self.notify(f"unknown theme {theme!r}: using {self.theme}", severity="warning")
         self._unsubscribe = self.engine.subscribe(self._on_engine_update)
-        if self._own_engine is not None:
-            self.run_worker(self._run_engine(self._own_engine), name="engine", exit_on_error=False)
+        if self._live is not None:
+            self.run_worker(self._run_engine(self._live), name="engine", exit_on_error=False)
         else:
             self.session.engine = self.engine
             self.console_screen.post_message(EngineReady())
@@ -121,7 +137,7 @@ class PbxApp(App[None]):
         if self.session.buffer.add(update):
             self.console_screen.post_message(EngineChanged())
 
-    async def _run_engine(self, engine: Engine) -> None:
+    async def _run_engine(self, engine: LiveEngine) -> None:
         try:
             async with engine:
                 self.session.engine = engine

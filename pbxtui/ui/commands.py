@@ -149,13 +149,42 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
 
 
 # -- the command palette -----------------------------------------------------------------------
+PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("Hang up", "hang up the selected (or marked) calls, after confirming", "hangup"),
+    ("Blind transfer", "send the selected call to another number", "transfer"),
+    ("Attended transfer", "consult a destination, then complete or cancel", "attended"),
+    ("Pause agent", "pause the selected (or marked) agents with a reason", "pause"),
+    ("Unpause agent", "unpause the selected (or marked) agents", "unpause"),
+    ("Click2call", "connect an extension to a number", "click2call"),
+    ("Scheduled call", "click2call at a later time, with retries", "scheduled_call"),
+    ("Callback (number masking)", "the PBX connects two numbers", "callback"),
+    ("IVR call", "call a number and play announcements to it", "ivr"),
+    ("Phone directory", "the PBX's directory; Enter calls an entry", "directory"),
+    ("Details", "every field of the selected row, the vendor's own words", "details"),
+    ("Mark row", "mark or unmark the row under the cursor", "mark"),
+    ("Filter", "filter the current table by text", "filter"),
+    ("Command", "type a : command (e.g. calls hq)", "command"),
+    ("Choose PBXs", "which PBXs the panes show", "pick_pbxs"),
+    ("Show all PBXs", "every configured PBX", "show_all"),
+    ("Sort longest first", "longest calls / waits / pauses first", "longest"),
+    ("Sort by next column", "cycle the sort column", "cycle_sort"),
+    ("Reverse sort", "flip the sort order", "reverse_sort"),
+    ("Refresh now", "poll the shown PBXs now", "refresh"),
+    ("Help", "every key and command", "help"),
+    ("Quit", "leave pbxtui", "quit"),
+)
+"""(name, help, console action) for every action, in the palette's order."""
+
+
 @runtime_checkable
 class HasPaletteCommands(Protocol):
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """(name, help, action) for every action the console offers."""
         ...
 
-    async def run_action(self, action: str) -> bool: ...
+    async def palette_run(self, action: str) -> None:
+        """Run ``action`` even where the footer dims it, so it can say why."""
+        ...
 
 
 class ConsoleCommands(Provider):
@@ -167,21 +196,24 @@ class ConsoleCommands(Provider):
             return screen.palette_commands()
         return []
 
-    async def discover(self) -> Hits:
+    async def _run(self, action: str) -> None:
         screen = self.screen
+        if isinstance(screen, HasPaletteCommands):
+            await screen.palette_run(action)
+
+    async def discover(self) -> Hits:
         for name, help_text, action in self._commands():
-            yield DiscoveryHit(name, partial(screen.run_action, action), help=help_text)
+            yield DiscoveryHit(name, partial(self._run, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        screen = self.screen
         for name, help_text, action in self._commands():
             score = matcher.match(name)
             if score > 0:
                 yield Hit(
                     score,
                     matcher.highlight(name),
-                    partial(screen.run_action, action),
+                    partial(self._run, action),
                     text=name,
                     help=help_text,
                 )

@@ -10,8 +10,7 @@ import re
 from datetime import datetime
 from enum import IntEnum
 
-from pbxtui.engine.changes import format_duration
-from pbxtui.model import Call
+from pbxtui.model import Call, format_duration
 
 __all__ = [
     "Level",
@@ -118,6 +117,6 @@ def call_parties(call: Call, *, mask: bool) -> tuple[str, str]:
 def describe_call(call: Call, now: datetime, *, mask: bool) -> str:
     """``hq  SIP/201-00a1  0501234567 → 201  up  3:12`` for confirmations and notices."""
     caller, callee = call_parties(call, mask=mask)
-    state = call.state_raw or call.state.value
+    state = call.state.value if call.state.value != "other" else (call.state_raw or "other")
     duration = format_duration(call.duration_now(now))
     return f"{call.pbx}  {one_line(call.channel)}  {caller} → {callee}  {state}  {duration}"

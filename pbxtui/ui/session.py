@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pbxtui.config import Config
-from pbxtui.ui.port import EnginePort
+from pbxtui.model.port import EnginePort
 from pbxtui.ui.updates import UpdateBuffer
 
 
@@ -26,10 +26,9 @@ class Session:
     buffer: UpdateBuffer = field(default_factory=UpdateBuffer)
     engine: EnginePort | None = None
     """None until the engine is open (its state and capabilities can then be read)."""
+    stopped: str = ""
+    """Why the engine stopped, if it did (safe to show)."""
 
     @property
     def pbx_names(self) -> list[str]:
         return [p.name for p in self.config.pbx]
-
-    def protected(self, pbx: str) -> bool:
-        return any(p.name == pbx and p.protected for p in self.config.pbx)

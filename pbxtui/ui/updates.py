@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from pbxtui.engine.changes import Change
-from pbxtui.engine.engine import EngineUpdate
-from pbxtui.engine.state import PbxState
+from pbxtui.model import Change, EngineUpdate, PbxState
 
 
 class UpdateBuffer:

@@ -16,19 +16,19 @@ from typing import Any, ClassVar, Generic, TypeVar
 from rich.style import Style
 
 from pbxtui.config import Thresholds
-from pbxtui.drivers.base import Resource
-from pbxtui.engine.changes import Change
-from pbxtui.engine.state import PbxState
 from pbxtui.model import (
     Agent,
     AgentState,
     Call,
     CallState,
+    Change,
     Direction,
     Extension,
+    PbxState,
     Peer,
     Queue,
     Record,
+    Resource,
 )
 from pbxtui.ui.cells import Cell, cell, num_cell, restyle
 from pbxtui.ui.format import (
@@ -184,6 +184,7 @@ def call_state_style(state: CallState, palette: Palette) -> Style | None:
     return {
         CallState.UP: palette.ok,
         CallState.RINGING: palette.warn,
+        CallState.QUEUED: palette.warn,
         CallState.DIALING: palette.warn,
         CallState.HELD: palette.accent,
         CallState.OTHER: palette.muted,

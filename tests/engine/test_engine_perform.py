@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from pbxtui.drivers.base import ActionRefused, PbxTimeout, PbxUnreachable
 from pbxtui.model import (
     ActionOutcome,
+    ActionRequest,
     ActionResult,
     ActionStatus,
     Agent,
@@ -20,8 +22,10 @@ from pbxtui.model import (
     Call,
     Callback,
     CallState,
+    Capabilities,
     ChangeKind,
     Click2Call,
+    Click2CallOption,
     EngineUpdate,
     FetchDirectory,
     Hangup,
@@ -324,3 +328,64 @@ async def test_no_secret_reaches_outcomes_audit_events_or_logs(
     assert everything.count("***") >= 8  # the secret was there, and was masked
     assert "RuntimeError" in caplog.text and "Traceback" in caplog.text  # bugs are logged...
     assert canary not in caplog.text  # ...scrubbed, tracebacks included
+
+
+async def test_one_action_per_target_in_flight(
+    make_config: Any, make_engine: Any, fakes: Any, audit: Any
+) -> None:
+    call = a_call()
+    async with make_engine(make_config("hq"), audit=audit) as engine:
+        hq = fakes["hq"]
+        hq.action_gate = anyio.Event()
+        outcomes: list[ActionOutcome] = []
+
+        async def act(request: ActionRequest) -> None:
+            outcomes.append(await engine.perform(request))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(act, Hangup(pbx="hq", call=call))
+            while not hq.actions:
+                await anyio.lowlevel.checkpoint()
+            # A second hangup of the same call, and a transfer of it: same target.
+            second = await engine.perform(Hangup(pbx="hq", call=call))
+            transfer = await engine.perform(BlindTransfer(pbx="hq", call=call, destination="300"))
+            assert engine.in_flight(Hangup(pbx="hq", call=call))
+            hq.action_gate.set()
+    assert [o.status for o in (second, transfer)] == ["in-flight", "in-flight"]
+    assert outcomes[0].ok and len(hq.actions) == 1
+    assert not engine.in_flight(Hangup(pbx="hq", call=call))
+    assert [e["result"] for e in audit.read_entries()] == ["in-flight", "in-flight", "ok"]
+
+
+async def test_a_protected_pbx_needs_its_name_for_destructive_actions(
+    make_config: Any, make_engine: Any, fakes: Any, audit: Any
+) -> None:
+    async with make_engine(make_config("hq", hq__protected=True), audit=audit) as engine:
+        assert engine.is_protected("hq")
+        refused = await engine.perform(Hangup(pbx="hq", call=a_call()))
+        wrong = await engine.perform(Hangup(pbx="hq", call=a_call(), confirmed_pbx="eu"))
+        paused = await engine.perform(PauseAgent(pbx="hq", agent=an_agent(), reason="Lunch"))
+        done = await engine.perform(Hangup(pbx="hq", call=a_call(), confirmed_pbx="hq"))
+    assert (refused.status, wrong.status) == ("not-confirmed", "not-confirmed")
+    assert "hq is protected: type its name" in refused.message
+    assert paused.ok  # pausing ends no call: no name needed
+    assert done.ok
+    assert [a[0] for a in fakes["hq"].actions] == ["pause_agent", "hangup"]
+
+
+async def test_options_an_api_ignores_are_refused_not_dropped(
+    make_config: Any, make_engine: Any, fakes: Any
+) -> None:
+    async with make_engine(make_config("hq")) as engine:
+        engine.driver("hq").capabilities = Capabilities(  # type: ignore[misc]
+            engine.capabilities("hq").resources,
+            engine.capabilities("hq").actions,
+            frozenset({Click2CallOption.TIMEOUT}),
+        )
+        reverse = Click2Call(source="201", destination="0501234567", reverse=True)
+        outcome = await engine.perform(PlaceCall(pbx="hq", dial=reverse))
+        timeout = Click2Call(source="201", destination="0501234567", timeout=20)
+        fine = await engine.perform(PlaceCall(pbx="hq", dial=timeout))
+    assert outcome.status == "unsupported"
+    assert outcome.message == "hq's API ignores reverse on click2call: leave it out"
+    assert fine.ok and [a[0] for a in fakes["hq"].actions] == ["click2call"]

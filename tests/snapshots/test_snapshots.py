@@ -21,7 +21,14 @@ def make_app(**kw: Any) -> PbxApp:
     engine = StaticEngine(
         config, read_only=read_only, states=fixed_states(config, global_read_only=read_only)
     )
-    app = PbxApp(config, read_only=read_only, mask_numbers=mask, engine=engine, clock=frozen_clock)
+    app = PbxApp(
+        config,
+        read_only=read_only,
+        mask_numbers=mask,
+        engine=engine,
+        clock=frozen_clock,
+        arm_seconds=0,
+    )
     app.animation_level = "none"  # the tab underline slides: a frame caught mid-way differs
     return app
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pbxtui.config import Config, parse_config
+from pbxtui.engine.policy import ActionPolicy
 from pbxtui.model import (
-    READ_ACTIONS,
     Action,
     ActionOutcome,
     ActionRequest,
@@ -16,16 +17,22 @@ from pbxtui.model import (
     ActionStatus,
     Agent,
     AgentState,
+    AttendedTransfer,
     BlfLamp,
     Call,
     CallState,
+    CancelTransfer,
     Capabilities,
     Change,
     ChangeKind,
+    Click2CallOption,
+    CompleteTransfer,
+    Consultation,
     Direction,
     DirectoryEntry,
     EngineUpdate,
     Extension,
+    FetchDirectory,
     HealthState,
     LampKind,
     LineState,
@@ -67,7 +74,11 @@ ALL_ACTIONS = frozenset(
     }
 )
 CAPS = {
-    "pbxcloud": Capabilities(frozenset(Resource), ALL_ACTIONS),
+    "pbxcloud": Capabilities(
+        frozenset(Resource),
+        ALL_ACTIONS,
+        frozenset({Click2CallOption.CALLER_ID, Click2CallOption.TIMEOUT}),
+    ),
     "iexpbx": Capabilities(
         frozenset(Resource),
         frozenset(
@@ -77,6 +88,7 @@ CAPS = {
     "dialup": Capabilities(
         frozenset({Resource.CALLS, Resource.EXTENSIONS, Resource.BLF}),
         frozenset({Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL}),
+        frozenset(Click2CallOption),
     ),
 }
 
@@ -197,9 +209,16 @@ def hq_records() -> dict[Resource, list[Record]]:
         )
         for n, name in names.items()
     ]
+    ringing = {"201": calls[3].id}
     lamps: list[Record] = [
         BlfLamp(
-            pbx="hq", id=e.number, label=e.number, state=e.state, extension=e.number, since=ago(64)
+            pbx="hq",
+            id=e.number,
+            label=e.number,
+            state=e.state,
+            extension=e.number,
+            since=ago(64),
+            call_id=e.call_id or ringing.get(e.number, ""),
         )
         for e in extensions
     ] + [BlfLamp(pbx="hq", id="*51", label="Night mode", kind=LampKind.FLOW, state=LineState.IDLE)]
@@ -329,7 +348,14 @@ def other_records(pbx: str) -> dict[Resource, list[Record]]:
                 ),
             ],
             Resource.BLF: [
-                BlfLamp(pbx=pbx, id="101", label="Ayşe", state=LineState.BUSY, extension="101")
+                BlfLamp(
+                    pbx=pbx,
+                    id="101",
+                    label="Ayşe",
+                    state=LineState.BUSY,
+                    extension="101",
+                    call_id="1741944400.12",
+                )
             ],
             Resource.PEERS: [
                 Peer(
@@ -384,7 +410,11 @@ def other_records(pbx: str) -> dict[Resource, list[Record]]:
             ],
             Resource.EXTENSIONS: [
                 Extension(
-                    pbx=pbx, id=n, number=n, state=LineState.BUSY if n == "101" else LineState.IDLE
+                    pbx=pbx,
+                    id=n,
+                    number=n,
+                    state=LineState.BUSY if n == "101" else LineState.IDLE,
+                    call_id="101" if n == "101" else "",
                 )
                 for n in ("101", "102", "103", "104")
             ],
@@ -395,6 +425,7 @@ def other_records(pbx: str) -> dict[Resource, list[Record]]:
                     label=n,
                     state=LineState.BUSY if n == "101" else LineState.IDLE,
                     extension=n,
+                    call_id="101" if n == "101" else "",
                 )
                 for n in ("101", "102", "103", "104")
             ],
@@ -461,7 +492,8 @@ def fixed_states(config: Config, *, global_read_only: bool = False) -> dict[str,
 
 
 class StaticEngine:
-    """Satisfies ``pbxtui.ui.port.EnginePort`` with fixed state; records what it is asked."""
+    """Satisfies the model's ``EnginePort`` with fixed state and the engine's own policy;
+    records what it is asked to send."""
 
     def __init__(
         self,
@@ -471,14 +503,24 @@ class StaticEngine:
         states: dict[str, PbxState] | None = None,
     ) -> None:
         self.config = config
-        self.global_read_only = read_only
         self._states = (
             states if states is not None else fixed_states(config, global_read_only=read_only)
         )
+        self.policy = ActionPolicy(
+            config,
+            self.capabilities,
+            read_only=read_only,
+            vendor=lambda name: "fake",
+            clock=frozen_clock,
+        )
         self.listeners: list[Callable[[EngineUpdate], None]] = []
+        self.attempts: list[ActionRequest] = []
+        """Everything perform() was asked, refused or not."""
         self.performed: list[ActionRequest] = []
+        """What the policy let through: what a real engine would have sent."""
         self.refreshed: list[str | None] = []
-        self.failures: dict[Action, str] = {}
+        self.failures: dict[str, str] = {}
+        """Request kind → the vendor's reason for failing it."""
         self.gate: asyncio.Event | None = None
 
     @property
@@ -489,7 +531,17 @@ class StaticEngine:
         return self._states[name].capabilities
 
     def is_read_only(self, pbx: str) -> bool:
-        return self.global_read_only or self.config.get(pbx).read_only
+        return self.policy.is_read_only(pbx)
+
+    def is_protected(self, pbx: str) -> bool:
+        return self.policy.is_protected(pbx)
+
+    def refusal(self, action: Action, pbx: str) -> str:
+        refusal = self.policy.refusal(action, pbx)
+        return refusal.reason if refusal is not None else ""
+
+    def in_flight(self, request: ActionRequest) -> bool:
+        return self.policy.in_flight(request)
 
     def state(self) -> dict[str, PbxState]:
         return dict(self._states)
@@ -512,43 +564,63 @@ class StaticEngine:
             listener(EngineUpdate(state.name, resource, state, tuple(changes)))
 
     async def perform(self, request: ActionRequest) -> ActionOutcome:
-        self.performed.append(request)
-        if self.is_read_only(request.pbx) and request.action not in READ_ACTIONS:
-            outcome = ActionOutcome(
-                request,
-                False,
-                ActionStatus.READ_ONLY,
-                f"{request.pbx} is read-only: no action is sent",
-            )
-        elif not self.capabilities(request.pbx).supports(request.action):
-            outcome = ActionOutcome(
-                request,
-                False,
-                ActionStatus.UNSUPPORTED,
-                f"not supported by {request.pbx}'s API (fake): {request.label}",
-            )
+        self.attempts.append(request)
+        refusal = self.policy.claim(request)
+        if refusal is not None:
+            outcome = ActionOutcome(request, refusal.status, refusal.reason)
         else:
-            if self.gate is not None:
-                await self.gate.wait()
-            reason = self.failures.get(request.action)
-            if reason:
-                outcome = ActionOutcome(request, False, ActionStatus.FAILED, reason)
-            elif request.action is Action.PHONEBOOK:
-                entries = tuple(
-                    DirectoryEntry(pbx=request.pbx, name=name, number=number)
-                    for name, number in DIRECTORY
-                )
-                outcome = ActionOutcome(
-                    request, True, ActionStatus.OK, f"{len(entries)} entries", entries=entries
-                )
-            else:
-                outcome = ActionOutcome(
-                    request, True, ActionStatus.OK, "done", ActionResult(ok=True, message="done")
-                )
+            try:
+                outcome = await self._send(request)
+            finally:
+                self.policy.release(request)
         change = Change(
-            at=NOW, pbx=request.pbx, kind=ChangeKind.ACTION, text=outcome.text(), key=request.key
+            at=NOW,
+            pbx=request.pbx,
+            kind=ChangeKind.ACTION,
+            text=outcome.text(),
+            key=request.record_key,
+            ok=outcome.ok,
         )
         state = self._states[request.pbx]
         for listener in list(self.listeners):
             listener(EngineUpdate(request.pbx, None, state, (change,)))
         return outcome
+
+    async def _send(self, request: ActionRequest) -> ActionOutcome:
+        self.performed.append(request)
+        if self.gate is not None:
+            await self.gate.wait()
+        reason = self.failures.get(request.kind)
+        if reason:
+            return ActionOutcome(request, ActionStatus.FAILED, reason)
+        if isinstance(request, FetchDirectory):
+            entries = tuple(
+                DirectoryEntry(pbx=request.pbx, name=name, number=number)
+                for name, number in DIRECTORY
+            )
+            return ActionOutcome(
+                request, ActionStatus.OK, f"{len(entries)} entries", entries=entries
+            )
+        consultation = None
+        state = self._states[request.pbx]
+        if isinstance(request, AttendedTransfer):
+            # As the engine does: the consultation is pending until completed or cancelled.
+            consultation = Consultation(
+                pbx=request.pbx,
+                held=request.call,
+                transferer=request.call.extension,
+                destination=request.destination,
+            )
+            self._states[request.pbx] = replace(
+                state, consultations=(*state.consultations, consultation)
+            )
+        elif isinstance(request, CompleteTransfer | CancelTransfer):
+            left = tuple(c for c in state.consultations if c.key != request.consultation.key)
+            self._states[request.pbx] = replace(state, consultations=left)
+        return ActionOutcome(
+            request,
+            ActionStatus.OK,
+            "done",
+            ActionResult(ok=True, message="done"),
+            consultation=consultation,
+        )

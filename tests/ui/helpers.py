@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from weakref import WeakKeyDictionary
 
+from textual import events
+from textual.app import App
+from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -40,8 +46,42 @@ def health_text(app: PbxApp) -> str:
     return app.screen_stack[0].query_one(HealthStrip).plain()
 
 
+class NoticeLog:
+    """A ``run_test(message_hook=...)`` that keeps every notification the app was sent."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notification] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.notices.append(message.notification)
+
+
+_LOGS: WeakKeyDictionary[App[None], NoticeLog] = WeakKeyDictionary()
+
+
+def run(app: PbxApp, size: tuple[int, int] = (120, 36)) -> AbstractAsyncContextManager[Pilot[None]]:
+    """``app.run_test`` that records notifications (see ``notifications``)."""
+    log = NoticeLog()
+    _LOGS[app] = log
+    return app.run_test(size=size, message_hook=log)
+
+
+def notices(app: PbxApp) -> list[Notification]:
+    return list(_LOGS[app].notices) if app in _LOGS else []
+
+
 def notifications(app: PbxApp) -> list[str]:
-    return [f"{n.title} {n.message}" for n in app._notifications]
+    return [f"{n.title} {n.message}" for n in notices(app)]
+
+
+async def burst(pilot: Pilot[None], app: PbxApp, *keys: str) -> None:
+    """Keys queued all at once, before the app handles the first: a paste, a fast typist,
+    a busy console. (``pilot.press`` waits for each key to be handled.)"""
+    for key in keys:
+        char = key if len(key) == 1 else {"slash": "/", "colon": ":", "space": " "}.get(key)
+        app.post_message(events.Key(key, char))
+    await pilot.pause()
 
 
 async def command(pilot: Pilot[None], app: PbxApp, text: str) -> None:

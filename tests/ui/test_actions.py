@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from textual.widgets import Input
 
-from pbxtui.model import Action
+from pbxtui.engine import Engine
+from pbxtui.model import (
+    AttendedTransfer,
+    BlindTransfer,
+    Hangup,
+    PauseAgent,
+    PlaceCall,
+    Resource,
+    ResourceState,
+    UnpauseAgent,
+)
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.click2call import Click2CallModal
 from pbxtui.ui.modals.confirm import ConfirmModal
@@ -19,7 +30,17 @@ from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.widgets.keyed_table import KeyedTable
 from pbxtui.ui.widgets.text import TextLines
 from tests.ui.fakes import StaticEngine, fixed_states, fleet_config, frozen_clock, pbx_state
-from tests.ui.helpers import command, fill, health_text, notifications, rows, table, wait_for
+from tests.ui.helpers import (
+    command,
+    fill,
+    health_text,
+    notices,
+    notifications,
+    rows,
+    run,
+    table,
+    wait_for,
+)
 
 SIZE = (120, 36)
 
@@ -29,7 +50,14 @@ def make(**kw: Any) -> tuple[PbxApp, StaticEngine]:
     mask = kw.pop("mask_numbers", False)
     config = fleet_config(**kw)
     engine = StaticEngine(config, read_only=read_only)
-    app = PbxApp(config, read_only=read_only, mask_numbers=mask, engine=engine, clock=frozen_clock)
+    app = PbxApp(
+        config,
+        read_only=read_only,
+        mask_numbers=mask,
+        engine=engine,
+        clock=frozen_clock,
+        arm_seconds=0,
+    )
     app.animation_level = "none"
     return app, engine
 
@@ -48,7 +76,7 @@ async def select_row(pilot: Any, app: PbxApp, name: str, match: str) -> None:
 
 async def test_hangup_acts_on_the_snapshot_confirmed() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
@@ -64,8 +92,7 @@ async def test_hangup_acts_on_the_snapshot_confirmed() -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
-        assert request.action is Action.HANGUP
-        assert request.call is not None and request.call.caller == "0501234567"
+        assert isinstance(request, Hangup) and request.call.caller == "0501234567"
         # after the modal closed, the newest state is applied
         await wait_for(pilot, lambda: not any("0501234567" in r for r in rows(app, "calls")))
         assert states  # (kept for clarity: the fixed states are rebuilt on demand)
@@ -73,7 +100,7 @@ async def test_hangup_acts_on_the_snapshot_confirmed() -> None:
 
 async def test_cancel_sends_nothing() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         for key in ("n", "escape"):
             await pilot.press("h")
@@ -86,12 +113,12 @@ async def test_cancel_sends_nothing() -> None:
 
 async def test_failure_is_notified_with_the_vendors_reason() -> None:
     app, engine = make()
-    engine.failures[Action.HANGUP] = "No such channel"
-    async with app.run_test(size=SIZE) as pilot:
+    engine.failures["hangup"] = "No such channel"
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("h", "y")
         await wait_for(pilot, lambda: any("No such channel" in n for n in notifications(app)))
-        assert any(n.severity == "error" for n in app._notifications)
+        assert any(n.severity == "error" for n in notices(app))
         await pilot.press("6")
         await wait_for(
             pilot, lambda: any("No such channel" in " ".join(r) for r in rows(app, "events"))
@@ -101,7 +128,7 @@ async def test_failure_is_notified_with_the_vendors_reason() -> None:
 async def test_second_h_while_in_flight_does_not_send_twice() -> None:
     app, engine = make()
     engine.gate = asyncio.Event()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("h", "y")
         await wait_for(pilot, lambda: len(engine.performed) == 1)
@@ -116,18 +143,19 @@ async def test_second_h_while_in_flight_does_not_send_twice() -> None:
 
 async def test_read_only_refuses_without_a_modal() -> None:
     app, engine = make(global_read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         assert "READ-ONLY" in health_text(app)
         await pilot.press("h")
         await wait_for(pilot, lambda: any("read-only" in n for n in notifications(app)))
         assert not isinstance(app.screen, ConfirmModal)
-        assert [r.action for r in engine.performed] == [Action.HANGUP]  # the engine refused it
+        assert [r.kind for r in engine.attempts] == ["hangup"]  # the engine refused it
+        assert engine.performed == []
 
 
 async def test_per_pbx_read_only_badge_and_refusal() -> None:
     app, _engine = make(read_only=["hq"])
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         assert "hq pbxcloud ok RO" in health_text(app)
         await pilot.press("h")
@@ -139,7 +167,7 @@ async def test_per_pbx_read_only_badge_and_refusal() -> None:
 
 async def test_unsupported_action_says_so() -> None:
     app, _engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "905321234567")  # istanbul (iexpbx): no transfer
         await pilot.press("t")
         await wait_for(
@@ -150,7 +178,7 @@ async def test_unsupported_action_says_so() -> None:
 
 async def test_protected_pbx_needs_its_name_typed() -> None:
     app, engine = make(protected=["hq"])
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
@@ -166,7 +194,7 @@ async def test_protected_pbx_needs_its_name_typed() -> None:
 
 async def test_marks_one_confirmation_for_all() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("space")  # marks and moves down
         await select_row(pilot, app, "calls", "905321234567")
@@ -185,7 +213,7 @@ async def test_marks_one_confirmation_for_all() -> None:
 
 async def test_blind_transfer_validates_and_sends() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, DestinationModal))
@@ -197,9 +225,14 @@ async def test_blind_transfer_validates_and_sends() -> None:
         await pilot.pause()
         assert app.screen.query_one("#choices").option_count >= 1  # type-ahead over extensions
         await pilot.press("2", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert isinstance(app.screen, ConfirmModal)
+        assert "to 202" in app.screen.confirmation.title  # names the destination
+        assert engine.performed == []  # choosing is not sending
+        await pilot.press("y")
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
-        assert request.action is Action.TRANSFER and request.destination == "202"
+        assert isinstance(request, BlindTransfer) and request.destination == "202"
         # and Esc cancels
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, DestinationModal))
@@ -210,7 +243,7 @@ async def test_blind_transfer_validates_and_sends() -> None:
 
 async def test_pause_with_reason_and_unpause() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("5")
         await pilot.pause()
         await pilot.press("tab")
@@ -226,8 +259,8 @@ async def test_pause_with_reason_and_unpause() -> None:
         await pilot.press("down", "enter")  # the second configured reason: Lunch
         await wait_for(pilot, lambda: engine.performed)
         pause = engine.performed[-1]
-        assert pause.action is Action.PAUSE and pause.reason == "Lunch"
-        assert pause.agent is not None and pause.agent.extension == "208"
+        assert isinstance(pause, PauseAgent) and pause.reason == "Lunch"
+        assert pause.agent.extension == "208"
         # free text
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, PauseModal))
@@ -235,17 +268,20 @@ async def test_pause_with_reason_and_unpause() -> None:
         await fill(pilot, app, "#reason", "Coaching")
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(engine.performed) == 2)
-        assert engine.performed[-1].reason == "Coaching"
-        # unpause a single agent goes straight through
+        last = engine.performed[-1]
+        assert isinstance(last, PauseAgent) and last.reason == "Coaching"
+        # unpause is confirmed too, naming the agent
         await select_row(pilot, app, "agents", "202 Avi")
         await pilot.press("U")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
         await wait_for(pilot, lambda: len(engine.performed) == 3)
-        assert engine.performed[-1].action is Action.UNPAUSE
+        assert isinstance(engine.performed[-1], UnpauseAgent)
 
 
 async def test_click2call_prefilled_from_the_extension() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("2")
         await select_row(pilot, app, "extensions", "Avi")
         await pilot.press("c")
@@ -253,10 +289,12 @@ async def test_click2call_prefilled_from_the_extension() -> None:
         assert app.screen.query_one("#source", Input).value == "202"
         await fill(pilot, app, "#destination", "0501112233")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
-        assert request.action is Action.CLICK2CALL and request.click2call is not None
-        assert (request.click2call.source, request.click2call.destination) == ("202", "0501112233")
+        assert isinstance(request, PlaceCall)
+        assert (request.dial.source, request.dial.destination) == ("202", "0501112233")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Click2CallModal))
         await pilot.press("escape")
@@ -266,7 +304,7 @@ async def test_click2call_prefilled_from_the_extension() -> None:
 
 async def test_filter_and_escape() -> None:
     app, _engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
         await pilot.press("slash", *"0501")
         await pilot.pause()
@@ -287,7 +325,7 @@ async def test_filter_and_escape() -> None:
 
 async def test_command_mode() -> None:
     app, _engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
         await command(pilot, app, "calls hq")
         assert {r[1] for r in rows(app, "calls")} == {"hq"}
@@ -302,7 +340,7 @@ async def test_command_mode() -> None:
 
 async def test_pbx_picker_and_help() -> None:
     app, _engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, PbxPicker))
         await pilot.press("escape")
@@ -321,7 +359,7 @@ async def test_pbx_picker_and_help() -> None:
 
 async def test_sort_longest_and_refresh() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
         await pilot.press("down", "down")
         await pilot.press("L")
@@ -339,7 +377,7 @@ async def test_sort_longest_and_refresh() -> None:
 
 async def test_masked_numbers() -> None:
     app, _engine = make(mask_numbers=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
         callers = {r[3] for r in rows(app, "calls")}
         assert "050*****67" in callers and "0501234567" not in callers
@@ -348,7 +386,7 @@ async def test_masked_numbers() -> None:
 
 async def test_blf_lamp_shows_its_call() -> None:
     app, _engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("3")
         await pilot.pause()
         pane = app.console_screen.panes["blf"]
@@ -361,7 +399,7 @@ async def test_blf_lamp_shows_its_call() -> None:
 
 async def test_command_palette_lists_actions() -> None:
     app, _engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         names = [name for name, _, _ in app.console_screen.palette_commands()]
         assert {
@@ -381,7 +419,7 @@ async def test_command_palette_lists_actions() -> None:
 
 async def test_keyed_table_keeps_cursor_on_its_row() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0959103856")
         t: KeyedTable = table(app, "calls")
         key = t.current_key
@@ -389,18 +427,12 @@ async def test_keyed_table_keeps_cursor_on_its_row() -> None:
         hq = states["hq"]
         calls = list(hq.calls())
         # a new call sorts before the selected one; one call ends
-        from pbxtui.engine.state import ResourceState
-
-        from pbxtui.drivers.base import Resource
-
         new = calls[0].model_copy(update={"id": "PJSIP/aaa-0001", "channel": "PJSIP/aaa-0001"})
         records = (new, *calls[1:])
         resources = dict(hq.resources)
         resources[Resource.CALLS] = ResourceState(
             records=records, fetched_at=hq.resources[Resource.CALLS].fetched_at
         )
-        from dataclasses import replace
-
         engine.push(replace(hq, resources=resources))
         await wait_for(pilot, lambda: any("PJSIP/aaa-0001" in r[2] for r in rows(app, "calls")))
         assert t.current_key == key
@@ -408,7 +440,7 @@ async def test_keyed_table_keeps_cursor_on_its_row() -> None:
 
 async def test_hangup_from_the_extensions_pane_names_the_call() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("2")
         await select_row(pilot, app, "extensions", "Noa")
         assert "0501234567 → 208" in table(app, "extensions").row_plain("hq\x1f208")[7]
@@ -417,13 +449,13 @@ async def test_hangup_from_the_extensions_pane_names_the_call() -> None:
         assert "0501234567" in app.screen.confirmation.targets[0]
         await pilot.press("y")
         await wait_for(pilot, lambda: engine.performed)
-        assert engine.performed[0].call is not None
-        assert engine.performed[0].call.id == "PJSIP/trunk-ACME-0000f1e8"
+        (request,) = engine.performed
+        assert isinstance(request, Hangup) and request.call.id == "PJSIP/trunk-ACME-0000f1e8"
 
 
 async def test_attended_transfer_cancel_and_later() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0501234567")
         await pilot.press("T")
         await wait_for(pilot, lambda: isinstance(app.screen, DestinationModal))
@@ -434,19 +466,22 @@ async def test_attended_transfer_cancel_and_later() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, DestinationModal))
         app.screen.query_one("#destination", Input).value = "202"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.console_screen.consultations)
-        assert engine.performed[0].action is Action.ATTENDED_TRANSFER
-        assert "attended transfer on hq" in app.console_screen.query_one("#status", TextLines).plain
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.console_screen.attended_flow.pending())
+        assert isinstance(engine.performed[0], AttendedTransfer)
+        status = app.console_screen.query_one("#status", TextLines)
+        await wait_for(pilot, lambda: "attended transfer on hq" in status.plain)
         await pilot.press("T")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsultModal))
         await pilot.press("escape")  # decide later: nothing sent, the consultation goes on
         await wait_for(pilot, lambda: not isinstance(app.screen, ConsultModal))
-        assert len(engine.performed) == 1 and app.console_screen.consultations
+        assert len(engine.performed) == 1 and app.console_screen.attended_flow.pending()
 
 
 async def test_pane_keys_are_scoped() -> None:
     app, engine = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("4", "h", "P")  # peers: neither hang up nor pause applies
         await pilot.pause()
         assert app.screen is app.console_screen and engine.performed == []
@@ -457,16 +492,14 @@ async def test_pane_keys_are_scoped() -> None:
         await wait_for(pilot, lambda: app.theme == "nord")
 
 
-async def test_an_engine_that_cannot_start_is_a_notification(monkeypatch: Any) -> None:
-    import pbxtui.ui.app as app_module
-
-    class Broken(app_module.Engine):
+async def test_an_engine_that_cannot_start_is_a_notification() -> None:
+    class Broken(Engine):
         async def __aenter__(self) -> Any:
             raise RuntimeError("secret-token-in-a-message")
 
-    monkeypatch.setattr(app_module, "Engine", Broken)
-    app = PbxApp(fleet_config(), clock=frozen_clock)
-    async with app.run_test(size=SIZE) as pilot:
+    config = fleet_config()
+    app = PbxApp(config, live_engine=Broken(config), clock=frozen_clock)
+    async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: any("Engine stopped" in n for n in notifications(app)))
         assert not any("secret-token" in n for n in notifications(app))
         await pilot.press("h")  # no engine: says so, does not crash

@@ -10,16 +10,28 @@ from typing import Any
 
 from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 
-from pbxtui.model import Action, ActionRequest, Click2Call, DirectoryEntry, IvrCall
+from pbxtui.launch import console_app
+from pbxtui.model import (
+    ActionRequest,
+    Callback,
+    Click2Call,
+    DirectoryEntry,
+    FetchDirectory,
+    IvrCall,
+    IvrCallRequest,
+    PlaceCall,
+    ScheduleCall,
+)
 from pbxtui.sim import build_simulator
 from pbxtui.sim.scenario import ScenarioSpec
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.click2call import Click2CallModal
+from pbxtui.ui.modals.confirm import ConfirmModal
 from pbxtui.ui.modals.extras import CallbackModal, DirectoryModal, IvrModal, split_announcements
 from pbxtui.ui.widgets.text import TextLines
 from tests.conftest import served
 from tests.ui.fakes import StaticEngine, fleet_config, frozen_clock
-from tests.ui.helpers import command, fill, notifications, wait_for
+from tests.ui.helpers import command, fill, notices, notifications, run, wait_for
 
 SIZE = (160, 45)
 
@@ -28,7 +40,7 @@ def make(**kw: Any) -> tuple[PbxApp, StaticEngine]:
     read_only = kw.pop("global_read_only", False)
     config = fleet_config(**kw)
     engine = StaticEngine(config, read_only=read_only)
-    app = PbxApp(config, read_only=read_only, engine=engine, clock=frozen_clock)
+    app = PbxApp(config, read_only=read_only, engine=engine, clock=frozen_clock, arm_seconds=0)
     app.animation_level = "none"
     return app, engine
 
@@ -41,6 +53,12 @@ def status(app: PbxApp) -> str:
     return app.console_screen.query_one("#status", TextLines).plain
 
 
+async def confirm(pilot: Any, app: PbxApp) -> None:
+    """The confirmation that follows every dialling form: check it opened, then accept."""
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="confirmation")
+    await pilot.press("y")
+
+
 async def submit_expecting(pilot: Any, app: PbxApp, message: str) -> None:
     await app.screen.run_action("submit")
     await pilot.pause()
@@ -50,11 +68,13 @@ async def submit_expecting(pilot: Any, app: PbxApp, message: str) -> None:
 # -- scheduled call (the click2call modal's optional fields) -------------------------------------
 async def test_click2call_extras_only_where_the_api_takes_them() -> None:
     app, engine = make(names=("hq", "branch"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await command(pilot, app, "pbx hq")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Click2CallModal))
-        assert not app.screen.query("#extras")  # hq's API has no scheduled call
+        assert not app.screen.query_one("#extras").display  # hq's API has no scheduled call
+        assert not app.screen.query_one("#reverse").display  # nor reverse
+        assert app.screen.query_one("#caller-id-field").display  # but a caller id
         await pilot.press("escape")
         await command(pilot, app, "pbx all")
         await pilot.press("c")
@@ -73,7 +93,7 @@ async def test_click2call_extras_only_where_the_api_takes_them() -> None:
 
 async def test_scheduled_call_validates_and_sends() -> None:
     app, engine = make(names=("branch",))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Click2CallModal))
         assert app.screen.query_one("#extras").display
@@ -100,6 +120,7 @@ async def test_scheduled_call_validates_and_sends() -> None:
         app.screen.query_one("#reverse", Checkbox).value = True
         assert engine.performed == []
         await app.screen.run_action("submit")
+        await confirm(pilot, app)
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
         assert request == ScheduleCall(
@@ -120,23 +141,24 @@ async def test_scheduled_call_validates_and_sends() -> None:
 
 async def test_click2call_with_a_timeout_stays_a_click2call() -> None:
     app, engine = make(names=("branch",))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Click2CallModal))
         await fill(pilot, app, "#source", "102")
         await fill(pilot, app, "#destination", "0501234567")
         await fill(pilot, app, "#timeout", "15")
         await pilot.press("enter")
+        await confirm(pilot, app)
         await wait_for(pilot, lambda: engine.performed)
         (request,) = engine.performed
-        assert request.action is Action.CLICK2CALL
-        assert request.click2call == Click2Call(source="102", destination="0501234567", timeout=15)
+        assert isinstance(request, PlaceCall)
+        assert request.dial == Click2Call(source="102", destination="0501234567", timeout=15)
 
 
 async def test_scheduled_call_palette_entry_where_unsupported() -> None:
     app, engine = make(names=("hq",))
-    async with app.run_test(size=SIZE) as pilot:
-        await app.console_screen.run_action("scheduled_call")
+    async with run(app, SIZE) as pilot:
+        await app.console_screen.palette_run("scheduled_call")
         await wait_for(
             pilot,
             lambda: any(
@@ -150,9 +172,13 @@ async def test_scheduled_call_palette_entry_where_unsupported() -> None:
 # -- callback ----------------------------------------------------------------------------------
 async def test_callback_validates_cancels_and_sends() -> None:
     app, engine = make(names=("istanbul",))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, CallbackModal))
+        # pre-filled from the selected call: its outside party first, then its extension
+        assert app.screen.query_one("#number1", Input).value == "905321234567"
+        assert app.screen.query_one("#number2", Input).value == "101"
+        await fill(pilot, app, "#number1", "")
         await submit_expecting(pilot, app, "enter the first number")
         await fill(pilot, app, "#number1", "0501234567")
         await fill(pilot, app, "#number2", "call me")
@@ -167,6 +193,11 @@ async def test_callback_validates_cancels_and_sends() -> None:
         await fill(pilot, app, "#number1", "0501234567")
         await fill(pilot, app, "#number2", "+905329998877")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert isinstance(app.screen, ConfirmModal)
+        assert "0501234567 ↔ +905329998877" in app.screen.confirmation.targets[0]
+        assert engine.performed == []  # nothing goes out before the confirmation
+        await pilot.press("y")
         await wait_for(pilot, lambda: engine.performed)
         assert engine.performed == [
             Callback(pbx="istanbul", number1="0501234567", number2="+905329998877")
@@ -175,7 +206,7 @@ async def test_callback_validates_cancels_and_sends() -> None:
 
 async def test_extras_unsupported_say_so_and_send_nothing() -> None:
     app, engine = make(names=("hq",))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         for key, label in (
             ("b", "callback (number masking)"),
             ("i", "IVR call"),
@@ -195,7 +226,7 @@ async def test_extras_unsupported_say_so_and_send_nothing() -> None:
 
 async def test_callback_from_an_unsupported_row_offers_the_pbx_that_can() -> None:
     app, _engine = make(names=("hq", "istanbul"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await command(pilot, app, "calls hq")
         await command(pilot, app, "pbx all")
         await pilot.press("b")
@@ -211,7 +242,7 @@ def test_split_announcements() -> None:
 
 async def test_ivr_call_validates_cancels_and_sends() -> None:
     app, engine = make(names=("istanbul",))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("i")
         await wait_for(pilot, lambda: isinstance(app.screen, IvrModal))
         await fill(pilot, app, "#number", "05x")
@@ -227,6 +258,7 @@ async def test_ivr_call_validates_cancels_and_sends() -> None:
         app.screen.query_one("#announcements", TextArea).text = "welcome, menu\nbye"
         await pilot.pause()
         await pilot.press("enter")  # in the number field
+        await confirm(pilot, app)
         await wait_for(pilot, lambda: engine.performed)
         assert engine.performed == [
             IvrCallRequest(
@@ -244,7 +276,7 @@ async def test_ivr_call_validates_cancels_and_sends() -> None:
 # -- phone directory ---------------------------------------------------------------------------
 async def test_directory_filter_and_call_an_entry() -> None:
     app, engine = make(names=("istanbul",), global_read_only=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, DirectoryModal))
         assert engine.performed == [FetchDirectory(pbx="istanbul")]
@@ -265,18 +297,18 @@ async def test_directory_filter_and_call_an_entry() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, Click2CallModal))
         assert app.screen.query_one("#destination", Input).value == "02124445566"
         await pilot.press("escape")
-        assert [r.action for r in engine.performed] == [Action.PHONEBOOK, Action.PHONEBOOK]
+        assert [r.kind for r in engine.performed] == ["phonebook", "phonebook"]
 
 
 async def test_directory_works_read_only() -> None:
     app, engine = make(names=("istanbul",), global_read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, DirectoryModal))
         await pilot.press("escape")
         await pilot.press("b")
         await wait_for(pilot, lambda: any("read-only" in n for n in notifications(app)))
-        assert [r.action for r in engine.performed] == [Action.PHONEBOOK]
+        assert [r.kind for r in engine.performed] == ["phonebook"]
 
 
 def test_directory_command_grammar() -> None:
@@ -296,26 +328,28 @@ def test_directory_command_grammar() -> None:
 async def test_in_flight_status_line_ticks_and_clears() -> None:
     app, engine = make(names=("branch",))
     engine.gate = asyncio.Event()
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Click2CallModal))
         await fill(pilot, app, "#source", "101")
         await fill(pilot, app, "#destination", "0501234567")
         await pilot.press("enter")
+        await confirm(pilot, app)
         await wait_for(pilot, lambda: engine.performed)
         await wait_for(pilot, lambda: "click2call branch" in status(app))
         assert "click2call branch 101 → 0501234567 · waiting for 101 to answer · 0s" in status(app)
         screen = app.console_screen
-        (flight_id, flight) = next(iter(screen.in_flight.items()))
-        screen.in_flight[flight_id] = replace(flight, started=flight.started - 7)
-        screen._tick()
+        in_flight = screen.runner.in_flight
+        (flight_id, flight) = next(iter(in_flight.items()))
+        in_flight[flight_id] = replace(flight, started=flight.started - 7)
+        screen.show_status()
         assert "waiting for 101 to answer · 7s" in status(app)
         # the console stays responsive meanwhile
         await pilot.press("2")
         await pilot.pause()
         engine.gate.set()
         await wait_for(pilot, lambda: "waiting for" not in status(app))
-        assert not screen.in_flight
+        assert not screen.runner.in_flight
         await wait_for(pilot, lambda: any("click2call" in n for n in notifications(app)))
 
 
@@ -326,10 +360,10 @@ async def test_an_action_that_raises_does_not_crash_the_app() -> None:
         raise RuntimeError("boom")
 
     engine.perform = broken  # type: ignore[method-assign]
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await pilot.press("D")
         await wait_for(pilot, lambda: any("unexpectedly" in n for n in notifications(app)))
-        assert not app.console_screen.in_flight
+        assert not app.console_screen.runner.in_flight
         assert app.is_running
 
 
@@ -341,8 +375,8 @@ def still() -> ScenarioSpec:
 async def test_live_callback_and_directory_on_iexpbx() -> None:
     sim = build_simulator("iexpbx", "ist", spec=still())
     async with served(sim, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             await wait_for(pilot, lambda: app.session.engine is not None, what="engine")
             scenario = sim.scenario
             first = next(
@@ -353,6 +387,7 @@ async def test_live_callback_and_directory_on_iexpbx() -> None:
             await fill(pilot, app, "#number1", first)
             await fill(pilot, app, "#number2", "05329998877")
             await pilot.press("enter")
+            await confirm(pilot, app)
             await wait_for(
                 pilot,
                 lambda: any(c.callee == first for c in scenario.calls.values()),
@@ -360,10 +395,10 @@ async def test_live_callback_and_directory_on_iexpbx() -> None:
             )
             await wait_for(
                 pilot,
-                lambda: any("callback" in n.title for n in app._notifications),
+                lambda: any("callback" in n.title for n in notices(app)),
                 what="callback result",
             )
-            assert not any("failed" in n.title for n in app._notifications)
+            assert not any("failed" in n.title for n in notices(app))
             await pilot.press("D")
             await wait_for(pilot, lambda: isinstance(app.screen, DirectoryModal), what="directory")
             modal = app.screen

@@ -6,7 +6,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from pbxtui.config import parse_config
-from pbxtui.model import Call, HealthState
+from pbxtui.launch import console_app
+from pbxtui.model import Call, Consultation, HealthState
 from pbxtui.sim import SimulatedPbx, available_kinds, build_simulator
 from pbxtui.sim.faults import Faults
 from pbxtui.sim.scenario import ScenarioSpec
@@ -17,7 +18,7 @@ from pbxtui.ui.modals.consult import ConsultModal
 from pbxtui.ui.modals.destination import DestinationModal
 from pbxtui.ui.modals.pause import PauseModal
 from tests.conftest import served, toml_config
-from tests.ui.helpers import health_text, rows, table, wait_for
+from tests.ui.helpers import health_text, notices, rows, run, table, wait_for
 
 SIZE = (160, 45)
 
@@ -30,8 +31,8 @@ def still(seed: int = 7, **kw: object) -> ScenarioSpec:
 async def test_live_calls_and_health() -> None:
     sim = build_simulator("pbxcloud", "hq", spec=ScenarioSpec(seed=3, calls_per_minute=8))
     async with served(sim, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             await wait_for(pilot, lambda: table(app, "calls").row_count > 2, what="calls")
             await wait_for(pilot, lambda: "hq pbxcloud ok" in health_text(app), what="health ok")
             shown = rows(app, "calls")
@@ -45,8 +46,8 @@ async def test_live_calls_and_health() -> None:
 async def test_hangup_confirm_and_cancel() -> None:
     sim = build_simulator("pbxcloud", "hq", spec=still())
     async with served(sim, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             await wait_for(pilot, lambda: table(app, "calls").row_count == 1, what="one call")
             (stuck,) = sim.scenario.calls.values()
             # cancel leaves it
@@ -63,7 +64,7 @@ async def test_hangup_confirm_and_cancel() -> None:
             await pilot.press("y")
             await wait_for(pilot, lambda: not sim.scenario.calls, what="call gone from the PBX")
             await wait_for(pilot, lambda: table(app, "calls").row_count == 0, what="row gone")
-            assert any("hang up" in n.title for n in app._notifications)
+            assert any("hang up" in n.title for n in notices(app))
 
 
 async def test_one_pbx_down_the_other_keeps_updating() -> None:
@@ -77,8 +78,8 @@ async def test_one_pbx_down_the_other_keeps_updating() -> None:
             bad.config_entry(ports["eu"], poll_interval=0.3, timeout=0.5),
         ]
         config = parse_config(toml_config(entries), source="<test>")
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             await wait_for(
                 pilot,
                 lambda: "eu pbxcloud DOWN" in health_text(app),
@@ -98,8 +99,8 @@ async def test_one_pbx_down_the_other_keeps_updating() -> None:
                 return last_ok is not None and last_ok > first
 
             await wait_for(pilot, hq_moved_on, what="hq keeps polling")
-            notices = app.console_screen.panes["calls"].notice_text()
-            assert "eu: live calls failing" in notices
+            said = app.console_screen.panes["calls"].notice_text()
+            assert "eu: live calls failing" in said
 
 
 async def test_merged_console_of_every_vendor() -> None:
@@ -113,8 +114,8 @@ async def test_merged_console_of_every_vendor() -> None:
     }
     sims = [build_simulator(kind, f"pbx-{kind}", spec=specs[kind]) for kind in kinds]
     async with served(*sims, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             await wait_for(
                 pilot,
                 lambda: all(f"pbx-{k} {k} ok" in health_text(app) for k in kinds),
@@ -130,8 +131,12 @@ async def test_merged_console_of_every_vendor() -> None:
             if "dialup" in kinds:
                 await pilot.press("5")
                 await pilot.pause()
-                notices = app.console_screen.panes["queues"].notice_text()
-                assert "pbx-dialup: this API has no queues" in notices
+                said = app.console_screen.panes["queues"].notice_text()
+                assert "pbx-dialup: this API has no queues" in said
+
+
+def pending(app: PbxApp) -> list[Consultation]:
+    return app.console_screen.attended_flow.pending()
 
 
 async def _start_consult(pilot: Pilot[None], app: PbxApp, sim: SimulatedPbx) -> Call:
@@ -141,7 +146,9 @@ async def _start_consult(pilot: Pilot[None], app: PbxApp, sim: SimulatedPbx) -> 
     await wait_for(pilot, lambda: isinstance(app.screen, DestinationModal))
     app.screen.query_one("#destination", Input).value = "205"
     await pilot.press("enter")
-    await wait_for(pilot, lambda: app.console_screen.consultations, what="consultation started")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="confirmation")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: pending(app), what="consultation started")
     await wait_for(pilot, lambda: table(app, "calls").row_count == 2, what="consult call shown")
     await pilot.press("T")
     await wait_for(pilot, lambda: isinstance(app.screen, ConsultModal))
@@ -151,11 +158,11 @@ async def _start_consult(pilot: Pilot[None], app: PbxApp, sim: SimulatedPbx) -> 
 async def test_attended_transfer_complete() -> None:
     sim = build_simulator("pbxcloud", "hq", spec=still(seed=9))
     async with served(sim, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             call = await _start_consult(pilot, app, sim)
             await pilot.press("c")
-            await wait_for(pilot, lambda: not app.console_screen.consultations, what="completed")
+            await wait_for(pilot, lambda: not pending(app), what="completed")
             (joined,) = sim.scenario.calls.values()
             assert joined.caller == call.caller and joined.callee == "205"
 
@@ -163,11 +170,11 @@ async def test_attended_transfer_complete() -> None:
 async def test_attended_transfer_cancel() -> None:
     sim = build_simulator("pbxcloud", "hq", spec=still(seed=9))
     async with served(sim, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             call = await _start_consult(pilot, app, sim)
             await pilot.press("x")
-            await wait_for(pilot, lambda: not app.console_screen.consultations, what="cancelled")
+            await wait_for(pilot, lambda: not pending(app), what="cancelled")
             (back,) = sim.scenario.calls.values()
             assert back.caller == call.caller and back.callee == call.extension
             assert back.phase.value == "up"
@@ -176,8 +183,8 @@ async def test_attended_transfer_cancel() -> None:
 async def test_pause_and_unpause_an_agent_on_the_simulator() -> None:
     sim = build_simulator("pbxcloud", "hq", spec=still(seed=2))
     async with served(sim, poll_interval=0.3) as config:
-        app = PbxApp(config)
-        async with app.run_test(size=SIZE) as pilot:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
             await pilot.press("5")
             await wait_for(pilot, lambda: table(app, "agents").row_count > 0, what="agents")
             agents = app.console_screen.panes["queues"].sections[1]
@@ -196,4 +203,6 @@ async def test_pause_and_unpause_an_agent_on_the_simulator() -> None:
             assert sim_agent.pause_reason == "Break"
             await wait_for(pilot, lambda: "paused" in table(app, "agents").row_plain(target.key)[4])
             await pilot.press("U")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("y")
             await wait_for(pilot, lambda: not sim_agent.paused, what="unpaused on the PBX")

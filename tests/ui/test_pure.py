@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from pbxtui.model import Call, CallState, Change, ChangeKind, EngineUpdate, Resource
+from pbxtui.model import Change, ChangeKind, EngineUpdate, Resource
 from pbxtui.ui.commands import CommandError, parse_command
-from pbxtui.ui.consult import Consultation, consultation_leg, transferer_leg, transferer_of
 from pbxtui.ui.format import Level, format_age, level, mask_number, mask_text, truncate
 from pbxtui.ui.updates import UpdateBuffer
 from pbxtui.ui.views import CallsSpec, ViewContext, notices
@@ -111,35 +110,3 @@ def test_calls_rows_mark_long_calls_and_tick() -> None:
     assert rows_later[stuck][6].plain.strip() == "2:08:01"
     filtered, _ = CallsSpec().build(ctx, "ringing")
     assert len(filtered) == 1
-
-
-def _call(**kw: object) -> Call:
-    base: dict[str, object] = {"pbx": "hq", "observed_at": NOW}
-    return Call.model_validate(base | kw)
-
-
-def test_consultation_legs() -> None:
-    original = _call(
-        id="PJSIP/trunk-ACME-01",
-        channel="PJSIP/trunk-ACME-01",
-        caller="0501234567",
-        callee="224",
-        extension="224",
-        bridged_channel="PJSIP/224-ACME-02",
-    )
-    assert transferer_of(original) == "224"
-    consultation = Consultation("hq", original, "205", "224", frozenset({original.key}), NOW)
-    held = original.model_copy(update={"state": CallState.HELD})
-    consult = _call(
-        id="PJSIP/224-ACME-03",
-        channel="PJSIP/224-ACME-03",
-        caller="224",
-        callee="205",
-        extension="205",
-        bridged_channel="PJSIP/205-ACME-04",
-    )
-    calls = [held, consult]
-    leg = transferer_leg(consultation, calls)
-    assert leg is not None and leg.id == "PJSIP/224-ACME-02"
-    assert consultation_leg(consultation, calls) == consult
-    assert consultation_leg(consultation, [held]) is None

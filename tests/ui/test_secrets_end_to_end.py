@@ -65,7 +65,7 @@ async def test_canaries_never_shown_logged_or_audited(state_dir: Path) -> None:
     audit_path = state_dir / "audit.jsonl"
     async with served(*sims, poll_interval=0.3, timeout=1.0) as config:
         engine = Engine(config, audit=AuditLog(audit_path))
-        app = PbxApp(config, engine=engine)
+        app = PbxApp(config, engine=engine, arm_seconds=0)
         async with engine, app.run_test(size=(160, 45)) as pilot:
             app.run_worker(engine.run(), exit_on_error=False)
             await wait_for(pilot, lambda: table(app, "calls").row_count >= 1, what="calls")

@@ -10,7 +10,7 @@ from textual.widgets import Button, Input, Static
 from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
-from pbxtui.engine.actions import NUMBER_PATTERN
+from pbxtui.model import NUMBER_PATTERN
 
 MAX_CHOICES = 40
 
@@ -28,7 +28,7 @@ def form_footer(verb: str, hint: str, *, variant: ButtonVariant = "primary") -> 
     """The end of every input modal: the error line, confirm and cancel, the key hint."""
     yield Static("", id="error", classes="error")
     with Horizontal(classes="buttons"):
-        yield Button(verb, variant=variant, id="confirm")
+        yield Button(verb, variant=variant, id="confirm", classes="arms")
         yield Button("Cancel", id="cancel")
     yield Static(hint, classes="hint")
 

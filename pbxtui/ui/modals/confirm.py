@@ -1,16 +1,21 @@
-"""A confirmation that names its exact targets; protected PBXs must be typed to confirm."""
+"""A confirmation that names its exact targets; protected PBXs must be typed to confirm.
+
+It is a ``GuardedModal``: ``y`` or Enter in its first moments, or typed before it opened,
+confirms nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from pbxtui.ui.modals.guard import GuardedModal
 
 MAX_LISTED = 50
 
@@ -32,7 +37,7 @@ def expected_text(names: Sequence[str]) -> str:
     return " ".join(names)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(GuardedModal[bool]):
     """``True`` when confirmed; ``False`` when cancelled (Esc, n, the Cancel button)."""
 
     BINDINGS = [
@@ -63,7 +68,7 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Input(placeholder=names, id="typed", compact=True)
                 yield Static("", id="typed-error", classes="error")
             with Horizontal(classes="buttons"):
-                yield Button(c.verb, variant="error", id="confirm")
+                yield Button(c.verb, variant="error", id="confirm", classes="arms")
                 yield Button("Cancel", variant="default", id="cancel")
             hint = (
                 "Enter to confirm, Esc to cancel"
@@ -72,7 +77,7 @@ class ConfirmModal(ModalScreen[bool]):
             )
             yield Static(hint, classes="hint")
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         if self.confirmation.type_to_confirm:
             typed = self.query_one("#typed", Input)
             typed.cursor_blink = not self.app.is_headless
@@ -87,6 +92,8 @@ class ConfirmModal(ModalScreen[bool]):
         return typed == list(self.confirmation.type_to_confirm)
 
     def action_confirm(self) -> None:
+        if not self.armed():
+            return
         if not self._typed_ok():
             names = expected_text(self.confirmation.type_to_confirm)
             self.query_one("#typed-error", Static).update(f"type exactly: {names}")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from pbxtui.ui.modals.guard import GuardedModal
 
 ConsultChoice = Literal["complete", "cancel"]
 
 
-class ConsultModal(ModalScreen[ConsultChoice | None]):
+class ConsultModal(GuardedModal[ConsultChoice | None]):
     """``complete``, ``cancel``, or None (decide later: the consultation goes on)."""
 
     BINDINGS = [
@@ -33,8 +34,8 @@ class ConsultModal(ModalScreen[ConsultChoice | None]):
             yield Label("Attended transfer in progress", classes="title")
             yield Static(self.description, markup=False, classes="target-list")
             with Horizontal(classes="buttons"):
-                yield Button("Complete (c)", variant="error", id="complete")
-                yield Button("Cancel consult (x)", variant="warning", id="cancel")
+                yield Button("Complete (c)", variant="error", id="complete", classes="arms")
+                yield Button("Cancel consult (x)", variant="warning", id="cancel", classes="arms")
                 yield Button("Later (Esc)", id="later")
             yield Static(
                 "Complete hangs up the transferer's leg and joins the other two; "
@@ -42,16 +43,18 @@ class ConsultModal(ModalScreen[ConsultChoice | None]):
                 classes="hint",
             )
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         self.query_one("#later", Button).focus()
 
     @on(Button.Pressed, "#complete")
     def action_complete(self) -> None:
-        self.dismiss("complete")
+        if self.armed():
+            self.dismiss("complete")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel_consult(self) -> None:
-        self.dismiss("cancel")
+        if self.armed():
+            self.dismiss("cancel")
 
     @on(Button.Pressed, "#later")
     def action_later(self) -> None:

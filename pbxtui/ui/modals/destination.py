@@ -1,36 +1,42 @@
-"""Blind and attended transfer: pick the destination (type-ahead over extensions)."""
+"""Blind and attended transfer: pick the destination (type-ahead over extensions).
+
+Choosing is not sending: the flow then asks for a confirmation naming the call and the
+destination. ``check`` is the request's own validation, shown in place (a destination that is
+already on the call is refused before anything else).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, OptionList, Static
 
 from pbxtui.ui.modals._form import form_footer, matching_options, no_blink, number_problem
+from pbxtui.ui.modals.guard import GuardedModal
 
 
 @dataclass(frozen=True)
 class DestinationForm:
     title: str
-    """``Blind transfer`` / ``Attended transfer``"""
+    """``Blind transfer on hq``"""
     target: str
     """The call, named exactly."""
     verb: str
     choices: tuple[tuple[str, str], ...] = ()
     """(number, label) of the extensions on that PBX."""
-    type_to_confirm: str = ""
-    """The protected PBX's name, to be typed."""
     initial: str = ""
     note: str = ""
+    check: Callable[[str], str] | None = None
+    """Why a destination cannot be used ("" when it can)."""
 
 
-class DestinationModal(ModalScreen[str | None]):
+class DestinationModal(GuardedModal[str | None]):
     """The destination number, or None when cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -55,14 +61,11 @@ class DestinationModal(ModalScreen[str | None]):
                 compact=True,
             )
             yield OptionList(*matching_options(form.choices, form.initial), id="choices")
-            if form.type_to_confirm:
-                yield Label(f"Protected: type {form.type_to_confirm} to confirm", classes="warning")
-                yield Input(placeholder=form.type_to_confirm, id="typed", compact=True)
             yield from form_footer(
-                form.verb, "Enter to send, ↓ to pick an extension, Esc to cancel", variant="error"
+                form.verb, "Enter to continue, ↓ to pick an extension, Esc to cancel"
             )
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
         self.query_one("#destination", Input).focus()
 
@@ -82,20 +85,17 @@ class DestinationModal(ModalScreen[str | None]):
     def _picked(self, event: OptionList.OptionSelected) -> None:
         destination = self.query_one("#destination", Input)
         destination.value = event.option.id or ""
-        if self.form.type_to_confirm:
-            self.query_one("#typed", Input).focus()
-        else:
-            destination.focus()
+        destination.focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")
     def action_submit(self) -> None:
+        if not self.armed():
+            return
         value = self.query_one("#destination", Input).value.strip()
         problem = number_problem("destination", value)
-        if not problem and self.form.type_to_confirm:
-            typed = self.query_one("#typed", Input).value.strip()
-            if typed != self.form.type_to_confirm:
-                problem = f"type {self.form.type_to_confirm} to confirm (it is protected)"
+        if not problem and self.form.check is not None:
+            problem = self.form.check(value)
         if problem:
             self.query_one("#error", Static).update(problem)
             return

@@ -1,22 +1,23 @@
-"""The vendor extras: callback (number masking), IVR call, and the phone directory."""
+"""The vendor extras: callback (number masking), IVR call, and the phone directory.
+
+Each form returns its request; the flow then confirms it, naming the numbers.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from pbxtui.drivers.base import IvrCall
-from pbxtui.model import DirectoryEntry
+from pbxtui.model import Callback, DirectoryEntry, IvrCall, IvrCallRequest
 from pbxtui.ui.modals._form import form_footer, no_blink, number_problem
+from pbxtui.ui.modals.guard import GuardedModal
 
 MAX_ANNOUNCEMENTS = 20
 MAX_ANNOUNCEMENT_LENGTH = 200
@@ -39,23 +40,17 @@ def split_announcements(text: str) -> tuple[str, ...]:
 
 
 # -- callback ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CallbackChoice:
-    pbx: str
-    number1: str
-    number2: str
-
-
-class CallbackModal(ModalScreen[CallbackChoice | None]):
+class CallbackModal(GuardedModal[Callback | None]):
     """Connect two numbers through the PBX; neither sees the other's number."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, pbxs: Sequence[str], pbx: str, number1: str = "") -> None:
+    def __init__(self, pbxs: Sequence[str], pbx: str, number1: str = "", number2: str = "") -> None:
         super().__init__(classes="modal")
         self.pbxs = tuple(pbxs)
         self.pbx = pbx
         self.number1 = number1
+        self.number2 = number2
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
@@ -72,16 +67,20 @@ class CallbackModal(ModalScreen[CallbackChoice | None]):
                 value=self.number1, placeholder="e.g. 0501234567", id="number1", compact=True
             )
             yield Label("Second number:")
-            yield Input(placeholder="e.g. 0507654321", id="number2", compact=True)
-            yield from form_footer("Connect", "Enter to connect, Esc to cancel")
+            yield Input(
+                value=self.number2, placeholder="e.g. 0507654321", id="number2", compact=True
+            )
+            yield from form_footer("Next", "Enter to continue, Esc to cancel")
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
         self.query_one("#number2" if self.number1 else "#number1", Input).focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")
     def action_submit(self) -> None:
+        if not self.armed():
+            return
         pbx = str(self.query_one("#pbx", Select).value)
         first = self.query_one("#number1", Input).value.strip()
         second = self.query_one("#number2", Input).value.strip()
@@ -91,7 +90,7 @@ class CallbackModal(ModalScreen[CallbackChoice | None]):
         if problem:
             self.query_one("#error", Static).update(problem)
             return
-        self.dismiss(CallbackChoice(pbx, first, second))
+        self.dismiss(Callback(pbx=pbx, number1=first, number2=second))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -99,13 +98,7 @@ class CallbackModal(ModalScreen[CallbackChoice | None]):
 
 
 # -- IVR call ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IvrChoice:
-    pbx: str
-    ivr: IvrCall
-
-
-class IvrModal(ModalScreen[IvrChoice | None]):
+class IvrModal(GuardedModal[IvrCallRequest | None]):
     """An outgoing call that plays announcements, optionally through a dial plan."""
 
     BINDINGS = [
@@ -138,9 +131,11 @@ class IvrModal(ModalScreen[IvrChoice | None]):
                     yield Input(placeholder="e.g. ivr-main", id="destination", compact=True)
             yield Label("Announcements (comma- or line-separated):")
             yield TextArea(id="announcements", compact=True, soft_wrap=True)
-            yield from form_footer("Call", "Enter (in a field) or ctrl+s to call, Esc to cancel")
+            yield from form_footer(
+                "Next", "Enter (in a field) or ctrl+s to continue, Esc to cancel"
+            )
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
         self.query_one(TextArea).cursor_blink = not self.app.is_headless
         self.query_one("#number", Input).focus()
@@ -165,6 +160,8 @@ class IvrModal(ModalScreen[IvrChoice | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")
     def action_submit(self) -> None:
+        if not self.armed():
+            return
         pbx = str(self.query_one("#pbx", Select).value)
         number = self.query_one("#number", Input).value.strip()
         dialplan = self.query_one("#dialplan", Input).value.strip()
@@ -177,7 +174,7 @@ class IvrModal(ModalScreen[IvrChoice | None]):
         ivr = IvrCall(
             number=number, dialplan=dialplan, destination=destination, announcements=items
         )
-        self.dismiss(IvrChoice(pbx, ivr))
+        self.dismiss(IvrCallRequest(pbx=pbx, ivr=ivr))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -203,7 +200,7 @@ def matching_entries(
     return found
 
 
-class DirectoryModal(ModalScreen[DirectoryEntry | None]):
+class DirectoryModal(GuardedModal[DirectoryEntry | None]):
     """A PBX's phone directory: type to filter, Enter to call the entry, Esc to close."""
 
     BINDINGS = [Binding("escape", "cancel", "Close")]
@@ -228,7 +225,7 @@ class DirectoryModal(ModalScreen[DirectoryEntry | None]):
             )
             yield Static("↓ to the list, Enter to call the entry, Esc to close", classes="hint")
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
         self.query_one("#filter", Input).focus()
         self._highlight_first()
@@ -260,7 +257,7 @@ class DirectoryModal(ModalScreen[DirectoryEntry | None]):
         self._choose(event.option.id)
 
     def _choose(self, option_id: str | None) -> None:
-        if option_id is not None and option_id.isdigit():
+        if self.armed() and option_id is not None and option_id.isdigit():
             self.dismiss(self.entries[int(option_id)])
 
     def action_cancel(self) -> None:

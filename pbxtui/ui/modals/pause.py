@@ -1,22 +1,26 @@
-"""Pause agents: a reason from the configured list, or free text."""
+"""Pause agents: a reason from the configured list, or free text.
+
+Typing always goes to the free-text field, whatever has focus (a typed reason is never
+replaced by the highlighted one), and a typed reason wins over the list.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from pbxtui.engine.actions import MAX_REASON_LENGTH
+from pbxtui.model import MAX_REASON_LENGTH
 from pbxtui.ui.modals._form import form_footer, no_blink
+from pbxtui.ui.modals.guard import GuardedModal
 
 
-class PauseModal(ModalScreen[str | None]):
+class PauseModal(GuardedModal[str | None]):
     """The reason chosen (possibly ""), or None when cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -43,9 +47,13 @@ class PauseModal(ModalScreen[str | None]):
                 compact=True,
                 max_length=MAX_REASON_LENGTH,
             )
-            yield from form_footer("Pause", "Enter picks a reason, Esc cancels", variant="warning")
+            yield from form_footer(
+                "Pause",
+                "Enter picks a reason or sends the one typed, Esc cancels",
+                variant="warning",
+            )
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         no_blink(*self.query(Input), headless=self.app.is_headless)
         reasons = self.query_one("#reasons", OptionList)
         if self.reasons:
@@ -55,9 +63,25 @@ class PauseModal(ModalScreen[str | None]):
             reasons.display = False
             self.query_one("#reason", Input).focus()
 
+    def on_key(self, event: events.Key) -> None:
+        if not self.is_active:
+            return
+        typed = self.query_one("#reason", Input)
+        if event.is_printable and event.character and not typed.has_focus:
+            # A letter typed on the list is the start of a reason, not a list shortcut.
+            event.stop()
+            event.prevent_default()
+            typed.focus()
+            typed.insert_text_at_cursor(event.character)
+
     @on(OptionList.OptionSelected, "#reasons")
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.reasons[int(event.option.id or 0)])
+        typed = self.query_one("#reason", Input).value
+        if typed.strip():
+            self._submit_text(typed)
+            return
+        if self.armed():
+            self.dismiss(self.reasons[int(event.option.id or 0)])
 
     @on(Input.Submitted, "#reason")
     def _typed(self, event: Input.Submitted) -> None:
@@ -68,11 +92,14 @@ class PauseModal(ModalScreen[str | None]):
         reason = self.query_one("#reason", Input).value
         reasons = self.query_one("#reasons", OptionList)
         if not reason.strip() and reasons.highlighted is not None and self.reasons:
-            self.dismiss(self.reasons[reasons.highlighted])
+            if self.armed():
+                self.dismiss(self.reasons[reasons.highlighted])
             return
         self._submit_text(reason)
 
     def _submit_text(self, value: str) -> None:
+        if not self.armed():
+            return
         reason = value.strip()
         if any(not ch.isprintable() for ch in reason):
             self.query_one("#error", Static).update("the reason contains control characters")

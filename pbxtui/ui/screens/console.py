@@ -1,57 +1,66 @@
 """The console: health strip, six live panes, a status line, the `/` and `:` prompt, footer.
 
-Engine updates arrive as one coalesced ``EngineChanged`` message at a time; while a modal is
-open nothing is repainted, and the newest state is applied when it closes. Only the visible
-pane is rendered; the others catch up when shown. Actions open a typed modal naming the
-exact target and run on the snapshot taken when it opened, in a worker, through
-``engine.perform`` (which checks read-only and capabilities, and audits).
+The screen composes the panes, repaints them from engine state, and dispatches keys: every
+action is a flow of its own (``pbxtui.ui.flows``) on the one shared ladder, and the engine's
+policy decides what may be sent. Engine updates arrive as one coalesced ``EngineChanged``
+message at a time; while a modal is open nothing is repainted, and the newest state is
+applied when it closes. Only the visible pane is rendered; the others catch up when shown.
+
+Keys are routed when they arrive (``take_key``): once `/` or `:` is pressed every following
+key goes to the prompt, however fast it comes, and a key typed here never lands on a dialog
+that opened after it (``pbxtui.ui.keys``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
-from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
 
-from pbxtui.drivers.base import ACTION_LABELS, READ_ACTIONS, Action, Capabilities, Resource
-from pbxtui.engine.actions import ActionOutcome, ActionRequest, ActionStatus
-from pbxtui.engine.changes import Change, ChangeKind, agent_label
-from pbxtui.engine.state import PbxState
-from pbxtui.model import Agent, BlfLamp, Call, DirectoryEntry, Extension, PbxHealth, Record
-from pbxtui.ui.commands import Command, CommandError, ConsoleCommands, parse_command
-from pbxtui.ui.consult import Consultation, consultation_leg, transferer_leg, transferer_of
-from pbxtui.ui.flights import InFlight
-from pbxtui.ui.format import MASK_MIN_DIGITS, describe_call, mask_text, one_line
-from pbxtui.ui.modals.click2call import Click2CallChoice, Click2CallForm, Click2CallModal
-from pbxtui.ui.modals.confirm import Confirmation, ConfirmModal
-from pbxtui.ui.modals.consult import ConsultChoice, ConsultModal
-from pbxtui.ui.modals.destination import DestinationForm, DestinationModal
-from pbxtui.ui.modals.extras import (
-    CallbackChoice,
-    CallbackModal,
-    DirectoryModal,
-    IvrChoice,
-    IvrModal,
+from pbxtui.model import (
+    ACTION_LABELS,
+    Action,
+    Call,
+    Capabilities,
+    Change,
+    ChangeKind,
+    PbxHealth,
+    PbxState,
+    Resource,
 )
+from pbxtui.ui.commands import (
+    PALETTE_ACTIONS,
+    Command,
+    CommandError,
+    ConsoleCommands,
+    parse_command,
+)
+from pbxtui.ui.flows.agents import PauseFlow, UnpauseFlow
+from pbxtui.ui.flows.dialing import (
+    CallbackFlow,
+    Click2CallFlow,
+    DirectoryFlow,
+    IvrFlow,
+    ScheduledCallFlow,
+)
+from pbxtui.ui.flows.hangup import HangupFlow
+from pbxtui.ui.flows.runner import ActionRunner
+from pbxtui.ui.flows.targets import CALL_PANES
+from pbxtui.ui.flows.transfer import AttendedTransferFlow, BlindTransferFlow
+from pbxtui.ui.format import describe_call, mask_text, one_line
+from pbxtui.ui.modals.details import DetailModal, details_of
 from pbxtui.ui.modals.help import HelpModal
-from pbxtui.ui.modals.pause import PauseModal
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
 from pbxtui.ui.session import Session
@@ -59,19 +68,31 @@ from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
 from pbxtui.ui.views import ViewContext
 from pbxtui.ui.widgets.health import HealthStrip
 from pbxtui.ui.widgets.keyed_table import KeyedTable
-from pbxtui.ui.widgets.panes import (
-    PANES,
-    EventsPane,
-    Pane,
-    QueuesPane,
-)
+from pbxtui.ui.widgets.panes import PANES, EventsPane, Pane, QueuesPane
 from pbxtui.ui.widgets.text import TextLines
 
-logger = logging.getLogger("pbxtui.ui")
+T = TypeVar("T")
 
-CALL_PANES = ("calls", "extensions", "blf")
 MIN_RENDER_SPACING = 0.5
 MAX_RENDER_SPACING = 2.0
+
+# Console action → the capability it needs, and the panes it works on ("" = any).
+ACTION_NEEDS: dict[str, tuple[Action, tuple[str, ...]]] = {
+    "hangup": (Action.HANGUP, CALL_PANES),
+    "transfer": (Action.TRANSFER, CALL_PANES),
+    "attended": (Action.ATTENDED_TRANSFER, CALL_PANES),
+    "pause": (Action.PAUSE, ("queues",)),
+    "unpause": (Action.UNPAUSE, ("queues",)),
+    "click2call": (Action.CLICK2CALL, ()),
+    "scheduled_call": (Action.SCHEDULED_CALL, ()),
+    "callback": (Action.CALLBACK, ()),
+    "ivr": (Action.CALL_IVR, ()),
+    "directory": (Action.PHONEBOOK, ()),
+}
+WRONG_PANE = {
+    CALL_PANES: "works on calls: the Calls, Extensions and BLF panes (1, 2, 3)",
+    ("queues",): "works on queue agents: press 5, then Tab to the agents table",
+}
 
 
 def placeholder_state(name: str, kind: str, *, read_only: bool, protected: bool) -> PbxState:
@@ -95,6 +116,7 @@ class ConsoleScreen(Screen[None]):
         Binding("5", "pane('queues')", "Queues", show=False),
         Binding("6", "pane('events')", "Events", show=False),
         Binding("question_mark", "help", "Help"),
+        Binding("enter", "details", "Details", show=False),
         Binding("h", "hangup", "Hangup"),
         Binding("t", "transfer", "Xfer"),
         Binding("T", "attended", "Att.xfer", show=False),
@@ -124,13 +146,13 @@ class ConsoleScreen(Screen[None]):
         "pane('queues')": "Queues and agents (Tab moves between the two tables)",
         "pane('events')": "Events: what changed, and every action with its result",
         "help": "this help",
+        "details": "details of the selected row: every field, the vendor's own words",
         "hangup": "hang up the selected (or marked) calls, after a confirmation naming them",
-        "transfer": "blind transfer of the selected call (pick a destination)",
+        "transfer": "blind transfer of the selected call (pick a destination, confirm)",
         "attended": "attended transfer: consult, then T again to complete or cancel",
         "pause": "pause the selected (or marked) agents, with a reason",
         "unpause": "unpause the selected (or marked) agents",
-        "click2call": "click2call: ring an extension, then connect it to a number "
-        "(dialup: caller id, timeout, reverse, schedule)",
+        "click2call": "click2call: ring an extension, then connect it to a number",
         "callback": "callback (number masking): the PBX connects two numbers",
         "ivr": "IVR call: the PBX calls a number and plays announcements",
         "directory": "the PBX's phone directory: type to filter, Enter to call an entry",
@@ -149,7 +171,6 @@ class ConsoleScreen(Screen[None]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        config = session.config
         self.states: dict[str, PbxState] = {
             p.name: placeholder_state(
                 p.name,
@@ -157,21 +178,29 @@ class ConsoleScreen(Screen[None]):
                 read_only=session.read_only or p.read_only,
                 protected=p.protected,
             )
-            for p in config.pbx
+            for p in session.config.pbx
         }
         self.shown_pbxs: tuple[str, ...] = tuple(self.states)
         self.palette = Palette()
         self.panes: dict[str, Pane] = {cls.pane_id: cls() for cls in PANES}
-        self.in_flight: dict[int, InFlight] = {}
-        self._flight_ids = itertools.count(1)
-        self.consultations: dict[str, Consultation] = {}
+        self.runner = ActionRunner(self)
+        self.hangup_flow = HangupFlow(self, self.runner)
+        self.transfer_flow = BlindTransferFlow(self, self.runner)
+        self.attended_flow = AttendedTransferFlow(self, self.runner)
+        self.pause_flow = PauseFlow(self, self.runner)
+        self.unpause_flow = UnpauseFlow(self, self.runner)
+        self.click2call_flow = Click2CallFlow(self, self.runner)
+        self.scheduled_flow = ScheduledCallFlow(self, self.runner)
+        self.callback_flow = CallbackFlow(self, self.runner)
+        self.ivr_flow = IvrFlow(self, self.runner)
+        self.directory_flow = DirectoryFlow(self, self.runner, self.click2call_flow)
         self._prompt_mode = ""
         self._stale_panes: set[str] = set(self.panes)
         self._pending = False
-        self._stopped = ""
         self._next_render = 0.0
         self._last_render = 0.0
         self._render_timer: Timer | None = None
+        self._bindings_key: tuple[str, str] = ("", "")
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -202,7 +231,7 @@ class ConsoleScreen(Screen[None]):
         self._stale_panes = set(self.panes)
         self.render_all()
 
-    # -- state -----------------------------------------------------------------------------
+    # -- what flows need (FlowHost) --------------------------------------------------------
     @property
     def active_pane(self) -> Pane:
         active = self.query_one("#tabs", TabbedContent).active or "calls"
@@ -215,6 +244,127 @@ class ConsoleScreen(Screen[None]):
     def now(self) -> datetime:
         return self.session.clock()
 
+    def push(self, screen: Screen[T], done: Callable[[T | None], None]) -> None:
+        self.app.push_screen(screen, done)
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        self.run_worker(work, group="actions", exit_on_error=False)
+
+    def number(self, value: str) -> str:
+        return mask_text(value) if self.session.mask else value
+
+    def text(self, value: str) -> str:
+        return mask_text(one_line(value)) if self.session.mask else one_line(value)
+
+    def describe(self, call: Call) -> str:
+        return describe_call(call, self.now(), mask=self.session.mask)
+
+    def extension_choices(self, pbx: str) -> tuple[tuple[str, str], ...]:
+        state = self.states.get(pbx)
+        if state is None:
+            return ()
+        choices = {e.number: e.name for e in state.extensions()}
+        for lamp in state.lamps():
+            if lamp.extension and lamp.extension not in choices:
+                choices[lamp.extension] = lamp.label
+        for queue in state.queues():
+            choices.setdefault(queue.id, f"queue {queue.name}".strip())
+        return tuple(sorted(choices.items(), key=lambda kv: (len(kv[0]), kv[0])))
+
+    def add_event(self, pbx: str, text: str) -> None:
+        events_pane = self.panes["events"]
+        if isinstance(events_pane, EventsPane):
+            change = Change(at=self.now(), pbx=pbx, kind=ChangeKind.ACTION, text=text, ok=False)
+            events_pane.add([change])
+            self._stale_panes.add("events")
+
+    # -- keys ------------------------------------------------------------------------------
+    def take_key(self, event: events.Key) -> bool:
+        """See the module docstring: the prompt takes every key from the `/` or `:` on."""
+        if not self.is_active:
+            return False
+        prompt = self.query_one("#prompt", Input)
+        if self._prompt_mode:
+            if self.focused is not prompt:
+                self.set_focus(prompt)
+            return False
+        if isinstance(self.focused, Input):
+            return False
+        if event.key in ("slash", "colon"):
+            self.open_prompt("filter" if event.key == "slash" else "command")
+            return True
+        action = self._binding_action(event.key)
+        if action is None or action not in ACTION_NEEDS:
+            return False
+        # The footer dims an action the selected row's PBX cannot do, and Textual then runs
+        # no binding: the key still says why. On a pane it does not apply to it is only said;
+        # elsewhere the flow runs, so the policy's refusal is audited and told.
+        why = self.wrong_pane(action)
+        if why:
+            self.notify(why, severity="warning")
+            return True
+        if self.why_not(action):
+            getattr(self, f"action_{action}")()
+            return True
+        return False
+
+    def _binding_action(self, key: str) -> str | None:
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and key in binding.key.split(","):
+                return binding.action
+        return None
+
+    def wrong_pane(self, action: str) -> str:
+        """Why ``action`` does not apply to the pane shown ("" if it does)."""
+        needs = ACTION_NEEDS.get(action)
+        if needs is None:
+            return ""
+        capability, panes = needs
+        if not panes or self.active_pane.pane_id in panes:
+            return ""
+        key = next(
+            (b.key for b in self.BINDINGS if isinstance(b, Binding) and b.action == action), ""
+        )
+        return f"{key} ({ACTION_LABELS[capability]}) {WRONG_PANE[panes]}"
+
+    def why_not(self, action: str) -> str:
+        """Why the console action ``action`` cannot run now, on this pane and row ("" if it
+        can): the footer dims it, help and the palette say it."""
+        needs = ACTION_NEEDS.get(action)
+        if needs is None or self.session.engine is None:
+            return ""
+        capability, _panes = needs
+        label = ACTION_LABELS[capability]
+        pane = self.active_pane
+        wrong = self.wrong_pane(action)
+        if wrong:
+            return wrong
+        if action == "attended" and self.attended_flow.pending():
+            return ""
+        record = pane.current()
+        if record is not None:
+            return self.session.engine.refusal(capability, record.pbx)
+        if not self.click2call_flow.allowed(capability):
+            return f"{label}: no PBX shown offers it"
+        return ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needs = ACTION_NEEDS.get(action)
+        if needs is None:
+            return True
+        _capability, panes = needs
+        if panes and self.active_pane.pane_id not in panes:
+            return False  # not this pane's action: hidden from the footer
+        return None if self.why_not(action) else True  # dimmed when the row's PBX cannot
+
+    def _bindings_may_have_changed(self) -> None:
+        record = self.active_pane.current()
+        key = (self.active_pane.pane_id, record.pbx if record is not None else "")
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
+
+    # -- state -----------------------------------------------------------------------------
     def context(self) -> ViewContext:
         return ViewContext(
             now=self.now(),
@@ -233,11 +383,12 @@ class ConsoleScreen(Screen[None]):
             return
         self.states.update(engine.state())
         self._stale_panes = set(self.panes)
+        self.refresh_bindings()
         if self.is_active:
             self.render_all()
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
-        self._stopped = message.reason
+        self.session.stopped = message.reason
         self.notify(message.reason, title="Engine stopped", severity="error", timeout=30)
 
     def on_engine_changed(self, message: EngineChanged) -> None:
@@ -258,7 +409,7 @@ class ConsoleScreen(Screen[None]):
         Repaints are at least ``MIN_RENDER_SPACING`` apart, and twice what the last one cost,
         so many PBXs answering at once, or a huge fleet (10k calls), cannot keep the event loop
         busy repainting: keys stay responsive, and what arrives meanwhile is merged into the
-        next repaint. (A DataTable repaints every visible cell after any change.)
+        next repaint.
         """
         wait = self._next_render - time.monotonic()
         if wait > 0:
@@ -269,9 +420,9 @@ class ConsoleScreen(Screen[None]):
         self._pending = False
         states, changes = self.session.buffer.take()
         self.states.update(states)
-        events = self.panes["events"]
-        if changes and isinstance(events, EventsPane):
-            events.add(changes)
+        events_pane = self.panes["events"]
+        if changes and isinstance(events_pane, EventsPane):
+            events_pane.add(changes)
         self._stale_panes = set(self.panes)
         self.render_all()
         cost = time.perf_counter() - started
@@ -286,14 +437,6 @@ class ConsoleScreen(Screen[None]):
         else:
             self._pending = True
 
-    def add_event(self, pbx: str, text: str) -> None:
-        """An event the console itself produced (no engine was involved)."""
-        events = self.panes["events"]
-        if isinstance(events, EventsPane):
-            change = Change(at=self.now(), pbx=pbx, kind=ChangeKind.ACTION, text=text)
-            events.add([change])
-            self._stale_panes.add("events")
-
     def render_all(self) -> None:
         """Show the newest state: the health strip and the visible pane (if it is behind)."""
         ctx = self.context()
@@ -302,7 +445,7 @@ class ConsoleScreen(Screen[None]):
         if pane.pane_id in self._stale_panes:
             pane.show(ctx)
             self._stale_panes.discard(pane.pane_id)
-        self._show_status()
+        self.show_status()
 
     def _show_health(self, ctx: ViewContext) -> None:
         self.query_one(HealthStrip).show(
@@ -320,10 +463,10 @@ class ConsoleScreen(Screen[None]):
             self._show_health(ctx)
             if time.monotonic() - self._last_render >= MIN_RENDER_SPACING:
                 self.active_pane.tick(ctx)
-            if self.in_flight:
-                self._show_status()
+            if self.runner.in_flight:
+                self.show_status()
 
-    def _show_status(self) -> None:
+    def show_status(self) -> None:
         pane = self.active_pane
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(pane.status())
@@ -333,23 +476,17 @@ class ConsoleScreen(Screen[None]):
                 f"   PBXs: {', '.join(self.shown_pbxs)} ({len(self.shown_pbxs)} of {len(names)})",
                 self.palette.accent,
             )
-        for consultation in self.consultations.values():
+        for consultation in self.attended_flow.pending():
             text.append(
-                f"   attended transfer on {consultation.pbx}: {consultation.transferer} → "
-                f"{self._number(consultation.destination)} — T to complete or cancel",
+                f"   attended transfer on {consultation.pbx}: "
+                f"{consultation.transferer or '?'} → {self.number(consultation.destination)}"
+                " — T to complete or cancel",
                 self.palette.warn,
             )
-        if self.in_flight:
-            now = time.monotonic()
-            for flight in self.in_flight.values():
-                text.append(f"   {self._text(flight.describe(now))}", self.palette.warn)
+        for line in self.runner.describe(time.monotonic()):
+            text.append(f"   {self.text(line)}", self.palette.warn)
         self.query_one("#status", TextLines).update(text)
-
-    def _number(self, value: str) -> str:
-        return mask_text(value) if self.session.mask else value
-
-    def _text(self, value: str) -> str:
-        return mask_text(one_line(value)) if self.session.mask else one_line(value)
+        self._bindings_may_have_changed()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
@@ -363,11 +500,11 @@ class ConsoleScreen(Screen[None]):
         table = event.data_table
         if isinstance(table, KeyedTable):
             table.set_sort(str(event.column_key.value))
-            self._show_status()
+            self.show_status()
 
     @on(DataTable.RowHighlighted)
     def _row_moved(self) -> None:
-        self._show_status()
+        self.show_status()
 
     # -- navigation ------------------------------------------------------------------------
     def action_pane(self, pane_id: str) -> None:
@@ -377,11 +514,11 @@ class ConsoleScreen(Screen[None]):
         pane = self.active_pane
         if pane.toggle_mark():
             pane.show(self.context())
-            self._show_status()
+            self.show_status()
 
     def action_escape(self) -> None:
         if self._prompt_mode:
-            self._close_prompt(clear=self._prompt_mode == "filter")
+            self.close_prompt(clear=self._prompt_mode == "filter")
             return
         pane = self.active_pane
         if not pane.clear_marks():
@@ -389,23 +526,22 @@ class ConsoleScreen(Screen[None]):
                 return
             pane.set_needle("")
         pane.show(self.context())
-        self._show_status()
+        self.show_status()
 
     def action_cycle_sort(self) -> None:
         section = self.active_pane.active
         if section is not None:
             section.table.cycle_sort()
-            self._show_status()
+            self.show_status()
 
     def action_reverse_sort(self) -> None:
         section = self.active_pane.active
         if section is not None:
             section.table.set_sort(section.table.sort_column, not section.table.sort_reverse)
-            self._show_status()
+            self.show_status()
 
     def action_longest(self) -> None:
-        pane = self.active_pane
-        section = pane.active
+        section = self.active_pane.active
         if section is None:
             return
         column = {"calls": "duration", "queues": "longest", "agents": "paused"}.get(
@@ -416,7 +552,7 @@ class ConsoleScreen(Screen[None]):
             return
         section.table.set_sort(column, reverse=True)
         section.table.move_cursor(row=0)  # what the operator is looking for: select it
-        self._show_status()
+        self.show_status()
 
     def action_refresh(self) -> None:
         engine = self.session.engine
@@ -438,7 +574,9 @@ class ConsoleScreen(Screen[None]):
                 continue
             seen.add(binding.action)
             description = self.KEY_HELP.get(binding.action, binding.description)
-            rows.append((self.app.get_key_display(binding), description))
+            rows.append(
+                (self.app.get_key_display(binding), description + self.support(binding.action))
+            )
         rows += [
             ("↑ ↓ PgUp PgDn", "move in the current table"),
             ("tab", "next table (queues → agents) / next widget"),
@@ -446,6 +584,20 @@ class ConsoleScreen(Screen[None]):
             ("ctrl+p", "command palette: every action, searchable"),
         ]
         self.app.push_screen(HelpModal(rows))
+
+    def support(self, action: str) -> str:
+        """`` — hq, eu; not istanbul, branch`` for an action some PBXs shown cannot do."""
+        needs = ACTION_NEEDS.get(action)
+        engine = self.session.engine
+        if needs is None or engine is None:
+            return ""
+        can = [n for n in self.shown_pbxs if not engine.refusal(needs[0], n)]
+        cannot = [n for n in self.shown_pbxs if n not in can]
+        if not cannot:
+            return ""
+        if not can:
+            return " — no PBX shown offers it"
+        return f" — {', '.join(can)}; not {', '.join(cannot)}"
 
     def action_pick_pbxs(self) -> None:
         labels = {name: f"{name} ({state.kind})" for name, state in self.states.items()}
@@ -463,17 +615,66 @@ class ConsoleScreen(Screen[None]):
         self._stale_panes = set(self.panes)
         self.render_all()
 
+    def action_show_all(self) -> None:
+        self.show_pbxs(self.states)
+
+    def action_only(self, name: str) -> None:
+        self.show_pbxs([name])
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        record = self.active_pane.current()
+        if record is None:
+            self.notify("select a row first", severity="warning")
+            return
+        state = self.states.get(record.pbx)
+        self.app.push_screen(DetailModal(details_of(record, state, mask=self.session.mask)))
+
+    # -- actions: each is a flow -----------------------------------------------------------
+    def action_hangup(self) -> None:
+        self.hangup_flow.start()
+
+    def action_transfer(self) -> None:
+        self.transfer_flow.start()
+
+    def action_attended(self) -> None:
+        self.attended_flow.start()
+
+    def action_pause(self) -> None:
+        self.pause_flow.start()
+
+    def action_unpause(self) -> None:
+        self.unpause_flow.start()
+
+    def action_click2call(self) -> None:
+        self.click2call_flow.start()
+
+    def action_scheduled_call(self) -> None:
+        self.scheduled_flow.start()
+
+    def action_callback(self) -> None:
+        self.callback_flow.start()
+
+    def action_ivr(self) -> None:
+        self.ivr_flow.start()
+
+    def action_directory(self, pbx: str = "") -> None:
+        self.directory_flow.start(pbx)
+
     # -- the prompt: / filter and : commands ----------------------------------------------
     def action_filter(self) -> None:
-        self._open_prompt("filter", self.active_pane.needle)
+        self.open_prompt("filter")
 
     def action_command(self) -> None:
-        self._open_prompt("command", "")
+        self.open_prompt("command")
 
-    def _open_prompt(self, mode: str, value: str) -> None:
+    def open_prompt(self, mode: str) -> None:
+        """Show the prompt and focus it now (not on the next refresh: see take_key)."""
         self._prompt_mode = mode
-        bar = self.query_one("#prompt-bar")
-        bar.display = True
+        self.query_one("#prompt-bar").display = True
         self.query_one("#prompt-label", Label).update("/" if mode == "filter" else ":")
         prompt = self.query_one("#prompt", Input)
         prompt.placeholder = (
@@ -481,17 +682,17 @@ class ConsoleScreen(Screen[None]):
             if mode == "filter"
             else "calls hq · agents paused · pbx all · help"
         )
-        prompt.value = value
-        prompt.focus()
+        prompt.value = self.active_pane.needle if mode == "filter" else ""
+        self.set_focus(prompt)
 
-    def _close_prompt(self, *, clear: bool = False) -> None:
+    def close_prompt(self, *, clear: bool = False) -> None:
         mode, self._prompt_mode = self._prompt_mode, ""
         self.query_one("#prompt-bar").display = False
         if clear and mode == "filter":
             self.active_pane.set_needle("")
             self.active_pane.show(self.context())
         self.active_pane.focus_main()
-        self._show_status()
+        self.show_status()
 
     @on(Input.Changed, "#prompt")
     def _prompt_changed(self, event: Input.Changed) -> None:
@@ -499,12 +700,12 @@ class ConsoleScreen(Screen[None]):
             pane = self.active_pane
             pane.set_needle(event.value.strip())
             pane.show(self.context())
-            self._show_status()
+            self.show_status()
 
     @on(Input.Submitted, "#prompt")
     def _prompt_submitted(self, event: Input.Submitted) -> None:
         mode = self._prompt_mode
-        self._close_prompt()
+        self.close_prompt()
         if mode == "command":
             self.run_command(event.value)
 
@@ -519,18 +720,7 @@ class ConsoleScreen(Screen[None]):
     def execute(self, command: Command) -> None:
         kind = command.kind
         if kind == "pane":
-            if command.pbxs is not None:
-                self.show_pbxs(command.pbxs)
-            self.action_pane(command.pane)
-            pane = self.panes[command.pane]
-            if isinstance(pane, QueuesPane) and command.section == "agents":
-                self.call_after_refresh(pane.focus_agents)
-            name = command.section if isinstance(pane, QueuesPane) else None
-            if name is None and pane.sections:
-                name = pane.sections[0].builder.name
-            pane.set_needle(command.needle or "", name)
-            self._stale_panes.add(pane.pane_id)
-            self.call_after_refresh(self.render_all)
+            self._go_to(command)
         elif kind == "pbx":
             if command.pbxs is None:
                 self.action_pick_pbxs()
@@ -548,56 +738,63 @@ class ConsoleScreen(Screen[None]):
         elif kind == "help":
             self.action_help()
         elif kind == "theme":
-            if command.arg not in self.app.available_themes:
-                known = ", ".join(sorted(self.app.available_themes))
-                self.notify(f"no theme {command.arg!r} (known: {known})", severity="error")
-            else:
-                self.app.theme = command.arg
+            self._theme(command.arg)
         elif kind == "sort":
-            target = self.active_pane.active
-            if target is None:
-                return
-            specs = [c for c in target.table.column_specs if c.sortable]
-            keys = {c.key: c.key for c in specs} | {c.label.lower(): c.key for c in specs}
-            column = keys.get(command.arg)
-            if column is None:
-                self.notify(
-                    f"no column {command.arg!r} here (columns: {', '.join(keys)})", severity="error"
-                )
-                return
-            target.table.set_sort(column, command.reverse)
-            self._show_status()
+            self._sort(command)
         elif kind == "filter":
             pane = self.active_pane
             pane.set_needle(command.needle or "")
             pane.show(self.context())
-            self._show_status()
+            self.show_status()
+
+    def _go_to(self, command: Command) -> None:
+        if command.pbxs is not None:
+            self.show_pbxs(command.pbxs)
+        self.action_pane(command.pane)
+        pane = self.panes[command.pane]
+        if isinstance(pane, QueuesPane) and command.section == "agents":
+            self.call_after_refresh(pane.focus_agents)
+        name = command.section if isinstance(pane, QueuesPane) else None
+        if name is None and pane.sections:
+            name = pane.sections[0].builder.name
+        pane.set_needle(command.needle or "", name)
+        self._stale_panes.add(pane.pane_id)
+        self.call_after_refresh(self.render_all)
+
+    def _theme(self, name: str) -> None:
+        if name not in self.app.available_themes:
+            known = ", ".join(sorted(self.app.available_themes))
+            self.notify(f"no theme {name!r} (known: {known})", severity="error")
+        else:
+            self.app.theme = name
+
+    def _sort(self, command: Command) -> None:
+        target = self.active_pane.active
+        if target is None:
+            return
+        specs = [c for c in target.table.column_specs if c.sortable]
+        keys = {c.key: c.key for c in specs} | {c.label.lower(): c.key for c in specs}
+        column = keys.get(command.arg)
+        if column is None:
+            self.notify(
+                f"no column {command.arg!r} here (columns: {', '.join(keys)})", severity="error"
+            )
+            return
+        target.table.set_sort(column, command.reverse)
+        self.show_status()
 
     # -- the command palette ---------------------------------------------------------------
+    async def palette_run(self, action: str) -> None:
+        if action in ACTION_NEEDS:
+            getattr(self, f"action_{action}")()  # the flow says why if it cannot
+        else:
+            await self.run_action(action)
+
     def palette_commands(self) -> list[tuple[str, str, str]]:
-        commands = [
-            ("Hang up", "hang up the selected (or marked) calls, after confirming", "hangup"),
-            ("Blind transfer", "send the selected call to another number", "transfer"),
-            ("Attended transfer", "consult a destination, then complete or cancel", "attended"),
-            ("Pause agent", "pause the selected (or marked) agents with a reason", "pause"),
-            ("Unpause agent", "unpause the selected (or marked) agents", "unpause"),
-            ("Click2call", "connect an extension to a number", "click2call"),
-            ("Scheduled call", "click2call at a later time, with retries", "scheduled_call"),
-            ("Callback (number masking)", "the PBX connects two numbers", "callback"),
-            ("IVR call", "call a number and play announcements to it", "ivr"),
-            ("Phone directory", "the PBX's directory; Enter calls an entry", "directory"),
-            ("Mark row", "mark or unmark the row under the cursor", "mark"),
-            ("Filter", "filter the current table by text", "filter"),
-            ("Command", "type a : command (e.g. calls hq)", "command"),
-            ("Choose PBXs", "which PBXs the panes show", "pick_pbxs"),
-            ("Show all PBXs", "every configured PBX", "show_all"),
-            ("Sort longest first", "longest calls / waits / pauses first", "longest"),
-            ("Sort by next column", "cycle the sort column", "cycle_sort"),
-            ("Reverse sort", "flip the sort order", "reverse_sort"),
-            ("Refresh now", "poll the shown PBXs now", "refresh"),
-            ("Help", "every key and command", "help"),
-            ("Quit", "leave pbxtui", "quit"),
-        ]
+        commands = []
+        for name, help_text, action in PALETTE_ACTIONS:
+            why = self.why_not(action)
+            commands.append((name, f"{help_text} — {why}" if why else help_text, action))
         for number, pane in enumerate(self.panes.values(), start=1):
             commands.append((f"Go to {pane.title}", f"pane {number}", f"pane('{pane.pane_id}')"))
         for name in self.states:
@@ -605,623 +802,3 @@ class ConsoleScreen(Screen[None]):
                 (f"Show only {name}", f"hide the other PBXs ({name})", f"only('{name}')")
             )
         return commands
-
-    def action_show_all(self) -> None:
-        self.show_pbxs(self.states)
-
-    def action_only(self, name: str) -> None:
-        self.show_pbxs([name])
-
-    # -- actions: gates ----------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("hangup", "transfer", "attended"):
-            return self.active_pane.pane_id in CALL_PANES
-        if action in ("pause", "unpause"):
-            return self.active_pane.pane_id == "queues"
-        return True
-
-    def _ready(self) -> bool:
-        if self.session.engine is None:
-            if self._stopped:
-                self.notify(f"no engine: {self._stopped}; restart pbxtui", severity="error")
-            else:
-                self.notify(
-                    "still connecting to the PBXs: try again in a moment", severity="warning"
-                )
-            return False
-        return True
-
-    def _refusal(self, action: Action, pbx: str) -> str:
-        """Why ``action`` cannot go to ``pbx`` (the engine refuses it the same way)."""
-        engine = self.session.engine
-        label = ACTION_LABELS[action]
-        if engine is None:
-            return "still connecting"
-        if engine.is_read_only(pbx) and action not in READ_ACTIONS:
-            return f"{pbx} is read-only: {label} refused"
-        if not self.states[pbx].capabilities.supports(action):
-            return f"{label} is not supported by {pbx}'s API"
-        return ""
-
-    def _split(self, action: Action, requests: Sequence[ActionRequest]) -> list[ActionRequest]:
-        """Requests that may go on; refused ones are sent straight to the engine, which
-        refuses them again, audits the attempt and says why (no confirmation is asked for an
-        action that will not be carried out)."""
-        allowed: list[ActionRequest] = []
-        refused: list[ActionRequest] = []
-        for request in requests:
-            if self._busy(action, request.key):
-                label = ACTION_LABELS[action]
-                self.notify(
-                    f"{label} already in flight on {request.pbx}: wait for its result",
-                    severity="warning",
-                )
-                continue
-            (refused if self._refusal(action, request.pbx) else allowed).append(request)
-        if refused:
-            self._send(refused)
-        return allowed
-
-    def _protected(self, requests: Iterable[ActionRequest]) -> tuple[str, ...]:
-        return tuple(sorted({r.pbx for r in requests if self.session.protected(r.pbx)}))
-
-    # -- actions: targets ------------------------------------------------------------------
-    def _calls_of(self, records: Iterable[Record]) -> list[Call]:
-        calls: list[Call] = []
-        for record in records:
-            call = self._call_of(record)
-            if call is not None and call.key not in {c.key for c in calls}:
-                calls.append(call)
-        return calls
-
-    def _call_of(self, record: Record) -> Call | None:
-        if isinstance(record, Call):
-            return record
-        state = self.states.get(record.pbx)
-        if state is None:
-            return None
-        if isinstance(record, Extension):
-            by_id = {c.id: c for c in state.calls()}
-            if record.call_id in by_id:
-                return by_id[record.call_id]
-            number = record.number
-        elif isinstance(record, BlfLamp):
-            number = record.extension
-        else:
-            return None
-        if not number:
-            return None
-        return next((c for c in state.calls() if number in (c.extension, c.callee, c.caller)), None)
-
-    def _describe(self, call: Call) -> str:
-        return describe_call(call, self.now(), mask=self.session.mask)
-
-    def _selected_calls(self) -> list[Call]:
-        pane = self.active_pane
-        if pane.pane_id not in CALL_PANES:
-            self.notify("call actions work on the Calls, Extensions and BLF panes (1, 2, 3)")
-            return []
-        calls = self._calls_of(pane.targets())
-        if not calls:
-            what = "call" if pane.pane_id == "calls" else "extension or lamp on a call"
-            self.notify(f"select a {what} first", severity="warning")
-        return calls
-
-    # -- actions: hang up ------------------------------------------------------------------
-    def action_hangup(self) -> None:
-        if not self._ready():
-            return
-        calls = self._selected_calls()
-        requests = self._split(
-            Action.HANGUP, [ActionRequest(Action.HANGUP, c.pbx, call=c) for c in calls]
-        )
-        if not requests:
-            return
-        count = len(requests)
-        pbxs = sorted({r.pbx for r in requests})
-        title = (
-            f"Hang up this call on {pbxs[0]}?"
-            if count == 1
-            else f"Hang up {count} calls on {', '.join(pbxs)}?"
-        )
-        confirmation = Confirmation(
-            title=title,
-            targets=tuple(self._describe(r.call) for r in requests if r.call is not None),
-            verb="Hang up",
-            type_to_confirm=self._protected(requests),
-        )
-        self.app.push_screen(ConfirmModal(confirmation), partial(self._confirmed, tuple(requests)))
-
-    def _confirmed(self, requests: tuple[ActionRequest, ...], ok: bool | None) -> None:
-        if ok:
-            self._send(requests)
-
-    # -- actions: transfers ----------------------------------------------------------------
-    def _extension_choices(self, pbx: str) -> tuple[tuple[str, str], ...]:
-        state = self.states.get(pbx)
-        if state is None:
-            return ()
-        choices = {e.number: e.name for e in state.extensions()}
-        for lamp in state.lamps():
-            if lamp.extension and lamp.extension not in choices:
-                choices[lamp.extension] = lamp.label
-        for queue in state.queues():
-            choices.setdefault(queue.id, f"queue {queue.name}".strip())
-        return tuple(sorted(choices.items(), key=lambda kv: (len(kv[0]), kv[0])))
-
-    def _one_call(self, action: Action) -> Call | None:
-        calls = self._selected_calls()
-        if len(calls) > 1:
-            self.notify(
-                f"{ACTION_LABELS[action]} works on one call at a time: unmark the others (Esc)",
-                severity="warning",
-            )
-            return None
-        return calls[0] if calls else None
-
-    def action_transfer(self) -> None:
-        if not self._ready():
-            return
-        call = self._one_call(Action.TRANSFER)
-        if call is None:
-            return
-        if not self._split(Action.TRANSFER, [ActionRequest(Action.TRANSFER, call.pbx, call=call)]):
-            return
-        form = DestinationForm(
-            title=f"Blind transfer on {call.pbx}",
-            target=self._describe(call),
-            verb="Transfer",
-            choices=self._extension_choices(call.pbx),
-            type_to_confirm=call.pbx if self.session.protected(call.pbx) else "",
-        )
-        self.app.push_screen(DestinationModal(form), partial(self._transfer_to, call))
-
-    def _transfer_to(self, call: Call, destination: str | None) -> None:
-        if destination:
-            self._send(
-                [ActionRequest(Action.TRANSFER, call.pbx, call=call, destination=destination)]
-            )
-
-    def action_attended(self) -> None:
-        if not self._ready():
-            return
-        pane = self.active_pane
-        selected = self._calls_of(pane.targets())
-        consultation = self._consultation_for(selected)
-        if consultation is not None:
-            self._ask_consult(consultation)
-            return
-        call = self._one_call(Action.ATTENDED_TRANSFER)
-        if call is None:
-            return
-        if not self._split(
-            Action.ATTENDED_TRANSFER, [ActionRequest(Action.ATTENDED_TRANSFER, call.pbx, call=call)]
-        ):
-            return
-        form = DestinationForm(
-            title=f"Attended transfer on {call.pbx}",
-            target=self._describe(call),
-            verb="Consult",
-            choices=self._extension_choices(call.pbx),
-            type_to_confirm=call.pbx if self.session.protected(call.pbx) else "",
-            note=(
-                "The caller holds while the extension consults the destination; "
-                "then complete or cancel (T)."
-            ),
-        )
-        self.app.push_screen(DestinationModal(form), partial(self._consult, call))
-
-    def _consultation_for(self, calls: Sequence[Call]) -> Consultation | None:
-        if not self.consultations:
-            return None
-        keys = {c.key for c in calls}
-        for consultation in self.consultations.values():
-            if consultation.key in keys:
-                return consultation
-        for consultation in self.consultations.values():
-            state = self.states.get(consultation.pbx)
-            if state is not None and (
-                consultation_leg(consultation, state.calls()) in calls
-                or transferer_leg(consultation, state.calls()) in calls
-            ):
-                return consultation
-        return next(iter(self.consultations.values())) if len(self.consultations) == 1 else None
-
-    def _consult(self, call: Call, destination: str | None) -> None:
-        if not destination:
-            return
-        state = self.states.get(call.pbx)
-        before = frozenset(c.key for c in state.calls()) if state else frozenset()
-        consultation = Consultation(
-            pbx=call.pbx,
-            original=call,
-            destination=destination,
-            transferer=transferer_of(call),
-            before=before,
-            started=self.now(),
-        )
-        request = ActionRequest(
-            Action.ATTENDED_TRANSFER, call.pbx, call=call, destination=destination
-        )
-        self._send([request], after=partial(self._consult_started, consultation))
-
-    def _consult_started(
-        self, consultation: Consultation, outcomes: Sequence[ActionOutcome]
-    ) -> None:
-        if outcomes and outcomes[0].ok:
-            self.consultations[consultation.key] = consultation
-            self._show_status()
-
-    def _ask_consult(self, consultation: Consultation) -> None:
-        description = (
-            f"{consultation.pbx}: {consultation.transferer or 'the extension'} is consulting "
-            f"{self._number(consultation.destination)}\n"
-            f"held: {self._describe(consultation.original)}"
-        )
-        self.app.push_screen(
-            ConsultModal(description), partial(self._consult_decided, consultation)
-        )
-
-    def _consult_decided(self, consultation: Consultation, choice: ConsultChoice | None) -> None:
-        if choice is None:
-            return
-        state = self.states.get(consultation.pbx)
-        calls = state.calls() if state else ()
-        if choice == "complete":
-            leg = transferer_leg(consultation, calls)
-            what = "the transferer's leg"
-        else:
-            leg = consultation_leg(consultation, calls)
-            what = "the consultation call"
-        if leg is None:
-            self.notify(
-                f"cannot find {what} on {consultation.pbx} any more: the transfer may have ended",
-                severity="warning",
-            )
-            self.consultations.pop(consultation.key, None)
-            self._show_status()
-            return
-        request = ActionRequest(Action.HANGUP, consultation.pbx, call=leg)
-        self._send([request], after=partial(self._consult_finished, consultation, choice))
-
-    def _consult_finished(
-        self, consultation: Consultation, choice: str, outcomes: Sequence[ActionOutcome]
-    ) -> None:
-        if outcomes and outcomes[0].ok:
-            self.consultations.pop(consultation.key, None)
-            done = "completed" if choice == "complete" else "cancelled"
-            self.notify(f"{consultation.pbx}: attended transfer {done}")
-            self._show_status()
-
-    # -- actions: agents -------------------------------------------------------------------
-    def _selected_agents(self) -> list[Agent]:
-        pane = self.active_pane
-        agents = [r for r in pane.targets() if isinstance(r, Agent)]
-        if not agents:
-            hint = (
-                " (Tab moves to the agents table)" if isinstance(pane, QueuesPane) else " (pane 5)"
-            )
-            self.notify(f"select an agent in the agents table first{hint}", severity="warning")
-        return agents
-
-    def action_pause(self) -> None:
-        if not self._ready():
-            return
-        agents = self._selected_agents()
-        requests = self._split(
-            Action.PAUSE, [ActionRequest(Action.PAUSE, a.pbx, agent=a) for a in agents]
-        )
-        if not requests:
-            return
-        targets = [f"{r.pbx}: {agent_label(r.agent)}" for r in requests if r.agent is not None]
-        modal = PauseModal(targets, self.session.config.settings.pause_reasons)
-        self.app.push_screen(modal, partial(self._paused, tuple(requests)))
-
-    def _paused(self, requests: tuple[ActionRequest, ...], reason: str | None) -> None:
-        if reason is None:
-            return
-        self._send([replace(r, reason=reason) for r in requests])
-
-    def action_unpause(self) -> None:
-        if not self._ready():
-            return
-        agents = self._selected_agents()
-        requests = self._split(
-            Action.UNPAUSE, [ActionRequest(Action.UNPAUSE, a.pbx, agent=a) for a in agents]
-        )
-        if not requests:
-            return
-        if len(requests) == 1:
-            self._send(requests)
-            return
-        confirmation = Confirmation(
-            title=f"Unpause {len(requests)} agents?",
-            targets=tuple(
-                f"{r.pbx}: {agent_label(r.agent)}" for r in requests if r.agent is not None
-            ),
-            verb="Unpause",
-        )
-        self.app.push_screen(ConfirmModal(confirmation), partial(self._confirmed, tuple(requests)))
-
-    # -- actions: click2call ---------------------------------------------------------------
-    def action_click2call(self) -> None:
-        if not self._ready():
-            return
-        record = self.active_pane.current()
-        pbx, source, destination = self._click2call_prefill(record)
-        if self.session.mask and len(destination) >= MASK_MIN_DIGITS:
-            destination = ""  # privacy mode: a caller's number is never shown in full
-        allowed = self._allowed(Action.CLICK2CALL)
-        if pbx and pbx not in allowed:
-            reason = self._refusal(Action.CLICK2CALL, pbx)
-            self.notify(reason, severity="warning")
-            self.add_event(
-                pbx,
-                f"{pbx}: click2call refused in the console: {reason}",
-            )
-            pbx = ""
-        elif not allowed:
-            self._say_unsupported(Action.CLICK2CALL)
-        if not allowed:
-            return
-        self._open_click2call(pbx or allowed[0], source, destination)
-
-    def _open_click2call(self, pbx: str, source: str, destination: str) -> None:
-        allowed = self._allowed(Action.CLICK2CALL)
-        if not allowed:
-            return
-        extensions = {n: tuple(num for num, _ in self._extension_choices(n)) for n in allowed}
-        scheduling = frozenset(n for n in allowed if not self._refusal(Action.SCHEDULED_CALL, n))
-        form = Click2CallForm(
-            allowed,
-            pbx if pbx in allowed else allowed[0],
-            source,
-            destination,
-            extensions,
-            scheduling=scheduling,
-            now=self.now().astimezone(),
-        )
-        self.app.push_screen(Click2CallModal(form), self._click2call_chosen)
-
-    def _click2call_prefill(self, record: Record | None) -> tuple[str, str, str]:
-        if record is None:
-            return "", "", ""
-        if isinstance(record, Call):
-            external = record.caller if record.caller and record.caller != record.extension else ""
-            return record.pbx, record.extension, external
-        if isinstance(record, Extension):
-            return record.pbx, record.number, ""
-        if isinstance(record, BlfLamp):
-            return record.pbx, record.extension, ""
-        if isinstance(record, Agent):
-            return record.pbx, record.extension, ""
-        return record.pbx, "", ""
-
-    def _click2call_chosen(self, choice: Click2CallChoice | None) -> None:
-        if choice is None:
-            return
-        request = ActionRequest(choice.action, choice.pbx, click2call=choice.click2call)
-        self._send([request])
-
-    def action_scheduled_call(self) -> None:
-        """Click2call on a PBX whose API schedules calls (the extra fields are shown)."""
-        if not self._ready():
-            return
-        allowed = self._allowed(Action.SCHEDULED_CALL)
-        if not allowed:
-            self._say_unsupported(Action.SCHEDULED_CALL)
-            return
-        record = self.active_pane.current()
-        pbx, source, destination = self._click2call_prefill(record)
-        if pbx not in allowed:
-            pbx, source, destination = allowed[0], "", ""
-        if self.session.mask and len(destination) >= MASK_MIN_DIGITS:
-            destination = ""  # privacy mode: a caller's number is never shown in full
-        self._open_click2call(pbx, source, destination)
-
-    # -- actions: vendor extras ------------------------------------------------------------
-    def _allowed(self, action: Action) -> tuple[str, ...]:
-        return tuple(n for n in self.shown_pbxs if not self._refusal(action, n))
-
-    def _say_unsupported(self, action: Action, pbxs: Iterable[str] | None = None) -> None:
-        """No shown PBX can do ``action``: say why, for each (the console's own refusal)."""
-        reasons = [self._refusal(action, n) for n in (pbxs or self.shown_pbxs)]
-        reasons = [r for r in reasons if r]
-        text = "\n".join(reasons[:6]) or f"{ACTION_LABELS[action]}: no PBX shown"
-        self.notify(text, severity="warning")
-        for pbx in pbxs or self.shown_pbxs:
-            reason = self._refusal(action, pbx)
-            if reason:
-                self.add_event(
-                    pbx, f"{pbx}: {ACTION_LABELS[action]} refused in the console: {reason}"
-                )
-
-    def _extra_target(self, action: Action) -> tuple[str, tuple[str, ...]] | None:
-        """The PBX to preselect and the PBXs that can do ``action``; None (said why) if none.
-
-        The selected row's PBX is preferred; if it cannot, that is said, like click2call."""
-        allowed = self._allowed(action)
-        record = self.active_pane.current()
-        pbx = record.pbx if record is not None else ""
-        if pbx and pbx not in allowed:
-            self._say_unsupported(action, [pbx])
-            pbx = ""
-        elif not allowed:
-            self._say_unsupported(action)
-        if not allowed:
-            return None
-        return (pbx or allowed[0]), allowed
-
-    def _selected_number(self) -> str:
-        """An external number on the selected call, to prefill (never in privacy mode)."""
-        record = self.active_pane.current()
-        if isinstance(record, Call) and not self.session.mask:
-            _pbx, _source, external = self._click2call_prefill(record)
-            return external
-        return ""
-
-    def action_callback(self) -> None:
-        if not self._ready():
-            return
-        target = self._extra_target(Action.CALLBACK)
-        if target is None:
-            return
-        pbx, allowed = target
-        modal = CallbackModal(allowed, pbx, self._selected_number())
-        self.app.push_screen(modal, self._callback_chosen)
-
-    def _callback_chosen(self, choice: CallbackChoice | None) -> None:
-        if choice is None:
-            return
-        request = ActionRequest(
-            Action.CALLBACK, choice.pbx, number1=choice.number1, number2=choice.number2
-        )
-        self._send([request])
-
-    def action_ivr(self) -> None:
-        if not self._ready():
-            return
-        target = self._extra_target(Action.CALL_IVR)
-        if target is None:
-            return
-        pbx, allowed = target
-        self.app.push_screen(IvrModal(allowed, pbx, self._selected_number()), self._ivr_chosen)
-
-    def _ivr_chosen(self, choice: IvrChoice | None) -> None:
-        if choice is None:
-            return
-        self._send([ActionRequest(Action.CALL_IVR, choice.pbx, ivr=choice.ivr)])
-
-    def action_directory(self, pbx: str = "") -> None:
-        """Fetch the phone directory (through the engine: audited) and show it."""
-        if not self._ready():
-            return
-        if pbx:
-            reason = self._refusal(Action.PHONEBOOK, pbx)
-            if reason:
-                self._say_unsupported(Action.PHONEBOOK, [pbx])
-                return
-        else:
-            target = self._extra_target(Action.PHONEBOOK)
-            if target is None:
-                return
-            pbx = target[0]
-        if self._busy(Action.PHONEBOOK, ""):
-            self.notify("the phone directory is already being fetched", severity="warning")
-            return
-        request = ActionRequest(Action.PHONEBOOK, pbx)
-        self._send([request], after=partial(self._directory_fetched, pbx))
-
-    def _directory_fetched(self, pbx: str, outcomes: Sequence[ActionOutcome]) -> None:
-        if not outcomes or not outcomes[0].ok:
-            return  # the failure was notified already
-        entries = outcomes[0].entries
-        shown = {e.number: self._number(e.number) for e in entries} if self.session.mask else None
-        self.app.push_screen(DirectoryModal(pbx, entries, shown), self._directory_chosen)
-
-    def _directory_chosen(self, entry: DirectoryEntry | None) -> None:
-        if entry is None:
-            return
-        if self._refusal(Action.CLICK2CALL, entry.pbx):
-            self._say_unsupported(Action.CLICK2CALL, [entry.pbx])
-            if not self._allowed(Action.CLICK2CALL):
-                return
-        number = entry.number
-        if self.session.mask and len(number) >= MASK_MIN_DIGITS:
-            number = ""  # privacy mode: a number is never shown in full
-            self.notify("privacy mode: type the number to call", severity="warning")
-        self._open_click2call(entry.pbx, "", number)
-
-    # -- sending ---------------------------------------------------------------------------
-    def _busy(self, action: Action, key: str) -> bool:
-        return any(
-            f.request.action is action and f.request.key == key for f in self.in_flight.values()
-        )
-
-    def _send(
-        self,
-        requests: Sequence[ActionRequest],
-        after: Callable[[Sequence[ActionOutcome]], None] | None = None,
-    ) -> None:
-        engine = self.session.engine
-        if engine is None or not requests:
-            return
-        started = time.monotonic()
-        ids: list[int] = []
-        for request in requests:
-            flight_id = next(self._flight_ids)
-            self.in_flight[flight_id] = InFlight(request, started)
-            ids.append(flight_id)
-        self._show_status()
-        self.run_worker(
-            self._perform(engine, tuple(requests), tuple(ids), after),
-            group="actions",
-            exit_on_error=False,
-        )
-
-    async def _perform(
-        self,
-        engine: Any,
-        requests: tuple[ActionRequest, ...],
-        ids: tuple[int, ...],
-        after: Callable[[Sequence[ActionOutcome]], None] | None,
-    ) -> None:
-        """Never raises: whatever an action does, the console keeps running."""
-        try:
-            outcomes: list[ActionOutcome] = list(
-                await asyncio.gather(*(engine.perform(r) for r in requests))
-            )
-        except Exception:
-            logger.exception("an action failed unexpectedly")
-            self.notify("the action failed unexpectedly (see the log)", severity="error")
-            outcomes = []
-        finally:
-            for flight_id in ids:
-                self.in_flight.pop(flight_id, None)
-        try:
-            self._report(outcomes)
-            if after is not None:
-                after(outcomes)
-            self._show_status()
-        except Exception:
-            logger.exception("showing an action's result failed")
-            self.notify("showing the action's result failed (see the log)", severity="error")
-
-    def _report(self, outcomes: Sequence[ActionOutcome]) -> None:
-        if not outcomes:
-            return
-        if len(outcomes) == 1:
-            outcome = outcomes[0]
-            request = outcome.request
-            title = f"{request.pbx}: {request.label}"
-            if outcome.ok:
-                self.notify(
-                    self._text(f"{request.summary()}: {outcome.message}"), title=title, timeout=4
-                )
-            else:
-                severity: SeverityLevel = (
-                    "error" if outcome.status is ActionStatus.FAILED else "warning"
-                )
-                self.notify(
-                    self._text(outcome.message or outcome.status.value),
-                    title=f"{title} {outcome.status.value}",
-                    severity=severity,
-                    timeout=10,
-                )
-            return
-        ok = [o for o in outcomes if o.ok]
-        failed = [o for o in outcomes if not o.ok]
-        label = outcomes[0].request.label
-        lines = [f"{len(ok)} of {len(outcomes)} done"]
-        lines += [
-            self._text(f"{o.request.pbx}: {o.request.describe_target()}: {o.message}")
-            for o in failed[:8]
-        ]
-        if len(failed) > 8:
-            lines.append(f"… and {len(failed) - 8} more (see Events)")
-        self.notify(
-            "\n".join(lines),
-            title=label,
-            severity="error" if failed else "information",
-            timeout=10 if failed else 4,
-        )

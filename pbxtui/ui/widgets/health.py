@@ -9,8 +9,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from pbxtui.engine.state import PbxState
-from pbxtui.model import HealthState
+from pbxtui.model import HealthState, PbxState
 from pbxtui.ui.format import format_age, mask_text, seconds_since, truncate
 from pbxtui.ui.palette import Palette
 

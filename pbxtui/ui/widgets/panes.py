@@ -13,9 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from pbxtui.drivers.base import Resource
-from pbxtui.engine.changes import Change
-from pbxtui.model import BlfLamp, Call, Record
+from pbxtui.model import BlfLamp, Call, Change, Record, Resource
 from pbxtui.ui.cells import Cell, restyle
 from pbxtui.ui.format import format_duration, seconds_since
 from pbxtui.ui.views import (
@@ -33,6 +31,7 @@ from pbxtui.ui.views import (
     matches,
     notices,
     queue_names,
+    state_word,
 )
 from pbxtui.ui.widgets.blf import BlfBoard, LampGroup
 from pbxtui.ui.widgets.keyed_table import Column, KeyedTable, Row
@@ -376,17 +375,11 @@ class BlfPane(Pane):
         self.describe(message.lamp)
 
     def lamp_call(self, lamp: BlfLamp | None) -> Call | None:
+        """The call the engine joined to the lamp (``call_id``)."""
         ctx = self._ctx
-        if lamp is None or ctx is None or not lamp.extension:
+        if lamp is None or ctx is None or not lamp.call_id:
             return None
-        state = ctx.pbxs.get(lamp.pbx)
-        if state is None:
-            return None
-        ext = lamp.extension
-        for call in state.calls():
-            if call.extension == ext or call.callee == ext or call.caller == ext:
-                return call
-        return None
+        return ctx.calls_by_id(lamp.pbx).get(lamp.call_id)
 
     def describe(self, lamp: BlfLamp | None) -> None:
         ctx = self._ctx
@@ -398,7 +391,7 @@ class BlfPane(Pane):
         number = lamp.extension or lamp.id
         label = lamp.label if lamp.label != number else ""
         text.append(f"{number} {label}".rstrip() + "  ")
-        text.append(lamp.state_raw or lamp.state.value, ctx.palette.line_state(lamp.state))
+        text.append(state_word(lamp.state, lamp.state_raw), ctx.palette.line_state(lamp.state))
         since = seconds_since(lamp.since, ctx.now)
         if since is not None:
             text.append(f" for {format_duration(since)}", ctx.palette.muted)

@@ -3,7 +3,7 @@
 ``save_screenshots(app_factory, out_dir)`` drives any app headless; ``demo_screenshots(out_dir)``
 serves the demo fleet of simulators on loopback and shoots it. From a checkout::
 
-    python -m pbxtui.ui.screenshots screenshots/
+    python -m pbxtui.screenshots screenshots/
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pbxtui.launch import console_app
 from pbxtui.model import HealthState
 from pbxtui.ui.app import PbxApp
 
@@ -68,7 +69,9 @@ async def demo_screenshots(
     from pbxtui.sim.fleet import running_fleet
 
     async with running_fleet() as (config, _sims, _ports):
-        return await save_screenshots(lambda: PbxApp(config), out_dir, size=size, settle=settle)
+        return await save_screenshots(
+            lambda: console_app(config), out_dir, size=size, settle=settle
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

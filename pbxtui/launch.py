@@ -1,0 +1,32 @@
+"""The console wired to a real engine: what ``pbxtui`` runs, and what tests of the whole
+stack start (the UI itself never builds an engine: it only knows the model's ports)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pbxtui.config import Config
+from pbxtui.headless import engine_for_actions
+from pbxtui.ui.app import PbxApp
+from pbxtui.ui.modals.guard import ARM_SECONDS
+
+
+def console_app(
+    config: Config,
+    *,
+    read_only: bool = False,
+    mask_numbers: bool = False,
+    clock: Callable[[], datetime] | None = None,
+    arm_seconds: float = ARM_SECONDS,
+) -> PbxApp:
+    """The console on an engine that polls ``config``'s PBXs, audits and keeps pending
+    attended transfers where the CLI does."""
+    return PbxApp(
+        config,
+        live_engine=engine_for_actions(config, read_only=read_only),
+        read_only=read_only,
+        mask_numbers=mask_numbers,
+        clock=clock,
+        arm_seconds=arm_seconds,
+    )
