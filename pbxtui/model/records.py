@@ -125,6 +125,7 @@ class BlfLamp(Record):
     state_raw: str = ""
     since: datetime | None = None
     extension: str = ""
+    call_id: str = Field("", description="Id of the Call this lamp's extension is on, if any")
 
 
 class Queue(Record):
