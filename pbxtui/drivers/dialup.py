@@ -9,6 +9,9 @@ With the defaults (4 in flight, 20 requests/s) a sweep of 100 extensions takes a
 
 Call durations are *observed*: the API gives none, so a call's age is the time since this
 driver first saw its ``Uniqueid`` (unless the PBX adds a duration field).
+
+What it cannot tell: a caller waiting in a queue is on no extension, so it is not seen at all
+(no call here is ever QUEUED), and an extension's own call into a queue is just ``busy``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 from pbxtui import headless
 from pbxtui.engine import Engine
-from pbxtui.model import AgentState, Call, PbxState
+from pbxtui.model import AgentState, Call, CallState, PbxState
 from pbxtui.sim import SimulatedPbx, build_simulator
 from pbxtui.sim.fleet import running_fleet
 from pbxtui.sim.scenario import CallPhase, LegState, Scenario, ScenarioSpec, SimCall
@@ -162,6 +162,16 @@ async def test_snapshot_json_shows_the_call_of_every_busy_extension() -> None:
         assert busy, pbx["name"]
         assert [e["number"] for e in busy if e["call_id"] not in call_ids] == [], pbx["name"]
         assert all("call_id" in lamp for lamp in pbx["blf"])
+
+
+async def test_a_caller_waiting_in_a_queue_is_queued_wherever_the_api_can_tell() -> None:
+    async with polled_fleet() as (states, sims):
+        for name in ("hq", "istanbul"):
+            behind = {c.id: sim_call_of(sims[name], c) for c in states[name].calls()}
+            queued = {i for i, sc in behind.items() if sc and sc.phase is CallPhase.QUEUED}
+            assert queued, name
+            got = {c.id for c in states[name].calls() if c.state is CallState.QUEUED}
+            assert got == queued, name
 
 
 # -- agents and queues ------------------------------------------------------------------------
