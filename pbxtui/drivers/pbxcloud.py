@@ -434,6 +434,12 @@ def _queue_of(legs: list[Leg], tenant: str) -> str:
     return ""
 
 
+def _bridged_name(leg: Leg) -> str:
+    """The peer channel a lone leg's BridgedTo names (it may be on another node); a BridgeID
+    names a bridge, not a channel, so it is no answer."""
+    return leg.bridge if "/" in leg.bridge else ""
+
+
 def build_call(group: list[Leg], *, pbx: str, tenant: str, observed_at: datetime) -> Call:
     legs = _primary_first(group)
     primary = legs[0]
@@ -459,7 +465,8 @@ def build_call(group: list[Leg], *, pbx: str, tenant: str, observed_at: datetime
         direction=_direction(legs),
         extension=internal[-1] if internal else "",
         unique_id=primary.unique_id,
-        bridged_channel=other.channel if other is not None else "",
+        bridged_channel=other.channel if other is not None else _bridged_name(primary),
+        bridged_unique_id=other.unique_id if other is not None else "",
         application=primary.application,
         observed_at=observed_at,
     )

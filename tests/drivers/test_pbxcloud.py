@@ -164,7 +164,7 @@ async def test_answered_call_legs_pair_into_one_call(quirks: Quirks, board: Swit
         call = only(await driver.fetch_calls())
     trunk, phone = placed.legs
     assert (call.pbx, call.id, call.channel) == ("hq", trunk.channel, trunk.channel)
-    assert call.bridged_channel == phone.channel
+    assert (call.bridged_channel, call.bridged_unique_id) == (phone.channel, phone.unique_id)
     assert call.unique_id == trunk.unique_id
     assert (call.caller, call.callee, call.extension) == (CALLER, "205", "205")
     assert call.state is CallState.UP and call.state_raw == "Up"
@@ -738,6 +738,24 @@ async def test_channel_rows_in_odd_shapes(board: Switchboard) -> None:
     assert (held.state, held.direction, held.duration) == (CallState.HELD, Direction.INTERNAL, 61)
     assert (held.callee, held.bridged_channel) == ("303", "SIP/303-ACME-00000ab2")
     assert len(calls) == 2
+
+
+async def test_a_lone_leg_names_its_bridged_channel_but_never_a_bridge_id(
+    board: Switchboard,
+) -> None:
+    # The other leg may be on another node (CHANNELS asks for one nodename): only BridgedTo
+    # names it; a BridgeID is no channel at all.
+    body = """[
+      {"Channel": "SIP/301-ACME-00000aa1", "State": "Up", "Application": "Dial",
+       "UniqueID": "pbx21-1.1", "BridgedTo": "SIP/trunk-ACME-00000bb2"},
+      {"Channel": "SIP/302-ACME-00000aa3", "State": "Up", "Application": "Dial",
+       "UniqueID": "pbx21-1.3", "BridgeID": "6f1c9a4e-7d2b-4c1a-9e8f-0b5d3c2a1f00"}
+    ]"""
+    async with board.driver(Canned({"CHANNELS": body}).sim()) as driver:
+        calls = {c.id: c for c in await driver.fetch_calls()}
+    crossed, bridge_id = calls["SIP/301-ACME-00000aa1"], calls["SIP/302-ACME-00000aa3"]
+    assert (crossed.bridged_channel, crossed.bridged_unique_id) == ("SIP/trunk-ACME-00000bb2", "")
+    assert (bridge_id.bridged_channel, bridge_id.bridged_unique_id) == ("", "")
 
 
 async def test_odd_text_inside_valid_json_is_just_data(board: Switchboard) -> None:

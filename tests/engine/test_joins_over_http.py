@@ -17,7 +17,14 @@ from pbxtui.engine import Engine
 from pbxtui.model import AgentState, Call, CallState, PbxState
 from pbxtui.sim import SimulatedPbx, build_simulator
 from pbxtui.sim.fleet import running_fleet
-from pbxtui.sim.scenario import CallPhase, LegState, Scenario, ScenarioSpec, SimCall
+from pbxtui.sim.scenario import (
+    CallPhase,
+    LegState,
+    Scenario,
+    ScenarioSpec,
+    SimCall,
+    SimLeg,
+)
 
 OUTSIDE = "0501234567"
 
@@ -162,6 +169,31 @@ async def test_snapshot_json_shows_the_call_of_every_busy_extension() -> None:
         assert busy, pbx["name"]
         assert [e["number"] for e in busy if e["call_id"] not in call_ids] == [], pbx["name"]
         assert all("call_id" in lamp for lamp in pbx["blf"])
+
+
+async def test_the_other_leg_is_named_by_channel_and_by_unique_id_alike() -> None:
+    async with polled_fleet() as (states, sims):
+        for name in ("hq", "branch"):  # IEXPBX lists one channel per call: no other leg
+            sim, both = sims[name], 0
+            for call in states[name].calls():
+                if not (call.bridged_channel or call.bridged_unique_id):
+                    continue
+                own, other = _legs(sim, call)
+                assert call.bridged_channel in ("", other.channel), (name, call)
+                assert call.bridged_unique_id in ("", other.unique_id), (name, call)
+                assert call.unique_id in ("", own.unique_id), (name, call)
+                both += bool(call.bridged_channel and call.bridged_unique_id)
+            assert both, name
+
+
+def _legs(sim: SimulatedPbx, call: Call) -> tuple[SimLeg, SimLeg]:
+    """The call's own leg (its channel) and the other one, in the scenario."""
+    found = sim.scenario.find_leg(call.channel)
+    assert found is not None, call
+    sim_call, own = found
+    other = sim_call.other_leg(own)
+    assert other is not None, call
+    return own, other
 
 
 async def test_a_caller_waiting_in_a_queue_is_queued_wherever_the_api_can_tell() -> None:
