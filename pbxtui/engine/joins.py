@@ -188,8 +188,8 @@ class _Memo:
 
 
 def _inputs(state: PbxState, rule: Rule) -> tuple[object, ...]:
-    """What a rule's result depends on; compared by identity (records are replaced, never
-    mutated, so the same tuple means the same records)."""
+    """What a rule's result depends on: the capabilities, and each source's records and
+    whether it has been polled at all."""
     inputs: list[object] = [state.capabilities]
     for resource in rule.sources:
         inputs += [state.records(resource), state.resource(resource).fetched_at is not None]
@@ -197,7 +197,12 @@ def _inputs(state: PbxState, rule: Rule) -> tuple[object, ...]:
 
 
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    """Records compare by identity (they are replaced, never mutated, so the same tuple means
+    the same records, and comparing 10,000 calls would cost what the join costs); the rest,
+    small, by value."""
+    return len(a) == len(b) and all(
+        x is y or (not isinstance(x, tuple) and x == y) for x, y in zip(a, b, strict=True)
+    )
 
 
 class Joiner:
