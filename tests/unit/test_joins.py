@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pbxtui.engine.joins import Joiner, join
+from pbxtui.engine.joins import STATE_RANK, Joiner, join
 from pbxtui.model import (
     Action,
     Agent,
@@ -77,6 +77,10 @@ def test_an_answered_call_wins_over_a_ringing_one_whatever_the_order() -> None:
     for calls in ((ringing, answered), (answered, ringing)):
         state = pbx(calls=fetched(*calls), extensions=fetched(ext("201")))
         assert call_ids(join(state)) == {"201": "a-up"}
+
+
+def test_every_call_state_has_its_place_in_the_preference() -> None:
+    assert set(STATE_RANK) == set(CallState)
 
 
 def test_equal_candidates_are_decided_by_call_id_not_by_order() -> None:
