@@ -9,6 +9,9 @@ With the defaults (4 in flight, 20 requests/s) a sweep of 100 extensions takes a
 
 Call durations are *observed*: the API gives none, so a call's age is the time since this
 driver first saw its ``Uniqueid`` (unless the PBX adds a duration field).
+
+What it cannot tell: a caller waiting in a queue is on no extension, so it is not seen at all
+(no call here is ever QUEUED), and an extension's own call into a queue is just ``busy``.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ class ExtensionStatus:
     channel: str = ""
     unique_id: str = ""
     bridged_unique_id: str = ""
+    bridged_channel: str = ""
     callee: str = ""
     duration: int | None = None
 
@@ -250,13 +254,17 @@ def parse_status(pbx: str, fields: Mapping[str, str]) -> ExtensionStatus:
     if not word:
         raise BadAnswer(pbx, "answered without an extension status")
     folded = _fold(word)
+    bridged = _first(fields, BRIDGED_KEYS)
+    # Documented as "the other party's channel id": a channel name there is a name, not an id.
+    bridged_is_name = "/" in bridged
     return ExtensionStatus(
         state=LINE_WORDS.get(folded, LineState.UNKNOWN),
         state_raw=word,
         held=folded in HELD_WORDS,
         channel=fields.get("channel", ""),
         unique_id=_first(fields, UNIQUEID_KEYS),
-        bridged_unique_id=_first(fields, BRIDGED_KEYS),
+        bridged_unique_id="" if bridged_is_name else bridged,
+        bridged_channel=bridged if bridged_is_name else "",
         callee=_first(fields, CALLEE_KEYS),
         duration=_duration(_first(fields, DURATION_KEYS)),
     )
@@ -331,11 +339,17 @@ def _partner(
     for other, candidate in active.items():
         if other == ext or other in taken:
             continue
-        if (status.unique_id and candidate.bridged_unique_id == status.unique_id) or (
-            status.bridged_unique_id and candidate.unique_id == status.bridged_unique_id
-        ):
+        if _bridged(candidate, status) or _bridged(status, candidate):
             return other
     return ""
+
+
+def _bridged(a: ExtensionStatus, b: ExtensionStatus) -> bool:
+    """Whether ``a`` names ``b`` as the other party, by unique id or by channel."""
+    return bool(
+        (b.unique_id and a.bridged_unique_id == b.unique_id)
+        or (b.channel and a.bridged_channel == b.channel)
+    )
 
 
 def _call(
@@ -369,7 +383,8 @@ def _call(
         direction=Direction.INTERNAL if partner else Direction.UNKNOWN,
         extension=ext,
         unique_id=status.unique_id,
-        bridged_unique_id=status.bridged_unique_id,
+        bridged_channel=active[partner].channel if partner else status.bridged_channel,
+        bridged_unique_id=active[partner].unique_id if partner else status.bridged_unique_id,
         observed_at=at,
     )
 

@@ -18,6 +18,8 @@ What the API does not give is derived, and the rules are stated where they are a
   unavailable when unregistered, unknown when the PBX does not monitor it, idle otherwise.
 * Queue waiting figures and agents: from the queue members and the live calls whose
   application is ``Queue(<n>)``; the API has no pause, so no agent is ever paused.
+* A caller waiting in a queue: a ``Queue(<n>)`` call not answered yet (``Waiting``, or
+  ringing while ``dst`` is still the queue) is QUEUED; ringing an agent, it is RINGING.
 
 Undocumented answers (INFERENCE, see vendor-notes §3.4): actions answer the same envelope;
 only ``success`` is relied on and the message (``message``, ``msg`` or ``error``) is kept. Bad
@@ -90,6 +92,9 @@ CALLINFO_STATES: dict[str, CallState] = {
     "connected": CallState.UP,
     "ringing": CallState.RINGING,
     "ring": CallState.RINGING,
+    # Not answered yet; in a queue that is QUEUED (see ``call_state``). INFERENCE: the page
+    # shows only "Talking".
+    "waiting": CallState.RINGING,
     "dialing": CallState.DIALING,
     "dialling": CallState.DIALING,
     "hold": CallState.HELD,
@@ -101,7 +106,9 @@ CALLINFO_STATES: dict[str, CallState] = {
     "konu\u015fuyor": CallState.UP,
     "aran\u0131yor": CallState.DIALING,
     "beklemede": CallState.HELD,
+    "bekliyor": CallState.RINGING,  # waiting
 }
+WAITING_WORDS = frozenset({"waiting", "bekliyor"})
 
 NAME_KEYS = ("name", "fullname", "displayname", "contactname", "contact", "cn", "isim", "adsoyad")
 FIRST_NAME_KEYS = ("firstname", "givenname", "ad")
@@ -264,7 +271,21 @@ def parse_regstatus(raw: str) -> tuple[bool | None, int | None]:
 
 
 def parse_callinfo(raw: str) -> CallState:
-    return CALLINFO_STATES.get(" ".join(raw.lower().split()), CallState.OTHER)
+    return CALLINFO_STATES.get(_word(raw), CallState.OTHER)
+
+
+def _word(raw: str) -> str:
+    return " ".join(raw.lower().split())
+
+
+def call_state(callinfo: str, queue: str, dst: str) -> CallState:
+    """``callinfo``'s state, except that a caller in ``Queue(n)`` not yet answered is QUEUED
+    until an agent is rung: until ``dst`` names an extension, unless the word says waiting."""
+    state = parse_callinfo(callinfo)
+    if not queue or state is not CallState.RINGING:
+        return state
+    agent_rung = is_extension(dst) and dst != queue and _word(callinfo) not in WAITING_WORDS
+    return CallState.RINGING if agent_rung else CallState.QUEUED
 
 
 def parse_calltype(raw: str) -> str:
@@ -313,7 +334,7 @@ def call_from_row(pbx: str, row: Row, *, index: int, at: datetime) -> Call:
         channel=channel,
         caller=src,
         callee=dst,
-        state=parse_callinfo(info),
+        state=call_state(info, queue, dst),
         state_raw=info,
         duration=parse_duration(_text(row, "duration", "time")),
         queue=queue,

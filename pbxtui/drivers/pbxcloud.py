@@ -110,6 +110,7 @@ CHANNEL_STATE_CODES = {
 }
 DIALING_WORDS = frozenset({"down", "dialing", "dialingoffhook", "prering", "offhook", "rsrvd"})
 RINGING_WORDS = frozenset({"ring", "ringing"})
+QUEUE_WAIT_WORDS = RINGING_WORDS | {"up"}
 HOLD_APPLICATIONS = frozenset({"musiconhold", "hold", "startmusiconhold"})
 OUTGOING_APPLICATIONS = frozenset({"appdial", "appdial2", "appqueue"})
 NO_BRIDGE = frozenset({"", "(none)", "<none>", "none", "null"})
@@ -375,10 +376,11 @@ def _call_state(legs: list[Leg]) -> CallState:
     primary = legs[0]
     if any(leg.held for leg in legs):
         return CallState.HELD
+    if _queued(legs):
+        return CallState.QUEUED
     words = [leg.word for leg in legs]
     if all(word == "up" for word in words):
-        waiting = len(legs) == 1 and primary.app == "queue"
-        return CallState.RINGING if waiting else CallState.UP
+        return CallState.UP
     if any(word in DIALING_WORDS for word in words):
         return CallState.DIALING
     # A trunk rung as an outgoing line, or while the calling side is up: we are dialling out.
@@ -387,6 +389,13 @@ def _call_state(legs: list[Leg]) -> CallState:
     if any(word in RINGING_WORDS for word in words):
         return CallState.RINGING
     return CallState.OTHER
+
+
+def _queued(legs: list[Leg]) -> bool:
+    """A caller in the Queue application with no agent's leg yet. Queue() answers the caller
+    before its music on hold (Up); with its ``r`` option the caller hears ringback (Ring)."""
+    caller, *agents = legs
+    return not agents and caller.app == "queue" and caller.word in QUEUE_WAIT_WORDS
 
 
 def _dialling_out(leg: Leg, primary: Leg) -> bool:
@@ -425,6 +434,12 @@ def _queue_of(legs: list[Leg], tenant: str) -> str:
     return ""
 
 
+def _bridged_name(leg: Leg) -> str:
+    """The peer channel a lone leg's BridgedTo names (it may be on another node); a BridgeID
+    names a bridge, not a channel, so it is no answer."""
+    return leg.bridge if "/" in leg.bridge else ""
+
+
 def build_call(group: list[Leg], *, pbx: str, tenant: str, observed_at: datetime) -> Call:
     legs = _primary_first(group)
     primary = legs[0]
@@ -450,7 +465,8 @@ def build_call(group: list[Leg], *, pbx: str, tenant: str, observed_at: datetime
         direction=_direction(legs),
         extension=internal[-1] if internal else "",
         unique_id=primary.unique_id,
-        bridged_channel=other.channel if other is not None else "",
+        bridged_channel=other.channel if other is not None else _bridged_name(primary),
+        bridged_unique_id=other.unique_id if other is not None else "",
         application=primary.application,
         observed_at=observed_at,
     )

@@ -28,6 +28,7 @@ from pbxtui.engine.changes import diff_health, diff_records
 from pbxtui.engine.consultations import ConsultationBook, consultation_leg, transferer_leg
 from pbxtui.engine.dispatch import dispatch
 from pbxtui.engine.health import derive_health
+from pbxtui.engine.joins import Joiner
 from pbxtui.engine.policy import ActionPolicy
 from pbxtui.engine.poller import ResourcePoller, fetch_limit, interval_for, log_bug
 from pbxtui.model import (
@@ -92,6 +93,7 @@ class _Pbx:
         self.health = PbxHealth(pbx=config.name, kind=driver.kind)
         self.state: PbxState | None = None
         self.consultations: tuple[Consultation, ...] = ()
+        self.joiner = Joiner()
 
 
 class Engine:
@@ -328,7 +330,9 @@ class Engine:
         )
 
     def _snapshot(self, entry: _Pbx) -> PbxState:
-        return PbxState(
+        """The state to publish: the pollers' latest results, joined (``joins``) so every
+        view and command reads the same cross-resource facts."""
+        state = PbxState(
             name=entry.config.name,
             kind=entry.driver.kind,
             capabilities=entry.driver.capabilities,
@@ -336,6 +340,12 @@ class Engine:
             resources={resource: poller.state for resource, poller in entry.pollers.items()},
             consultations=entry.consultations,
         )
+        try:
+            return entry.joiner.join(state)
+        except Exception as exc:
+            # A bug in a join must not freeze every pane: publish the records unjoined.
+            log_bug(f"{entry.config.name}: failed to join its resources", exc)
+            return state
 
     def _consultations(self, entry: _Pbx) -> tuple[Consultation, ...]:
         poller = entry.pollers.get(Resource.CALLS)

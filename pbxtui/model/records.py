@@ -78,6 +78,16 @@ class Record(BaseModel):
 
 
 class Call(Record):
+    """One call, as the PBX lists it. ``channel`` and ``unique_id`` are one leg's own (the
+    leg the call is acted on through); ``bridged_channel`` and ``bridged_unique_id`` are the
+    other leg's, in the same two kinds: a channel *name* (``SIP/201-0000a1b2``) and an
+    Asterisk *unique id* (``1717240000.42``), never one in the other's place. Either may be
+    empty when the API does not say: PBX Cloud fills both when both legs are listed (only the
+    channel when a lone leg's BridgedTo names a peer on another node); the dialup.php family
+    gives the other party's unique id, and its channel only when that party is a watched
+    extension too; IEXPBX lists one channel per call, so neither.
+    """
+
     channel: str
     caller: str = ""
     caller_name: str = ""

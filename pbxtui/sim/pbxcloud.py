@@ -122,6 +122,9 @@ class Quirks:
     auth_refusal: Literal["key", "tenant"] = "key"  # which refusal text bad credentials get
     originate_answer_after: float = 3.0  # seconds until a click2call's source answers
     channels_latency_without_nodename: float = 0.0  # 1com: ~7 s without nodename
+    # Asterisk's Queue() answers a caller before playing music on hold, so a waiting caller's
+    # channel is Up; with Queue's `r` option (ringback instead of music) it stays Ring.
+    queue_answers: bool = True
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,8 @@ class PbxCloudSim:
         if not first:
             return ("AppQueue" if call.queue else "AppDial"), "(Outgoing Line)"
         if call.queue:
-            return "Queue", f"{call.queue},t,,,300"
+            options = "t" if self.quirks.queue_answers else "rt"
+            return "Queue", f"{call.queue},{options},,,300"
         if call.originate_id and leg.state is not LegState.UP:
             return "AppDial2", "(Outgoing Line)"
         other = call.other_leg(leg)
@@ -319,6 +323,11 @@ class PbxCloudSim:
         other = call.other_leg(leg)
         return other.channel if other is not None else ""
 
+    def leg_state(self, call: SimCall, leg: SimLeg) -> LegState:
+        """The scenario's caller waits in a queue ringing; Asterisk's Queue() has answered it."""
+        in_queue = bool(call.queue) and leg is call.legs[0] and leg.state is LegState.RING
+        return LegState.UP if in_queue and self.quirks.queue_answers else leg.state
+
     def channel_row(self, call: SimCall, leg: SimLeg) -> dict[str, Any]:
         first = leg is call.legs[0]
         number, name, dialled = self.parties(call)
@@ -326,7 +335,7 @@ class PbxCloudSim:
         app, data = self.application(call, leg, first)
         facts = ChannelFacts(
             channel=leg.channel,
-            state=leg.state,
+            state=self.leg_state(call, leg),
             caller=number,
             caller_name=name,
             connected=(other.party if other is not None else dialled) if first else number,

@@ -61,7 +61,7 @@ def test_snapshot_json_is_normalized_for_every_vendor(fleet: ThreadedFleet) -> N
     for pbx in document["pbx"]:
         for call in pbx.get("calls", []):
             assert call["pbx"] == pbx["name"]
-            assert call["state"] in {"ringing", "dialing", "up", "held", "other"}
+            assert call["state"] in {"ringing", "queued", "dialing", "up", "held", "other"}
             assert {"id", "channel", "caller", "callee", "duration"} <= call.keys()
     for secret in secrets_of(fleet):
         assert secret not in out

@@ -322,6 +322,17 @@ def test_two_watched_extensions_on_one_call_are_one_row() -> None:
     assert all(c.observed_at == at and c.pbx == PBX for c in calls)
 
 
+def test_a_channel_name_sent_as_the_bridged_id_is_taken_for_a_channel() -> None:
+    # "BridgedUniqueid (the other party's channel id)": should a brand send the channel's
+    # name there, it must not pass for a unique id.
+    fields = {"Status": "busy", "Channel": "SIP/201-1", "Uniqueid": "100.1"}
+    body = json.dumps({"data": fields | {"BridgedUniqueid": "SIP/trunk-0000002"}})
+    got = status_of(body)
+    assert (got.bridged_channel, got.bridged_unique_id) == ("SIP/trunk-0000002", "")
+    (call,) = derive_calls(PBX, {"201": got}, observed={}, at=datetime.now(UTC))
+    assert (call.bridged_channel, call.bridged_unique_id) == ("SIP/trunk-0000002", "")
+
+
 def test_held_and_reported_duration() -> None:
     held = dataclasses.replace(
         status(LineState.BUSY, "SIP/201-1", "1.1"), held=True, state_raw="OnHold", duration=40
@@ -389,7 +400,14 @@ def check_variant(sim: SimulatedPbx, extensions: Any, calls: Any, lamps: Any) ->
     pair = by_id["201"]
     assert (pair.callee, pair.direction, pair.state) == ("202", Direction.INTERNAL, CallState.UP)
     assert (pair.channel, pair.unique_id) == (internal.legs[0].channel, internal.legs[0].unique_id)
-    assert pair.bridged_unique_id == internal.legs[1].unique_id
+    # The other party is watched too: its channel is known as well as its unique id.
+    assert (pair.bridged_channel, pair.bridged_unique_id) == (
+        internal.legs[1].channel,
+        internal.legs[1].unique_id,
+    )
+    outside = next(c for c in sim.scenario.calls.values() if c.direction == "inbound")
+    single = by_id[outside.legs[1].party]
+    assert (single.bridged_channel, single.bridged_unique_id) == ("", outside.legs[0].unique_id)
     assert by_id["204"].state is CallState.RINGING
     assert {e.id: e.call_id for e in extensions if e.call_id} == {
         "201": "201",

@@ -173,7 +173,7 @@ async def test_calls_read_state_queue_direction_duration_and_party() -> None:
         calls = {call.id: call for call in await driver.fetch_calls()}
     assert len(calls) == len(made)
     expected = {
-        "waiting": (CallState.OTHER, "Waiting", 42, "630", Direction.INBOUND, ""),
+        "waiting": (CallState.QUEUED, "Waiting", 42, "630", Direction.INBOUND, ""),
         "queue_talk": (CallState.UP, "Talking", 74, "630", Direction.INBOUND, "202"),
         "ringing": (CallState.RINGING, "Ringing", 5, "", Direction.INBOUND, "203"),
         "outbound": (CallState.DIALING, "Dialing", 9, "", Direction.OUTBOUND, "204"),
@@ -214,6 +214,39 @@ async def test_ringing_wordings() -> None:
                 CallState.RINGING,
                 word,
             )
+
+
+@pytest.mark.parametrize(
+    ("callinfo", "calltype", "dst", "state"),
+    [
+        ("Talking", "Queue(630)", "110", CallState.UP),
+        ("Up", "Dial(SIP/110,30)", "110", CallState.UP),
+        ("Answered", "Dial(SIP/110,30)", "110", CallState.UP),
+        ("Connected", "Dial(SIP/110,30)", "110", CallState.UP),
+        ("Ringing", "Dial(SIP/110,30)", "110", CallState.RINGING),
+        ("Ring", "Dial(SIP/110,30)", "110", CallState.RINGING),
+        ("Dialing", "Dial(SIP/trunk/0555,60)", "0555", CallState.DIALING),
+        ("Dialling", "Dial(SIP/trunk/0555,60)", "0555", CallState.DIALING),
+        ("Hold", "Dial(SIP/110,30)", "110", CallState.HELD),
+        ("On Hold", "Dial(SIP/110,30)", "110", CallState.HELD),
+        ("OnHold", "Dial(SIP/110,30)", "110", CallState.HELD),
+        ("Held", "Dial(SIP/110,30)", "110", CallState.HELD),
+        # In a queue: waiting until an agent is rung; "Waiting" says so whatever dst is.
+        ("Waiting", "Queue(630)", "630", CallState.QUEUED),
+        ("Waiting", "Queue(630)", "110", CallState.QUEUED),
+        ("Ringing", "Queue(630)", "630", CallState.QUEUED),
+        ("Ringing", "Queue(630)", "110", CallState.RINGING),
+        # Not in a queue, "Waiting" is a call not answered yet.
+        ("Waiting", "Dial(SIP/110,30)", "110", CallState.RINGING),
+        ("Paging", "Dial(SIP/110,30)", "110", CallState.OTHER),
+    ],
+)
+async def test_every_callinfo_word_is_normalized_and_kept(
+    callinfo: str, calltype: str, dst: str, state: CallState
+) -> None:
+    row = {**ROW, "callinfo": callinfo, "calltype": calltype, "dst": dst}
+    (call,) = await answering([{"success": True, "count": 1, "data": [row]}]).fetch_calls()
+    assert (call.state, call.state_raw, call.application) == (state, callinfo, calltype)
 
 
 @pytest.mark.parametrize(

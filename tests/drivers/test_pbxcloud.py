@@ -164,7 +164,7 @@ async def test_answered_call_legs_pair_into_one_call(quirks: Quirks, board: Swit
         call = only(await driver.fetch_calls())
     trunk, phone = placed.legs
     assert (call.pbx, call.id, call.channel) == ("hq", trunk.channel, trunk.channel)
-    assert call.bridged_channel == phone.channel
+    assert (call.bridged_channel, call.bridged_unique_id) == (phone.channel, phone.unique_id)
     assert call.unique_id == trunk.unique_id
     assert (call.caller, call.callee, call.extension) == (CALLER, "205", "205")
     assert call.state is CallState.UP and call.state_raw == "Up"
@@ -194,12 +194,57 @@ async def test_call_kinds_are_told_apart(board: Switchboard) -> None:
     assert local.caller_name == s.extensions["212"].name
 
     in_queue = calls[waiting.legs[0].channel]
-    assert in_queue.queue == "630" and in_queue.state is CallState.RINGING
+    assert in_queue.queue == "630" and in_queue.state is CallState.QUEUED
     assert in_queue.direction is Direction.INBOUND and in_queue.duration >= 12
 
     rung = calls[ringing.legs[0].channel]
     assert rung.state is CallState.RINGING and rung.extension == "214"
     assert rung.bridged_channel == ringing.legs[1].channel
+
+
+@pytest.mark.parametrize("answers", [True, False], ids=["queue-answers", "ringback"])
+async def test_a_queued_caller_is_queued_until_an_agent_rings(
+    answers: bool, board: Switchboard
+) -> None:
+    # Asterisk's Queue() answers the caller before its music on hold (Up); with its `r`
+    # option the caller hears ringback instead and the channel stays Ring.
+    sim = make_sim(Quirks(queue_answers=answers))
+    s = sim.scenario
+    placed = queued(s, "630", age=20)
+    async with board.driver(sim) as driver:
+        waiting = only(await driver.fetch_calls())
+        s._ring(placed, "202")
+        placed.ring_until = math.inf
+        rung = only(await driver.fetch_calls())
+        s._answer(placed)
+        placed.ends_at = math.inf
+        talking = only(await driver.fetch_calls())
+    word = "Up" if answers else "Ring"
+    assert (waiting.state, waiting.state_raw, waiting.queue) == (CallState.QUEUED, word, "630")
+    assert waiting.application == "Queue" and waiting.extension == ""
+    assert (rung.state, rung.state_raw, rung.extension) == (
+        CallState.RINGING,
+        f"{word}/Ringing",
+        "202",
+    )
+    assert (talking.state, talking.state_raw) == (CallState.UP, "Up")
+
+
+async def test_an_extension_calling_a_queue_is_queued_on_that_extension(
+    board: Switchboard,
+) -> None:
+    sim = make_sim()
+    s = sim.scenario
+    placed = _still(s._new_call(caller="209", callee="631", direction="internal"), 0)
+    placed.phase, placed.queue = CallPhase.QUEUED, "631"
+    async with board.driver(sim) as driver:
+        call = only(await driver.fetch_calls())
+    assert (call.state, call.queue, call.extension, call.caller) == (
+        CallState.QUEUED,
+        "631",
+        "209",
+        "209",
+    )
 
 
 async def test_unbridged_legs_without_linkedid_stay_separate_calls(board: Switchboard) -> None:
@@ -305,6 +350,34 @@ async def test_blf_lamps_for_peers_and_flows(duplicates: bool, board: Switchboar
     assert (flow.kind, flow.label, flow.extension) == (LampKind.FLOW, "*51", "")
     assert flow.state is LineState.BUSY and flow.since is not None
     assert abs(flow.since.timestamp() - (s.now - 30)) < 1.5
+
+
+# Asterisk's device states (BLFS peers and flows, INFO extensions st_state): every one is
+# normalized, and the word itself is kept.
+DEVICE_WORDS = {
+    "NOT_INUSE": LineState.IDLE,
+    "INUSE": LineState.BUSY,
+    "BUSY": LineState.BUSY,
+    "ONHOLD": LineState.BUSY,
+    "RINGINUSE": LineState.BUSY,
+    "RINGING": LineState.RINGING,
+    "UNAVAILABLE": LineState.UNAVAILABLE,
+    "INVALID": LineState.UNAVAILABLE,
+    "UNKNOWN": LineState.UNKNOWN,
+}
+
+
+async def test_every_device_state_word_is_normalized_and_kept(board: Switchboard) -> None:
+    sim = make_sim()
+    flow = sim.scenario.flows["*51"]
+    got = {}
+    async with board.driver(sim) as driver:
+        for word in DEVICE_WORDS:
+            flow.state = word
+            lamp = next(lamp for lamp in await driver.fetch_blf() if lamp.id == "*51")
+            got[word] = lamp.state
+            assert lamp.state_raw == word
+    assert got == DEVICE_WORDS
 
 
 # -- queues and agents ------------------------------------------------------------------------
@@ -665,6 +738,24 @@ async def test_channel_rows_in_odd_shapes(board: Switchboard) -> None:
     assert (held.state, held.direction, held.duration) == (CallState.HELD, Direction.INTERNAL, 61)
     assert (held.callee, held.bridged_channel) == ("303", "SIP/303-ACME-00000ab2")
     assert len(calls) == 2
+
+
+async def test_a_lone_leg_names_its_bridged_channel_but_never_a_bridge_id(
+    board: Switchboard,
+) -> None:
+    # The other leg may be on another node (CHANNELS asks for one nodename): only BridgedTo
+    # names it; a BridgeID is no channel at all.
+    body = """[
+      {"Channel": "SIP/301-ACME-00000aa1", "State": "Up", "Application": "Dial",
+       "UniqueID": "pbx21-1.1", "BridgedTo": "SIP/trunk-ACME-00000bb2"},
+      {"Channel": "SIP/302-ACME-00000aa3", "State": "Up", "Application": "Dial",
+       "UniqueID": "pbx21-1.3", "BridgeID": "6f1c9a4e-7d2b-4c1a-9e8f-0b5d3c2a1f00"}
+    ]"""
+    async with board.driver(Canned({"CHANNELS": body}).sim()) as driver:
+        calls = {c.id: c for c in await driver.fetch_calls()}
+    crossed, bridge_id = calls["SIP/301-ACME-00000aa1"], calls["SIP/302-ACME-00000aa3"]
+    assert (crossed.bridged_channel, crossed.bridged_unique_id) == ("SIP/trunk-ACME-00000bb2", "")
+    assert (bridge_id.bridged_channel, bridge_id.bridged_unique_id) == ("", "")
 
 
 async def test_odd_text_inside_valid_json_is_just_data(board: Switchboard) -> None:
