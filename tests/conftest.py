@@ -48,3 +48,11 @@ async def driver_for(sim: SimulatedPbx, **overrides: Any) -> AsyncIterator[Drive
 @pytest.fixture(autouse=True)
 def _forget_secrets() -> None:
     secrets.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit logs, app logs and pending transfers of every test stay out of the real home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from pbxtui.config import parse_config
+from pbxtui import paths
+from pbxtui.config import Config, parse_config
 from pbxtui.launch import console_app
 from pbxtui.model import Call, Consultation, HealthState
 from pbxtui.sim import SimulatedPbx, available_kinds, build_simulator
@@ -17,6 +18,7 @@ from pbxtui.ui.modals.confirm import ConfirmModal
 from pbxtui.ui.modals.consult import ConsultModal
 from pbxtui.ui.modals.destination import DestinationModal
 from pbxtui.ui.modals.pause import PauseModal
+from pbxtui.ui.widgets.text import TextLines
 from tests.conftest import served, toml_config
 from tests.ui.helpers import health_text, notices, rows, run, table, wait_for
 
@@ -206,3 +208,37 @@ async def test_pause_and_unpause_an_agent_on_the_simulator() -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
             await pilot.press("y")
             await wait_for(pilot, lambda: not sim_agent.paused, what="unpaused on the PBX")
+
+
+async def test_a_console_started_later_offers_to_finish_a_pending_transfer() -> None:
+    """The caller must never be left on hold because the console that started the consult
+    was closed: the next console shows it, and T completes it."""
+    sim = build_simulator("pbxcloud", "hq", spec=still(seed=9))
+    async with served(sim, poll_interval=0.3) as config:
+        first = console_app(config, arm_seconds=0)
+        async with run(first, SIZE) as pilot:
+            call = await _start_consult(pilot, first, sim)
+            await pilot.press("escape")  # "later" — and then the operator quits
+        book = paths.consultations_path()
+        assert book.exists()
+        await _reopen_and_see(config, call, finish=False)  # remembered in the book
+        book.unlink()
+        await _reopen_and_see(config, call, finish=True)  # seen on the PBX alone
+        (joined,) = sim.scenario.calls.values()
+        assert joined.caller == call.caller and joined.callee == "205"
+
+
+async def _reopen_and_see(config: Config, call: Call, *, finish: bool) -> None:
+    later = console_app(config, arm_seconds=0)
+    async with run(later, SIZE) as pilot:
+        status = later.console_screen.query_one("#status", TextLines)
+        await wait_for(
+            pilot, lambda: "attended transfer on hq" in status.plain, what="pending shown"
+        )
+        (pending_one,) = pending(later)
+        assert pending_one.held.channel == call.channel
+        if finish:
+            await pilot.press("T")
+            await wait_for(pilot, lambda: isinstance(later.screen, ConsultModal))
+            await pilot.press("c")
+            await wait_for(pilot, lambda: not pending(later), what="completed")
