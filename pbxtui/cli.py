@@ -141,7 +141,7 @@ def check(options: Options) -> None:
 @click.option("--pbx", "pbx", default=None, help="Only this PBX.")
 @pass_options
 def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
-    """One poll round of every resource, normalized."""
+    """One poll round of every resource, normalized (exit 1 if any could not be read)."""
     _setup_logging(to_file=False)
     config = _load(options)
     if pbx is not None:
@@ -151,6 +151,11 @@ def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
             _fail(str(exc))
     document = _run(lambda: headless.snapshot(config, pbx=pbx))
     click.echo(headless.snapshot_json(document) if as_json else headless.format_snapshot(document))
+    errors = headless.snapshot_errors(document)
+    for error in errors:
+        click.echo(f"pbxtui: {error}", err=True)
+    if errors:
+        sys.exit(headless.EXIT_FAILED)
 
 
 def _confirmer(yes: bool) -> headless.Confirmer | None:

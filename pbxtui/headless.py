@@ -142,6 +142,20 @@ def snapshot_json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+def snapshot_errors(document: dict[str, Any]) -> list[str]:
+    """One line per resource that could not be read: ``eu calls: HTTP 500 …``."""
+    return [
+        one_line(f"{pbx['name']} {resource}: {error}")
+        for pbx in document["pbx"]
+        for resource, error in pbx["errors"].items()
+    ]
+
+
+def one_line(text: str) -> str:
+    """Line breaks and control characters become spaces: one error, one line."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def format_snapshot(document: dict[str, Any]) -> str:
     lines = []
     for pbx in document["pbx"]:
