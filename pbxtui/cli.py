@@ -43,6 +43,10 @@ class Options:
     def config(self) -> Config:
         return load_config(self.config_path or paths.default_config_path())
 
+    def mask(self, config: Config) -> bool:
+        """``--mask-numbers``, or ``mask_numbers = true`` in the config's ``[settings]``."""
+        return self.mask_numbers or config.settings.mask_numbers
+
 
 def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return anyio.run(coro_fn, backend="asyncio")
@@ -129,7 +133,7 @@ def check(options: Options) -> None:
     config = _load(options)
     lines = _run(lambda: headless.check(config, read_only=options.read_only))
     click.echo(f"config: {config.source} ({len(config.pbx)} PBX)")
-    click.echo(headless.format_check(lines))
+    click.echo(headless.format_check(lines, mask=options.mask(config)))
     failed = [line.pbx for line in lines if not line.ok]
     if failed:
         click.echo(f"{len(failed)} of {len(lines)} PBX failed: {', '.join(failed)}", err=True)
@@ -150,6 +154,8 @@ def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
         except ConfigError as exc:
             _fail(str(exc))
     document = _run(lambda: headless.snapshot(config, pbx=pbx))
+    if options.mask(config):
+        document = headless.mask_document(document)
     click.echo(headless.snapshot_json(document) if as_json else headless.format_snapshot(document))
     errors = headless.snapshot_errors(document)
     for error in errors:
@@ -158,10 +164,14 @@ def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
         sys.exit(headless.EXIT_FAILED)
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _confirmer(yes: bool) -> headless.Confirmer | None:
     if yes:
         return None
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         _fail("refusing to act without --yes: standard input is not a terminal", 1)
 
     def confirm(description: str, *, type_name: str) -> str | None:
@@ -204,6 +214,7 @@ def _perform(
                 needs=needs,
                 confirmed_pbx=confirm_pbx,
                 target=target,
+                mask=options.mask(config),
             )
         )
     except ConfigError as exc:
@@ -416,10 +427,16 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     _setup_logging(to_file=False)
     config = _load(options)
     request = FetchDirectory(pbx=pbx)
+    mask = options.mask(config)
     try:
         code, text, outcomes = _run(
             lambda: headless.act(
-                config, pbx, Action.PHONEBOOK, headless.fixed_request(request), confirm=None
+                config,
+                pbx,
+                Action.PHONEBOOK,
+                headless.fixed_request(request),
+                confirm=None,
+                mask=mask,
             )
         )
     except ConfigError as exc:
@@ -428,12 +445,14 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     if code != headless.EXIT_OK or not outcomes:
         click.echo(text, err=True)
         sys.exit(code)
-    entries = outcomes[0].entries
+    entries = [e.model_dump(mode="json") for e in outcomes[0].entries]
+    if mask:
+        entries = headless.mask_document(entries)
     if as_json:
-        click.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
     else:
         for entry in entries:
-            click.echo(f"{entry.number:<16} {entry.name}")
+            click.echo(f"{entry['number']:<16} {entry['name']}")
 
 
 @main.command()

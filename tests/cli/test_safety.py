@@ -4,7 +4,14 @@ in any place. Each test runs the real CLI against simulators over loopback HTTP.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from pbxtui import cli
+from pbxtui.masking import MASK_MIN_DIGITS, mask_number
+from pbxtui.sim.iexpbx import DIRECTORY
 from tests.cli.conftest import ThreadedFleet
 from tests.cli.test_commands import run
 
@@ -37,3 +44,127 @@ def test_snapshot_text_exits_1_too_and_0_when_every_pbx_answers(fleet: ThreadedF
     assert out.startswith("hq (pbxcloud): down")
     assert err and all(line.startswith("pbxtui: hq ") for line in err.strip().splitlines())
     assert "mistaken the security api key" in err
+
+
+# -- --mask-numbers: every output ------------------------------------------------------------
+
+
+def sim_numbers(fleet: ThreadedFleet) -> set[str]:
+    """Every phone number (7 digits or more) the simulators' calls and directory hold now."""
+
+    def collect() -> set[str]:
+        numbers = set()
+        for sim in fleet.sims.values():
+            for call in sim.scenario.calls.values():
+                numbers.update({call.caller, call.callee} | {leg.party for leg in call.legs})
+        return numbers
+
+    found = fleet.call(collect) | {number for _, number in DIRECTORY}
+    return {n for n in found if sum(ch.isdigit() for ch in n) >= MASK_MIN_DIGITS}
+
+
+def leaked(text: str, numbers: set[str]) -> list[str]:
+    return sorted(n for n in numbers if n in text)
+
+
+def test_mask_numbers_snapshot_json_shows_no_full_number(fleet: ThreadedFleet) -> None:
+    config = str(fleet.config_path)
+    before = sim_numbers(fleet)
+    _, plain, _ = run("--config", config, "snapshot", "--json")
+    assert leaked(plain, before | sim_numbers(fleet)), "the check below could not fail"
+    before = sim_numbers(fleet)
+    code, out, err = run("--config", config, "--mask-numbers", "snapshot", "--json")
+    assert code == 0, err
+    assert leaked(out, before | sim_numbers(fleet)) == []
+    document = json.loads(out)
+    callers = [c["caller"] for p in document["pbx"] for c in p.get("calls", [])]
+    assert any("*****" in caller for caller in callers)
+    assert "201" in callers or any(len(c) < MASK_MIN_DIGITS for c in callers)  # extensions kept
+    # Identifiers stay usable: a call id from the masked snapshot hangs that call up.
+    call = next(c for c in document["pbx"][0]["calls"] if c["state"] == "up")
+    assert "*" not in call["id"] + call["channel"] + call["observed_at"]
+    code, out, err = run("--config", config, "--mask-numbers", "hangup", "hq", call["id"], "-y")
+    assert code == 0, out + err
+
+
+def test_mask_numbers_snapshot_text_shows_no_full_number(fleet: ThreadedFleet) -> None:
+    before = sim_numbers(fleet)
+    code, out, _ = run("--config", str(fleet.config_path), "--mask-numbers", "snapshot")
+    assert code == 0 and "→" in out and "*****" in out
+    assert leaked(out, before | sim_numbers(fleet)) == []
+
+
+def test_mask_numbers_from_the_config_settings(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    config = tmp_path / "masked.toml"
+    config.write_text("[settings]\nmask_numbers = true\n\n" + fleet.config_path.read_text())
+    before = sim_numbers(fleet)
+    code, out, _ = run("--config", str(config), "snapshot", "--json")
+    assert code == 0 and leaked(out, before | sim_numbers(fleet)) == []
+
+
+def test_mask_numbers_in_check(tmp_path: Path) -> None:
+    config = tmp_path / "gone.toml"
+    config.write_text(
+        '[[pbx]]\nname = "hq"\nkind = "pbxcloud"\n'
+        'url = "http://127.0.0.1:9/0501234567/proxyapi.php"\ntenant = "ACME"\nkey = "k-1"\n'
+        "timeout = 1.0\n"
+    )
+    code, out, _ = run("--config", str(config), "check")
+    assert code == 1 and "0501234567" in out
+    code, out, _ = run("--config", str(config), "--mask-numbers", "check")
+    assert code == 1 and "0501234567" not in out and "050*****67" in out
+
+
+def test_mask_numbers_in_confirmations_and_results(
+    fleet: ThreadedFleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    config = str(fleet.config_path)
+    args = ("--config", config, "--mask-numbers", "call", "hq", "201", "0501234567")
+    result = CliRunner().invoke(cli.main, list(args), input="n\n")
+    assert result.exit_code == 1
+    assert "click2call on hq: 201 → 050*****67" in result.stdout
+    assert "0501234567" not in result.stdout + result.stderr
+    assert "cancelled: nothing was sent" in result.stderr
+    assert fleet.logs["hq"].count(reqtype="DIAL") == 0
+
+    # A hangup's confirmation names the caller: masked.
+    document = json.loads(run("--config", config, "snapshot", "--json", "--pbx", "hq")[1])
+    call = next(c for c in document["pbx"][0]["calls"] if len(c["caller"]) >= MASK_MIN_DIGITS)
+    args = ("--config", config, "--mask-numbers", "hangup", "hq", call["id"])
+    result = CliRunner().invoke(cli.main, list(args), input="n\n")
+    assert result.exit_code == 1 and call["channel"] in result.stdout
+    assert mask_number(call["caller"]) in result.stdout
+    assert call["caller"] not in result.stdout + result.stderr
+
+    # Results and refusals quoting a number.
+    code, _, err = run(
+        "--config", config, "--mask-numbers", "call", "hq", "201", "0501234567x", "-y"
+    )
+    assert code == 1 and "050*****67x" in err and "0501234567" not in err
+    code, out, err = run(
+        "--config",
+        config,
+        "--mask-numbers",
+        "transfer",
+        "hq",
+        call["id"],
+        "0509876543",
+        "--attended",
+        "-y",
+    )
+    assert "0509876543" not in out + err
+
+
+def test_mask_numbers_in_directory(fleet: ThreadedFleet) -> None:
+    config = str(fleet.config_path)
+    code, out, _ = run("--config", config, "--mask-numbers", "directory", "istanbul")
+    assert code == 0 and "908*******59" in out and "John Lash" in out
+    assert leaked(out, {number for _, number in DIRECTORY}) == []
+    assert "\n100 " in out  # extensions are not masked
+    code, out, _ = run("--config", config, "--mask-numbers", "directory", "istanbul", "--json")
+    entries = json.loads(out)
+    assert (
+        code == 0 and {"name": "John Lash", "number": "908*******59"}.items() <= entries[0].items()
+    )
+    assert leaked(out, {number for _, number in DIRECTORY}) == []
