@@ -363,6 +363,19 @@ def call(
     yes: bool,
 ) -> None:
     """Click2call on PBX: ring SOURCE, then connect it to DESTINATION."""
+    if scheduled_at is None:
+        for name, value in (("--max-retry", max_retry), ("--retry-time", retry_time)):
+            if value is not None:
+                _fail(f"{name} applies only to a scheduled call: add --at, or leave it out")
+        if ident:
+            _fail("--ident applies only to a scheduled call: add --at, or leave it out")
+    else:
+        now = datetime.now()
+        if scheduled_at <= now:
+            _fail(
+                f"--at {scheduled_at:%Y-%m-%d %H:%M} is in the past (it is {now:%Y-%m-%d %H:%M} "
+                "here): give a time to come"
+            )
     dial = Click2Call(
         source=source,
         destination=destination,

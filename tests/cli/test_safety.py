@@ -4,6 +4,7 @@ in any place. Each test runs the real CLI against simulators over loopback HTTP.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,46 @@ def test_mask_numbers_in_directory(fleet: ThreadedFleet) -> None:
         code == 0 and {"name": "John Lash", "number": "908*******59"}.items() <= entries[0].items()
     )
     assert leaked(out, {number for _, number in DIRECTORY}) == []
+
+
+# -- call --at ---------------------------------------------------------------------------------
+
+
+def requests_seen(fleet: ThreadedFleet) -> int:
+    return sum(log.count() for log in fleet.logs.values())
+
+
+def test_call_at_a_past_time_is_refused_before_any_pbx_is_asked(fleet: ThreadedFleet) -> None:
+    config = str(fleet.config_path)
+    code, _, err = run(
+        "--config", config, "call", "branch", "101", "0501234567", "--at", "2020-01-01 10:00", "-y"
+    )
+    assert code == 2
+    assert "--at 2020-01-01 10:00 is in the past" in err and "give a time to come" in err
+    assert requests_seen(fleet) == 0
+
+
+def test_scheduling_options_without_at_are_refused(fleet: ThreadedFleet) -> None:
+    config = str(fleet.config_path)
+    for option in (["--max-retry", "2"], ["--retry-time", "60"], ["--ident", "acme"]):
+        code, _, err = run("--config", config, "call", "branch", "101", "0501234567", *option, "-y")
+        assert code == 2, option
+        assert f"{option[0]} applies only to a scheduled call: add --at" in err
+    assert requests_seen(fleet) == 0
+
+
+def test_call_at_a_time_to_come_is_scheduled(fleet: ThreadedFleet) -> None:
+    at = (datetime.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    code, out, err = run(
+        "--config", str(fleet.config_path), "call", "branch", "101", "0501234567",
+        "--at", f"{at:%Y-%m-%d %H:%M}", "--max-retry", "2", "--retry-time", "60",
+        "--ident", "acme", "-y",
+    )  # fmt: skip
+    assert code == 0, out + err
+    (scheduled,) = fleet.sims["branch"].extra["sim"].scheduled
+    assert scheduled["Date"] == f"{at:%Y%m%d%H%M}"
+    assert (scheduled["Maxretry"], scheduled["Retrytime"], scheduled["ident"]) == (
+        "2",
+        "60",
+        "acme",
+    )
