@@ -212,3 +212,34 @@ def test_call_at_a_time_to_come_is_scheduled(fleet: ThreadedFleet) -> None:
         "60",
         "acme",
     )
+
+
+# -- options a vendor ignores ------------------------------------------------------------------
+
+
+def test_click2call_options_a_vendor_ignores_are_refused_and_nothing_is_sent(
+    fleet: ThreadedFleet, tmp_path: Path
+) -> None:
+    config = str(fleet.config_path)
+    code, _, err = run("--config", config, "call", "hq", "201", "0501234567", "--reverse", "-y")
+    assert code == 1
+    assert "hq's API ignores reverse on click2call: leave it out" in err
+    code, _, err = run(
+        "--config", config, "call", "istanbul", "101", "0501234567",
+        "--caller-id", "0501112222", "--timeout", "30", "-y",
+    )  # fmt: skip
+    assert code == 1
+    assert "istanbul's API ignores caller id, timeout on click2call: leave it out" in err
+    assert requests_seen(fleet) == 0
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(a["pbx"], a["result"]) for a in audit] == [
+        ("hq", "unsupported"),
+        ("istanbul", "unsupported"),
+    ]
+    # The options the API honours go through.
+    code, out, err = run(
+        "--config", config, "call", "hq", "201", "0501234567",
+        "--caller-id", "0501112222", "--timeout", "30", "-y",
+    )  # fmt: skip
+    assert code == 0, out + err
+    assert fleet.logs["hq"].count(reqtype="DIAL") == 1
