@@ -243,3 +243,135 @@ def test_click2call_options_a_vendor_ignores_are_refused_and_nothing_is_sent(
     )  # fmt: skip
     assert code == 0, out + err
     assert fleet.logs["hq"].count(reqtype="DIAL") == 1
+
+
+# -- protected PBXs and attended transfers, end to end -----------------------------------------
+
+
+def pinned_call(fleet: ThreadedFleet, pbx: str, config: str) -> dict[str, str]:
+    """A call that is up between an outside caller and an extension, as `snapshot` shows it,
+    kept from ending on its own in the simulator for the rest of the test."""
+    _, out, _ = run("--config", config, "snapshot", "--json", "--pbx", pbx)
+    scenario = fleet.sims[pbx].scenario
+    for call in json.loads(out)["pbx"][0]["calls"]:
+        if call["state"] != "up" or not call["extension"] or len(call["caller"]) < 7:
+            continue
+
+        def pin(channel: str = call["channel"]) -> bool:
+            sim_call = scenario.find_call(channel)
+            if sim_call is None:
+                return False
+            sim_call.ends_at = float("inf")
+            return True
+
+        if fleet.call(pin):
+            return dict(call)
+    raise AssertionError(f"no call up with an outside caller on {pbx}")
+
+
+def test_protected_pbx_hangup_with_yes_needs_confirm_pbx(
+    fleet: ThreadedFleet, tmp_path: Path
+) -> None:
+    config = str(fleet.write_config(tmp_path / "protected.toml", hq={"protected": True}))
+    call = pinned_call(fleet, "hq", config)
+    hangups = lambda: fleet.logs["hq"].count(reqtype="HANGUP")  # noqa: E731
+    scenario = fleet.sims["hq"].scenario
+
+    code, _, err = run("--config", config, "hangup", "hq", call["id"], "--yes")
+    assert code == 1
+    assert "hq is protected" in err and "pass --confirm-pbx hq" in err
+    code, _, err = run("--config", config, "hangup", "hq", call["id"], "-y", "--confirm-pbx", "eu")
+    assert code == 1 and "pass --confirm-pbx hq" in err
+    assert hangups() == 0
+    assert fleet.call(lambda: scenario.find_call(call["channel"])) is not None
+
+    code, out, err = run(
+        "--config", config, "hangup", "hq", call["id"], "-y", "--confirm-pbx", "hq"
+    )
+    assert code == 0, out + err
+    assert hangups() == 1
+    assert fleet.call(lambda: scenario.find_call(call["channel"]) is None)
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [a["result"] for a in audit] == ["not-confirmed", "not-confirmed", "ok"]
+
+
+def test_protected_pbx_at_a_terminal_asks_for_the_name(
+    fleet: ThreadedFleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    config = str(fleet.write_config(tmp_path / "protected.toml", hq={"protected": True}))
+    call = pinned_call(fleet, "hq", config)
+    args = ["--config", config, "hangup", "hq", call["id"]]
+    result = CliRunner().invoke(cli.main, args, input="hqx\n")
+    assert result.exit_code == 1 and "type its name to confirm" in result.stdout
+    assert "cancelled: nothing was sent" in result.stderr
+    assert fleet.logs["hq"].count(reqtype="HANGUP") == 0
+    result = CliRunner().invoke(cli.main, args, input="hq\n")
+    assert result.exit_code == 0, result.output
+    assert fleet.logs["hq"].count(reqtype="HANGUP") == 1
+
+
+def start_attended(fleet: ThreadedFleet, state_home: Path) -> tuple[dict[str, str], str, int]:
+    """An attended transfer of a pinned hq call to an idle extension, through the CLI:
+    (the call, the destination, the simulator's id of the held call)."""
+    config = str(fleet.config_path)
+    call = pinned_call(fleet, "hq", config)
+    scenario = fleet.sims["hq"].scenario
+    destination = next(e for e in fleet.call(scenario.idle_extensions) if e != call["extension"])
+    code, out, err = run(
+        "--config", config, "transfer", "hq", call["id"], destination, "--attended", "-y"
+    )
+    assert code == 0, out + err
+    assert f"{call['extension']} is consulting {destination}" in out
+    assert f"pbxtui transfer hq {call['id']} --complete (or --cancel)" in out
+    assert call["id"] in (state_home / "consultations.json").read_text()
+
+    def held() -> tuple[int, str, bool]:
+        sim_call = scenario.find_call(call["channel"])
+        assert sim_call is not None
+        consulting = any(c.consult_of == sim_call.id for c in scenario.calls.values())
+        return sim_call.id, sim_call.transferer, consulting
+
+    held_id, transferer, consulting = fleet.call(held)
+    assert transferer == call["extension"] and consulting
+    return call, destination, held_id
+
+
+def test_attended_transfer_then_complete(fleet: ThreadedFleet, state_home: Path) -> None:
+    call, destination, held_id = start_attended(fleet, state_home)
+    code, out, err = run(
+        "--config", str(fleet.config_path), "transfer", "hq", call["id"], "--complete", "-y"
+    )
+    assert code == 0, out + err
+    assert out.startswith("complete attended transfer on hq: ok")
+    scenario = fleet.sims["hq"].scenario
+
+    def after() -> tuple[str, str, bool]:
+        joined = scenario.calls[held_id]
+        consulting = any(c.consult_of == held_id for c in scenario.calls.values())
+        return joined.callee, joined.transferer, consulting
+
+    assert fleet.call(after) == (destination, "", False)  # the caller now talks to DEST
+    assert call["id"] not in (state_home / "consultations.json").read_text()
+    code, _, err = run(
+        "--config", str(fleet.config_path), "transfer", "hq", call["id"], "--complete", "-y"
+    )
+    assert code == 4 and f"no attended transfer of {call['id']!r} pending on hq" in err
+
+
+def test_attended_transfer_then_cancel(fleet: ThreadedFleet, state_home: Path) -> None:
+    call, _, held_id = start_attended(fleet, state_home)
+    code, out, err = run(
+        "--config", str(fleet.config_path), "transfer", "hq", call["id"], "--cancel", "-y"
+    )
+    assert code == 0, out + err
+    assert out.startswith("cancel attended transfer on hq: ok")
+    scenario = fleet.sims["hq"].scenario
+
+    def after() -> tuple[str, str, bool]:
+        back = scenario.calls[held_id]
+        consulting = any(c.consult_of == held_id for c in scenario.calls.values())
+        return back.callee, back.transferer, consulting
+
+    assert fleet.call(after) == (call["callee"], "", False)  # back with the transferer
+    assert call["id"] not in (state_home / "consultations.json").read_text()
