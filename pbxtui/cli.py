@@ -36,9 +36,11 @@ T = TypeVar("T")
 
 @dataclass
 class Options:
-    config_path: Path | None
-    read_only: bool
-    mask_numbers: bool
+    """The global options, given before the command, after it, or both."""
+
+    config_path: Path | None = None
+    read_only: bool = False
+    mask_numbers: bool = False
 
     def config(self) -> Config:
         return load_config(self.config_path or paths.default_config_path())
@@ -82,23 +84,64 @@ def _load(options: Options) -> Config:
         raise AssertionError from exc  # unreachable: _fail exits
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Config file (default: $PBXTUI_CONFIG or $XDG_CONFIG_HOME/pbxtui/config.toml).",
+def _merge_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Fold one global option into the command line's ``Options``, wherever it was given."""
+    options = ctx.ensure_object(Options)
+    if param.name == "config_path":
+        if value is not None:
+            given = options.config_path
+            if given is not None and given.resolve() != Path(value).resolve():
+                raise click.UsageError(f"--config given twice ({given}, {value}): give it once")
+            options.config_path = value
+    elif value:
+        setattr(options, str(param.name), True)
+    return value
+
+
+GLOBAL_OPTIONS = (
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_merge_option,
+        help="Config file (default: $PBXTUI_CONFIG or $XDG_CONFIG_HOME/pbxtui/config.toml).",
+    ),
+    click.option(
+        "--read-only",
+        is_flag=True,
+        expose_value=False,
+        callback=_merge_option,
+        help="Send no action to any PBX (UI and CLI).",
+    ),
+    click.option(
+        "--mask-numbers",
+        is_flag=True,
+        expose_value=False,
+        callback=_merge_option,
+        help="Partly mask phone numbers (screen sharing).",
+    ),
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def global_options(command: F) -> F:
+    """``--config``, ``--read-only`` and ``--mask-numbers``: accepted after the command too
+    (``pbxtui snapshot --json --read-only``), merged with those given before it."""
+    for option in reversed(GLOBAL_OPTIONS):
+        command = option(command)
+    return command
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@global_options
 @click.option("--demo", is_flag=True, help="Run the console on built-in simulated PBXs.")
-@click.option("--read-only", is_flag=True, help="Send no action to any PBX (UI and CLI).")
-@click.option("--mask-numbers", is_flag=True, help="Partly mask phone numbers (screen sharing).")
 @click.version_option(package_name="pbxtui")
 @click.pass_context
-def main(
-    ctx: click.Context, config_path: Path | None, demo: bool, read_only: bool, mask_numbers: bool
-) -> None:
+def main(ctx: click.Context, demo: bool) -> None:
     """A live-operations console for hosted PBXs. Without a command, opens the console."""
-    ctx.obj = Options(config_path, read_only, mask_numbers)
+    ctx.ensure_object(Options)
     if ctx.invoked_subcommand is not None:
         return
     _setup_logging(to_file=True)
@@ -126,6 +169,7 @@ pass_options = click.make_pass_decorator(Options)
 
 
 @main.command()
+@global_options
 @pass_options
 def check(options: Options) -> None:
     """Validate the config, reach each PBX, print health and capabilities (exit 1 on failure)."""
@@ -143,6 +187,7 @@ def check(options: Options) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized snapshot as JSON.")
 @click.option("--pbx", "pbx", default=None, help="Only this PBX.")
+@global_options
 @pass_options
 def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
     """One poll round of every resource, normalized (exit 1 if any could not be read)."""
@@ -238,6 +283,7 @@ confirm_pbx_option = click.option(
 @click.argument("call_id")
 @yes_option
 @confirm_pbx_option
+@global_options
 @pass_options
 def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str) -> None:
     """Hang up CALL_ID (its id or channel, as `snapshot` shows) on PBX."""
@@ -262,6 +308,7 @@ def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str
 @click.option("--cancel", is_flag=True, help="Cancel the pending attended transfer of CALL_ID.")
 @yes_option
 @confirm_pbx_option
+@global_options
 @pass_options
 def transfer(
     options: Options,
@@ -309,6 +356,7 @@ def transfer(
 @click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
 @click.option("--reason", default="Break", show_default=True, help="Pause reason.")
 @yes_option
+@global_options
 @pass_options
 def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: bool) -> None:
     """Pause queue AGENT (its extension or agent id) on PBX, with a reason."""
@@ -321,6 +369,7 @@ def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: 
 @click.argument("agent")
 @click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
 @yes_option
+@global_options
 @pass_options
 def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> None:
     """Unpause queue AGENT (its extension or agent id) on PBX."""
@@ -347,6 +396,7 @@ def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> No
 )
 @click.option("--ident", default="", help="Scheduled call: organisation identification.")
 @yes_option
+@global_options
 @pass_options
 def call(
     options: Options,
@@ -403,6 +453,7 @@ def _send_fixed(options: Options, request: ActionRequest, *, yes: bool) -> None:
 @click.argument("number1")
 @click.argument("number2")
 @yes_option
+@global_options
 @pass_options
 def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) -> None:
     """Connect NUMBER1 and NUMBER2 through PBX, each seeing the PBX's number (IEXPBX)."""
@@ -416,6 +467,7 @@ def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) 
 @click.option("--dest", default="", help="Where the call goes once answered.")
 @click.option("--announce", "announcements", multiple=True, help="Announcement or TTS text.")
 @yes_option
+@global_options
 @pass_options
 def ivr(
     options: Options,
@@ -434,6 +486,7 @@ def ivr(
 @main.command()
 @click.argument("pbx")
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@global_options
 @pass_options
 def directory(options: Options, pbx: str, as_json: bool) -> None:
     """Print PBX's phone directory (IEXPBX)."""

@@ -375,3 +375,47 @@ def test_attended_transfer_then_cancel(fleet: ThreadedFleet, state_home: Path) -
 
     assert fleet.call(after) == (call["callee"], "", False)  # back with the transferer
     assert call["id"] not in (state_home / "consultations.json").read_text()
+
+
+# -- global options after the command ----------------------------------------------------------
+
+
+def test_global_options_after_the_command(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    config = str(fleet.config_path)
+    code, out, _ = run("snapshot", "--json", "--read-only", "--config", config)
+    assert code == 0 and [p["name"] for p in json.loads(out)["pbx"]] == list(fleet.sims)
+
+    call = pinned_call(fleet, "hq", config)
+    code, _, err = run("hangup", "hq", call["id"], "--config", config, "--yes", "--read-only")
+    assert code == 1 and "hq is read-only" in err
+    assert fleet.logs["hq"].count(reqtype="HANGUP") == 0
+
+    before = sim_numbers(fleet)
+    code, out, _ = run("snapshot", "--json", "--mask-numbers", "--config", config)
+    assert code == 0 and leaked(out, before | sim_numbers(fleet)) == []
+
+    code, out, err = run("hangup", "hq", call["id"], "--config", config, "--yes")
+    assert code == 0, out + err
+    assert fleet.logs["hq"].count(reqtype="HANGUP") == 1
+    for args in (["check"], ["directory", "istanbul"]):
+        code, out, err = run(*args, "--config", config, "--mask-numbers")
+        assert code == 0, (args, out + err)
+
+
+def test_global_options_before_and_after_combine(fleet: ThreadedFleet) -> None:
+    config = str(fleet.config_path)
+    code, _, err = run("--config", config, "pause", "hq", "201", "--read-only", "-y")
+    assert code == 1 and "hq is read-only" in err
+    code, _, err = run("--read-only", "pause", "hq", "201", "--config", config, "-y")
+    assert code == 1 and "hq is read-only" in err
+    code, _, err = run("--config", config, "check", "--config", config)
+    assert code == 0, err
+
+
+def test_two_different_configs_are_refused(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    other = fleet.write_config(tmp_path / "other.toml")
+    code, _, err = run("--config", str(fleet.config_path), "hangup", "hq", "x", "-y",
+                       "--config", str(other))  # fmt: skip
+    assert code == 2
+    assert f"--config given twice ({fleet.config_path}, {other})" in err
+    assert requests_seen(fleet) == 0
