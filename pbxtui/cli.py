@@ -16,7 +16,7 @@ import anyio
 import click
 
 from pbxtui import headless, paths
-from pbxtui.config import Config, ConfigError, load_config
+from pbxtui.config import Config, ConfigError, example_config, load_config
 from pbxtui.model import (
     Action,
     ActionRequest,
@@ -43,7 +43,7 @@ class Options:
     mask_numbers: bool = False
 
     def config(self) -> Config:
-        return load_config(self.config_path or paths.default_config_path())
+        return load_config(paths.config_path(self.config_path)[0])
 
     def mask(self, config: Config) -> bool:
         """``--mask-numbers``, or ``mask_numbers = true`` in the config's ``[settings]``."""
@@ -519,6 +519,35 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     else:
         for entry in entries:
             click.echo(f"{entry['number']:<16} {entry['name']}")
+
+
+@main.group(name="config")
+def config_command() -> None:
+    """The config file: an example to start from, and which file is read."""
+
+
+@config_command.command(name="example")
+def config_example() -> None:
+    """Print a commented config setting every key of every vendor kind.
+
+    Save it where `pbxtui config path` says, edit it, then run `pbxtui check`.
+    """
+    click.echo(example_config(), nl=False)
+
+
+@config_command.command(name="path")
+@global_options
+@pass_options
+def config_path(options: Options) -> None:
+    """Print the config file that would be read (--config, $PBXTUI_CONFIG or the default)."""
+    path, source = paths.config_path(options.config_path)
+    click.echo(str(path))
+    if not path.expanduser().exists():
+        click.echo(
+            f"pbxtui: {path} ({source}) does not exist yet: "
+            f"pbxtui config example > {path}, then edit it",
+            err=True,
+        )
 
 
 @main.command()

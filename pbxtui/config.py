@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -220,14 +221,20 @@ class Config(BaseModel):
         )
 
 
+def example_config() -> str:
+    """A commented config setting every key of every kind (``pbxtui config example``)."""
+    return resources.files("pbxtui").joinpath("config_example.toml").read_text(encoding="utf-8")
+
+
 def load_config(path: Path | str) -> Config:
     path = Path(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such file.\n  Create it (see the README's example), point PBXTUI_CONFIG "
-            "or --config at one, or try the built-in demo: pbxtui --demo"
+            f"{path}: no such file.\n  Create it (`pbxtui config example > {path}` writes a "
+            "commented one to edit), point PBXTUI_CONFIG or --config at one, or try the "
+            "built-in demo: pbxtui --demo"
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None

@@ -25,6 +25,16 @@ def default_config_path() -> Path:
     return Path(override) if override else config_home() / "config.toml"
 
 
+def config_path(given: Path | None = None) -> tuple[Path, str]:
+    """The config file that would be read, and why: ``--config``, else ``$PBXTUI_CONFIG``,
+    else the XDG default."""
+    if given is not None:
+        return given, "--config"
+    if os.environ.get("PBXTUI_CONFIG", ""):
+        return default_config_path(), "$PBXTUI_CONFIG"
+    return default_config_path(), "the default location"
+
+
 def audit_log_path() -> Path:
     override = os.environ.get("PBXTUI_AUDIT_LOG", "")
     return Path(override) if override else state_home() / "audit.jsonl"
