@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 import anyio
 import click
+from click.shell_completion import CompletionItem
 
 from pbxtui import headless, paths
-from pbxtui.config import Config, ConfigError, example_config, load_config
+from pbxtui.config import Config, ConfigError, example_config, load_config, pbx_names
 from pbxtui.model import (
     Action,
     ActionRequest,
@@ -134,6 +135,22 @@ def global_options(command: F) -> F:
     return command
 
 
+def complete_pbx(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Shell completion of a PBX name, from the config this command line would read."""
+    options = ctx.find_object(Options) or Options()
+    path, _ = paths.config_path(options.config_path)
+    return [
+        CompletionItem(name, help=kind)
+        for name, kind in pbx_names(path)
+        if name.startswith(incomplete)
+    ]
+
+
+pbx_argument = click.argument("pbx", shell_complete=complete_pbx)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @global_options
 @click.option("--demo", is_flag=True, help="Run the console on built-in simulated PBXs.")
@@ -186,7 +203,7 @@ def check(options: Options) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized snapshot as JSON.")
-@click.option("--pbx", "pbx", default=None, help="Only this PBX.")
+@click.option("--pbx", "pbx", default=None, shell_complete=complete_pbx, help="Only this PBX.")
 @global_options
 @pass_options
 def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
@@ -279,7 +296,7 @@ confirm_pbx_option = click.option(
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("call_id")
 @yes_option
 @confirm_pbx_option
@@ -300,7 +317,7 @@ def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("call_id")
 @click.argument("destination", required=False, default="")
 @click.option("--attended", is_flag=True, help="Consult DESTINATION first (attended transfer).")
@@ -351,7 +368,7 @@ def transfer(
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("agent")
 @click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
 @click.option("--reason", default="Break", show_default=True, help="Pause reason.")
@@ -365,7 +382,7 @@ def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: 
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("agent")
 @click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
 @yes_option
@@ -378,7 +395,7 @@ def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> No
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("source")
 @click.argument("destination")
 @click.option("--caller-id", default="", help="Caller id to present (digits).")
@@ -449,7 +466,7 @@ def _send_fixed(options: Options, request: ActionRequest, *, yes: bool) -> None:
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("number1")
 @click.argument("number2")
 @yes_option
@@ -461,7 +478,7 @@ def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) 
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("number")
 @click.option("--dialplan", default="", help="Dial plan (context) to run the call in.")
 @click.option("--dest", default="", help="Where the call goes once answered.")
@@ -484,7 +501,7 @@ def ivr(
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 @global_options
 @pass_options

@@ -221,6 +221,23 @@ class Config(BaseModel):
         )
 
 
+def pbx_names(path: Path) -> list[tuple[str, str]]:
+    """``(name, kind)`` of each ``[[pbx]]`` in the file, read without validating it or
+    resolving any secret (for shell completion); [] when it cannot be read."""
+    try:
+        data = tomllib.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    entries = data.get("pbx", [])
+    if not isinstance(entries, list):
+        return []
+    return [
+        (entry["name"], str(entry.get("kind", "")))
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+    ]
+
+
 def example_config() -> str:
     """A commented config setting every key of every kind (``pbxtui config example``)."""
     return resources.files("pbxtui").joinpath("config_example.toml").read_text(encoding="utf-8")
