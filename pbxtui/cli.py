@@ -161,10 +161,10 @@ def main(ctx: click.Context, demo: bool) -> None:
     ctx.ensure_object(Options)
     if ctx.invoked_subcommand is not None:
         return
-    _setup_logging(to_file=True)
     if demo:
         _run(lambda: _console_demo(ctx.obj))
     else:
+        _setup_logging(to_file=True)
         config = _load(ctx.obj)
         _run(lambda: _console(config, ctx.obj))
 
@@ -176,10 +176,17 @@ async def _console(config: Config, options: Options) -> None:
 
 
 async def _console_demo(options: Options) -> None:
+    """The console on simulated PBXs; its audit log, app log and pending transfers are kept
+    apart, under ``$XDG_STATE_HOME/pbxtui/demo/``, never with the real ones."""
     from pbxtui.sim.fleet import running_fleet
 
-    async with running_fleet(poll_interval=1.0, timeout=3.0) as (config, _, _):
-        await _console(config, options)
+    with paths.use_demo_state() as home:
+        # The simulators start afresh: a transfer left pending by an earlier demo is void.
+        paths.consultations_path().unlink(missing_ok=True)
+        _setup_logging(to_file=True)
+        async with running_fleet(poll_interval=1.0, timeout=3.0) as (config, _, _):
+            await _console(config, options)
+    click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
 
 
 pass_options = click.make_pass_decorator(Options)
