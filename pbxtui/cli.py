@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 import anyio
 import click
+from click.shell_completion import CompletionItem
 
 from pbxtui import headless, paths
-from pbxtui.config import Config, ConfigError, load_config
+from pbxtui.config import Config, ConfigError, example_config, load_config, pbx_names
 from pbxtui.model import (
     Action,
     ActionRequest,
@@ -36,12 +37,18 @@ T = TypeVar("T")
 
 @dataclass
 class Options:
-    config_path: Path | None
-    read_only: bool
-    mask_numbers: bool
+    """The global options, given before the command, after it, or both."""
+
+    config_path: Path | None = None
+    read_only: bool = False
+    mask_numbers: bool = False
 
     def config(self) -> Config:
-        return load_config(self.config_path or paths.default_config_path())
+        return load_config(paths.config_path(self.config_path)[0])
+
+    def mask(self, config: Config) -> bool:
+        """``--mask-numbers``, or ``mask_numbers = true`` in the config's ``[settings]``."""
+        return self.mask_numbers or config.settings.mask_numbers
 
 
 def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -78,29 +85,86 @@ def _load(options: Options) -> Config:
         raise AssertionError from exc  # unreachable: _fail exits
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Config file (default: $PBXTUI_CONFIG or $XDG_CONFIG_HOME/pbxtui/config.toml).",
+def _merge_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Fold one global option into the command line's ``Options``, wherever it was given."""
+    options = ctx.ensure_object(Options)
+    if param.name == "config_path":
+        if value is not None:
+            given = options.config_path
+            if given is not None and given.resolve() != Path(value).resolve():
+                raise click.UsageError(f"--config given twice ({given}, {value}): give it once")
+            options.config_path = value
+    elif value:
+        setattr(options, str(param.name), True)
+    return value
+
+
+GLOBAL_OPTIONS = (
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_merge_option,
+        help="Config file (default: $PBXTUI_CONFIG or $XDG_CONFIG_HOME/pbxtui/config.toml).",
+    ),
+    click.option(
+        "--read-only",
+        is_flag=True,
+        expose_value=False,
+        callback=_merge_option,
+        help="Send no action to any PBX (UI and CLI).",
+    ),
+    click.option(
+        "--mask-numbers",
+        is_flag=True,
+        expose_value=False,
+        callback=_merge_option,
+        help="Partly mask phone numbers (screen sharing).",
+    ),
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def global_options(command: F) -> F:
+    """``--config``, ``--read-only`` and ``--mask-numbers``: accepted after the command too
+    (``pbxtui snapshot --json --read-only``), merged with those given before it."""
+    for option in reversed(GLOBAL_OPTIONS):
+        command = option(command)
+    return command
+
+
+def complete_pbx(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Shell completion of a PBX name, from the config this command line would read."""
+    options = ctx.find_object(Options) or Options()
+    path, _ = paths.config_path(options.config_path)
+    return [
+        CompletionItem(name, help=kind)
+        for name, kind in pbx_names(path)
+        if name.startswith(incomplete)
+    ]
+
+
+pbx_argument = click.argument("pbx", shell_complete=complete_pbx)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@global_options
 @click.option("--demo", is_flag=True, help="Run the console on built-in simulated PBXs.")
-@click.option("--read-only", is_flag=True, help="Send no action to any PBX (UI and CLI).")
-@click.option("--mask-numbers", is_flag=True, help="Partly mask phone numbers (screen sharing).")
 @click.version_option(package_name="pbxtui")
 @click.pass_context
-def main(
-    ctx: click.Context, config_path: Path | None, demo: bool, read_only: bool, mask_numbers: bool
-) -> None:
+def main(ctx: click.Context, demo: bool) -> None:
     """A live-operations console for hosted PBXs. Without a command, opens the console."""
-    ctx.obj = Options(config_path, read_only, mask_numbers)
+    ctx.ensure_object(Options)
     if ctx.invoked_subcommand is not None:
         return
-    _setup_logging(to_file=True)
     if demo:
         _run(lambda: _console_demo(ctx.obj))
     else:
+        _setup_logging(to_file=True)
         config = _load(ctx.obj)
         _run(lambda: _console(config, ctx.obj))
 
@@ -113,16 +177,24 @@ async def _console(config: Config, options: Options) -> None:
 
 
 async def _console_demo(options: Options) -> None:
+    """The console on simulated PBXs; its audit log, app log and pending transfers are kept
+    apart, under ``$XDG_STATE_HOME/pbxtui/demo/``, never with the real ones."""
     from pbxtui.sim.fleet import running_fleet
 
-    async with running_fleet(poll_interval=1.0, timeout=3.0) as (config, _, _):
-        await _console(config, options)
+    with paths.use_demo_state() as home:
+        # The simulators start afresh: a transfer left pending by an earlier demo is void.
+        paths.consultations_path().unlink(missing_ok=True)
+        _setup_logging(to_file=True)
+        async with running_fleet(poll_interval=1.0, timeout=3.0) as (config, _, _):
+            await _console(config, options)
+    click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
 
 
 pass_options = click.make_pass_decorator(Options)
 
 
 @main.command()
+@global_options
 @pass_options
 def check(options: Options) -> None:
     """Validate the config, reach each PBX, print health and capabilities (exit 1 on failure)."""
@@ -130,7 +202,7 @@ def check(options: Options) -> None:
     config = _load(options)
     lines = _run(lambda: headless.check(config, read_only=options.read_only))
     click.echo(f"config: {config.source} ({len(config.pbx)} PBX)")
-    click.echo(headless.format_check(lines))
+    click.echo(headless.format_check(lines, mask=options.mask(config)))
     failed = [line.pbx for line in lines if not line.ok]
     if failed:
         click.echo(f"{len(failed)} of {len(lines)} PBX failed: {', '.join(failed)}", err=True)
@@ -139,10 +211,11 @@ def check(options: Options) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized snapshot as JSON.")
-@click.option("--pbx", "pbx", default=None, help="Only this PBX.")
+@click.option("--pbx", "pbx", default=None, shell_complete=complete_pbx, help="Only this PBX.")
+@global_options
 @pass_options
 def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
-    """One poll round of every resource, normalized."""
+    """One poll round of every resource, normalized (exit 1 if any could not be read)."""
     _setup_logging(to_file=False)
     config = _load(options)
     if pbx is not None:
@@ -151,13 +224,24 @@ def snapshot(options: Options, as_json: bool, pbx: str | None) -> None:
         except ConfigError as exc:
             _fail(str(exc))
     document = _run(lambda: headless.snapshot(config, pbx=pbx))
+    if options.mask(config):
+        document = headless.mask_document(document)
     click.echo(headless.snapshot_json(document) if as_json else headless.format_snapshot(document))
+    errors = headless.snapshot_errors(document)
+    for error in errors:
+        click.echo(f"pbxtui: {error}", err=True)
+    if errors:
+        sys.exit(headless.EXIT_FAILED)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _confirmer(yes: bool) -> headless.Confirmer | None:
     if yes:
         return None
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         _fail("refusing to act without --yes: standard input is not a terminal", 1)
 
     def confirm(description: str, *, type_name: str) -> str | None:
@@ -200,6 +284,7 @@ def _perform(
                 needs=needs,
                 confirmed_pbx=confirm_pbx,
                 target=target,
+                mask=options.mask(config),
             )
         )
     except ConfigError as exc:
@@ -219,10 +304,11 @@ confirm_pbx_option = click.option(
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("call_id")
 @yes_option
 @confirm_pbx_option
+@global_options
 @pass_options
 def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str) -> None:
     """Hang up CALL_ID (its id or channel, as `snapshot` shows) on PBX."""
@@ -239,7 +325,7 @@ def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("call_id")
 @click.argument("destination", required=False, default="")
 @click.option("--attended", is_flag=True, help="Consult DESTINATION first (attended transfer).")
@@ -247,6 +333,7 @@ def hangup(options: Options, pbx: str, call_id: str, yes: bool, confirm_pbx: str
 @click.option("--cancel", is_flag=True, help="Cancel the pending attended transfer of CALL_ID.")
 @yes_option
 @confirm_pbx_option
+@global_options
 @pass_options
 def transfer(
     options: Options,
@@ -289,11 +376,12 @@ def transfer(
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("agent")
 @click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
 @click.option("--reason", default="Break", show_default=True, help="Pause reason.")
 @yes_option
+@global_options
 @pass_options
 def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: bool) -> None:
     """Pause queue AGENT (its extension or agent id) on PBX, with a reason."""
@@ -302,10 +390,11 @@ def pause(options: Options, pbx: str, agent: str, queue: str, reason: str, yes: 
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("agent")
 @click.option("--queue", default="", help="Only in this queue (default: every queue it is in).")
 @yes_option
+@global_options
 @pass_options
 def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> None:
     """Unpause queue AGENT (its extension or agent id) on PBX."""
@@ -314,7 +403,7 @@ def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> No
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("source")
 @click.argument("destination")
 @click.option("--caller-id", default="", help="Caller id to present (digits).")
@@ -332,6 +421,7 @@ def unpause(options: Options, pbx: str, agent: str, queue: str, yes: bool) -> No
 )
 @click.option("--ident", default="", help="Scheduled call: organisation identification.")
 @yes_option
+@global_options
 @pass_options
 def call(
     options: Options,
@@ -348,6 +438,19 @@ def call(
     yes: bool,
 ) -> None:
     """Click2call on PBX: ring SOURCE, then connect it to DESTINATION."""
+    if scheduled_at is None:
+        for name, value in (("--max-retry", max_retry), ("--retry-time", retry_time)):
+            if value is not None:
+                _fail(f"{name} applies only to a scheduled call: add --at, or leave it out")
+        if ident:
+            _fail("--ident applies only to a scheduled call: add --at, or leave it out")
+    else:
+        now = datetime.now()
+        if scheduled_at <= now:
+            _fail(
+                f"--at {scheduled_at:%Y-%m-%d %H:%M} is in the past (it is {now:%Y-%m-%d %H:%M} "
+                "here): give a time to come"
+            )
     dial = Click2Call(
         source=source,
         destination=destination,
@@ -371,10 +474,11 @@ def _send_fixed(options: Options, request: ActionRequest, *, yes: bool) -> None:
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("number1")
 @click.argument("number2")
 @yes_option
+@global_options
 @pass_options
 def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) -> None:
     """Connect NUMBER1 and NUMBER2 through PBX, each seeing the PBX's number (IEXPBX)."""
@@ -382,12 +486,13 @@ def callback(options: Options, pbx: str, number1: str, number2: str, yes: bool) 
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.argument("number")
 @click.option("--dialplan", default="", help="Dial plan (context) to run the call in.")
 @click.option("--dest", default="", help="Where the call goes once answered.")
 @click.option("--announce", "announcements", multiple=True, help="Announcement or TTS text.")
 @yes_option
+@global_options
 @pass_options
 def ivr(
     options: Options,
@@ -404,18 +509,25 @@ def ivr(
 
 
 @main.command()
-@click.argument("pbx")
+@pbx_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@global_options
 @pass_options
 def directory(options: Options, pbx: str, as_json: bool) -> None:
     """Print PBX's phone directory (IEXPBX)."""
     _setup_logging(to_file=False)
     config = _load(options)
     request = FetchDirectory(pbx=pbx)
+    mask = options.mask(config)
     try:
         code, text, outcomes = _run(
             lambda: headless.act(
-                config, pbx, Action.PHONEBOOK, headless.fixed_request(request), confirm=None
+                config,
+                pbx,
+                Action.PHONEBOOK,
+                headless.fixed_request(request),
+                confirm=None,
+                mask=mask,
             )
         )
     except ConfigError as exc:
@@ -424,12 +536,43 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     if code != headless.EXIT_OK or not outcomes:
         click.echo(text, err=True)
         sys.exit(code)
-    entries = outcomes[0].entries
+    entries = [e.model_dump(mode="json") for e in outcomes[0].entries]
+    if mask:
+        entries = headless.mask_document(entries)
     if as_json:
-        click.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
     else:
         for entry in entries:
-            click.echo(f"{entry.number:<16} {entry.name}")
+            click.echo(f"{entry['number']:<16} {entry['name']}")
+
+
+@main.group(name="config")
+def config_command() -> None:
+    """The config file: an example to start from, and which file is read."""
+
+
+@config_command.command(name="example")
+def config_example() -> None:
+    """Print a commented config setting every key of every vendor kind.
+
+    Save it where `pbxtui config path` says, edit it, then run `pbxtui check`.
+    """
+    click.echo(example_config(), nl=False)
+
+
+@config_command.command(name="path")
+@global_options
+@pass_options
+def config_path(options: Options) -> None:
+    """Print the config file that would be read (--config, $PBXTUI_CONFIG or the default)."""
+    path, source = paths.config_path(options.config_path)
+    click.echo(str(path))
+    if not path.expanduser().exists():
+        click.echo(
+            f"pbxtui: {path} ({source}) does not exist yet: "
+            f"pbxtui config example > {path}, then edit it",
+            err=True,
+        )
 
 
 @main.command()

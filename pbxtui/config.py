@@ -7,10 +7,12 @@ the field and what is expected. Secrets are resolved at load time into ``SecretS
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -219,14 +221,37 @@ class Config(BaseModel):
         )
 
 
+def pbx_names(path: Path) -> list[tuple[str, str]]:
+    """``(name, kind)`` of each ``[[pbx]]`` in the file, read without validating it or
+    resolving any secret (for shell completion); [] when it cannot be read."""
+    try:
+        data = tomllib.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    entries = data.get("pbx", [])
+    if not isinstance(entries, list):
+        return []
+    return [
+        (entry["name"], str(entry.get("kind", "")))
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+    ]
+
+
+def example_config() -> str:
+    """A commented config setting every key of every kind (``pbxtui config example``)."""
+    return resources.files("pbxtui").joinpath("config_example.toml").read_text(encoding="utf-8")
+
+
 def load_config(path: Path | str) -> Config:
     path = Path(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such file.\n  Create it (see the README's example), point PBXTUI_CONFIG "
-            "or --config at one, or try the built-in demo: pbxtui --demo"
+            f"{path}: no such file.\n  Create it (`pbxtui config example > {path}` writes a "
+            "commented one to edit), point PBXTUI_CONFIG or --config at one, or try the "
+            "built-in demo: pbxtui --demo"
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
@@ -239,8 +264,11 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None =
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     if "pbx" not in data:
+        typo = next((k for k in data if _suggest(k, ["pbx"])), "")
         raise ConfigError(
-            f"{source}: no PBX configured.\n  fix: add at least one [[pbx]] table, e.g.\n"
+            f"{source}: no PBX configured"
+            + (f': unknown table "{typo}" — did you mean "pbx"?' if typo else "")
+            + ".\n  fix: add at least one [[pbx]] table, e.g.\n"
             '  [[pbx]]\n  name = "hq"\n  kind = "pbxcloud"\n  url = "https://pbx.example.com/pbx/'
             'proxyapi.php"\n  tenant = "ACME"\n  key = { env = "HQ_API_KEY" }'
         )
@@ -260,21 +288,95 @@ _FIELD_HINTS = {
 }
 
 
+KINDS: dict[str, type[_PbxBase]] = {
+    "pbxcloud": PbxCloudConfig,
+    "iexpbx": IexPbxConfig,
+    "dialup": DialupConfig,
+}
+
+
+def _suggest(word: str, known: Sequence[str]) -> str:
+    """The known word ``word`` is most likely a typo of, or ""."""
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    """The keys a table of this model takes, as written in the file (``pass``, not ``pass_``)."""
+    return [info.alias or name for name, info in model.model_fields.items() if not info.exclude]
+
+
+def _table_fields(loc: list[Any], data: dict[str, Any]) -> tuple[str, list[str]]:
+    """(what the table is, the keys it takes) for the table holding the key at ``loc``."""
+    if loc[:1] == ["pbx"] and len(loc) > 1 and isinstance(loc[1], int):
+        if len([p for p in loc[2:] if p not in KINDS]) > 1:  # inside { env = … } of a secret
+            return "a secret", field_names(SecretSource)
+        entries = data.get("pbx", [])
+        kind = entries[loc[1]].get("kind") if loc[1] < len(entries) else None
+        model = KINDS.get(kind) if isinstance(kind, str) else None
+        return (f'a "{kind}" entry', field_names(model)) if model else ("", [])
+    if loc[:2] == ["settings", "thresholds"]:
+        return "[settings.thresholds]", field_names(Thresholds)
+    if loc[:1] == ["settings"]:
+        return "[settings]", field_names(Settings)
+    return "the file", field_names(Config)
+
+
+def _unknown_field(field: str, loc: list[Any], data: dict[str, Any], *, table: bool) -> str:
+    """``unknown field "pol_interval" — did you mean "poll_interval"?``, or the fields known."""
+    what, known = _table_fields(loc, data)
+    noun = "table" if table else "field"
+    guess = _suggest(field, known)
+    if guess:
+        return f'unknown {noun} "{field}" — did you mean "{guess}"?'
+    return f'unknown {noun} "{field}" ({what} has: {", ".join(known)})'
+
+
 def _describe(exc: ValidationError, text: str, data: dict[str, Any], source: str) -> str:
     lines = [f"{source}: the config is not valid:"]
     for error in exc.errors(include_url=False, include_input=False):
         loc = list(error["loc"])
         where, field, line = _locate(loc, text, data)
         message = redact.scrub(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "union_tag_invalid" or (
+        hint = ""
+        if error["type"] == "extra_forbidden" and field:
+            key = str(loc[-1])
+            message = _unknown_field(key, loc, data, table=not where)
+            if field.rsplit(".", 1)[-1] == key:
+                field = ""  # named in the message; a secret's table keeps its field's name
+            line = line or _top_line(text, key)
+        elif error["type"] == "union_tag_invalid" or (
             error["type"] == "union_tag_not_found" and field == "kind"
         ):
             field, message = "kind", "missing or unknown kind"
-        hint = _FIELD_HINTS.get(field, "")
+            kind = _pbx_value(data, loc, "kind")
+            guess = _suggest(kind, list(KINDS)) if isinstance(kind, str) else ""
+            if guess:
+                message = f'unknown kind "{kind}" — did you mean "{guess}"?'
+            if len(loc) > 1 and isinstance(loc[1], int):
+                line = _line_of(text, "[[pbx]]", loc[1], "kind")
+        hint = "" if "did you mean" in message else _FIELD_HINTS.get(field, "")
         prefix = f"line {line}: " if line else ""
         location = " ".join(part for part in (where, f'field "{field}"' if field else "") if part)
-        lines.append(f"  {prefix}{location}: {message}" + (f" (expected {hint})" if hint else ""))
+        head = f"{prefix}{location}: " if location else prefix
+        lines.append(f"  {head}{message}" + (f" (expected {hint})" if hint else ""))
     return "\n".join(lines)
+
+
+def _pbx_value(data: dict[str, Any], loc: list[Any], key: str) -> Any:
+    entries = data.get("pbx", [])
+    if len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(entries):
+        return entries[loc[1]].get(key)
+    return None
+
+
+def _top_line(text: str, key: str) -> int | None:
+    """The line of a top-level ``key = …`` or ``[key]`` / ``[[key]]`` table."""
+    pattern = re.compile(rf"^\s*(\[\[?\s*{re.escape(key)}\s*\]|{re.escape(key)}\s*=)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
 
 
 def _locate(loc: list[Any], text: str, data: dict[str, Any]) -> tuple[str, str, int | None]:
@@ -288,6 +390,10 @@ def _locate(loc: list[Any], text: str, data: dict[str, Any]) -> tuple[str, str, 
         field = str(rest[0]) if rest else ""
         field = "pass" if field == "pass_" else field
         return where, field, _line_of(text, "[[pbx]]", index, field)
+    if loc[:2] == ["settings", "thresholds"] and len(loc) > 2:
+        field = ".".join(str(p) for p in loc[2:])
+        header = "[settings.thresholds]"
+        return header, field, _line_of(text, header, 0, str(loc[-1]))
     if loc and loc[0] == "settings":
         field = ".".join(str(p) for p in loc[1:])
         return "[settings]", field, _line_of(text, "[settings]", 0, str(loc[-1]))

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from pbxtui import paths
 from pbxtui.config import Config
 from pbxtui.engine import AuditLog, ConsultationBook, Engine
+from pbxtui.masking import mask_known, mask_text, mask_tree, numbers_in
 from pbxtui.model import (
     ACTION_LABELS,
     Action,
@@ -36,6 +37,29 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # a PBX failed its check, or the action failed or was refused
 EXIT_USAGE = 2  # bad config or arguments
 EXIT_NOT_FOUND = 4  # the call or agent named is not on that PBX now
+
+
+IDENTIFIERS = frozenset(
+    {
+        "id",
+        "channel",
+        "unique_id",
+        "bridged_channel",
+        "bridged_unique_id",
+        "call_id",
+        "queue_id",
+        "pbx",
+        "kind",
+        "generated_at",
+        "observed_at",
+        "started_at",
+        "since",
+        "paused_since",
+        "last_ok",
+    }
+)
+"""Fields a command takes back (``hangup PBX ID``) or timestamps: masked only where they hold
+a phone number found in another field, so ``--mask-numbers`` output stays usable."""
 
 
 @dataclass(frozen=True)
@@ -85,14 +109,15 @@ async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
         return lines
 
 
-def format_check(lines: Iterable[CheckLine]) -> str:
+def format_check(lines: Iterable[CheckLine], *, mask: bool = False) -> str:
     rows = []
     for line in lines:
         state = "ok" if line.ok else "FAILED"
         latency = f"{line.latency_ms} ms" if line.latency_ms is not None else "-"
+        reason = mask_text(line.reason) if mask else line.reason
         rows.append(
             f"{line.pbx:<14} {line.kind:<9} {state:<7} {latency:>8}  "
-            + (line.reason if not line.ok else "reachable, credentials accepted")
+            + (reason if not line.ok else "reachable, credentials accepted")
             + (" [read-only]" if line.read_only else "")
         )
         rows.append(f"{'':<14} {'':<9} polls:   {', '.join(line.resources) or '-'}")
@@ -138,8 +163,28 @@ async def snapshot(config: Config, *, pbx: str | None = None) -> dict[str, Any]:
         return snapshot_document(states)
 
 
+def mask_document(document: Any) -> Any:
+    """``--mask-numbers``: every phone number in a snapshot or directory document masked,
+    identifiers and timestamps kept as they are (see ``IDENTIFIERS``)."""
+    return mask_tree(document, keep=IDENTIFIERS)
+
+
 def snapshot_json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def snapshot_errors(document: dict[str, Any]) -> list[str]:
+    """One line per resource that could not be read: ``eu calls: HTTP 500 …``."""
+    return [
+        one_line(f"{pbx['name']} {resource}: {error}")
+        for pbx in document["pbx"]
+        for resource, error in pbx["errors"].items()
+    ]
+
+
+def one_line(text: str) -> str:
+    """Line breaks and control characters become spaces: one error, one line."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
 def format_snapshot(document: dict[str, Any]) -> str:
@@ -200,11 +245,13 @@ async def act(
     needs: Iterable[Resource] = (),
     confirmed_pbx: str = "",
     target: str = "",
+    mask: bool = False,
 ) -> tuple[int, str, list[ActionOutcome]]:
     """Refuse early what the policy refuses for any target; poll what the actions need,
     build them, confirm once, perform each in turn.
 
-    Returns (exit code, text for the operator, outcomes).
+    Returns (exit code, text for the operator, outcomes); with ``mask``, the phone numbers in
+    the confirmation and the text are masked (the requests sent are not).
     """
     config.get(pbx)  # a clear ConfigError for an unknown name
     async with engine_for_actions(config, read_only=read_only) as engine:
@@ -223,7 +270,8 @@ async def act(
                 if not typed and engine.is_protected(pbx) and any(r.destructive for r in requests)
                 else ""
             )
-            answer = confirm("\n".join(describe(r) for r in requests), type_name=must_type)
+            description = "\n".join(describe(r, mask=mask) for r in requests)
+            answer = confirm(description, type_name=must_type)
             if answer is None:
                 return EXIT_FAILED, "cancelled: nothing was sent", []
             typed = typed or answer
@@ -231,17 +279,24 @@ async def act(
             requests = [r.model_copy(update={"confirmed_pbx": typed}) for r in requests]
         outcomes = [await engine.perform(request) for request in requests]
     code = EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
-    return code, "\n".join(outcome_text(o) for o in outcomes), outcomes
+    return code, "\n".join(outcome_text(o, mask=mask) for o in outcomes), outcomes
 
 
-def describe(request: ActionRequest) -> str:
-    return f"{request.label} on {request.pbx}: {request.describe_target()}"
+def request_numbers(request: ActionRequest) -> set[str]:
+    """The phone numbers a request carries (callers, callees, destinations), to mask."""
+    return numbers_in(request.model_dump(mode="json"), keep=IDENTIFIERS)
 
 
-def outcome_text(outcome: ActionOutcome) -> str:
+def describe(request: ActionRequest, *, mask: bool = False) -> str:
+    text = f"{request.label} on {request.pbx}: {request.describe_target()}"
+    return mask_known(text, request_numbers(request)) if mask else text
+
+
+def outcome_text(outcome: ActionOutcome, *, mask: bool = False) -> str:
     head = "ok" if outcome.ok else outcome.status
+    message = mask_text(outcome.message) if mask else outcome.message
     text = f"{outcome.request.label} on {outcome.request.pbx}: {head}" + (
-        f": {outcome.message}" if outcome.message else ""
+        f": {message}" if message else ""
     )
     if outcome.status == "not-confirmed":
         text += f" (pass --confirm-pbx {outcome.request.pbx})"
@@ -251,7 +306,7 @@ def outcome_text(outcome: ActionOutcome) -> str:
             f"\n{c.transferer or 'the extension'} is consulting {c.destination}; then: "
             f"pbxtui transfer {c.pbx} {c.held.id} --complete (or --cancel)"
         )
-    return text
+    return mask_known(text, request_numbers(outcome.request)) if mask else text
 
 
 def _unreadable(state: PbxState, resource: Resource) -> str:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+_demo_home: Path | None = None
+"""Set while the demo runs (``use_demo_state``): every state file is under it."""
 
 
 def _xdg(variable: str, fallback: str) -> Path:
@@ -16,7 +21,29 @@ def config_home() -> Path:
 
 
 def state_home() -> Path:
+    """Where the audit log, the app log and pending transfers live (the demo's own place
+    while ``use_demo_state`` is in force)."""
+    if _demo_home is not None:
+        return _demo_home
     return _xdg("XDG_STATE_HOME", ".local/state") / "pbxtui"
+
+
+def demo_state_home() -> Path:
+    return _xdg("XDG_STATE_HOME", ".local/state") / "pbxtui" / "demo"
+
+
+@contextmanager
+def use_demo_state() -> Iterator[Path]:
+    """Within it, every state file (audit log, app log, pending transfers) is under
+    ``$XDG_STATE_HOME/pbxtui/demo/``, whatever ``$PBXTUI_AUDIT_LOG`` says: the demo's
+    simulated PBXs have names that look real ("hq"), and their actions must never land in
+    the real audit log. Yields that directory."""
+    global _demo_home
+    previous, _demo_home = _demo_home, demo_state_home()
+    try:
+        yield _demo_home
+    finally:
+        _demo_home = previous
 
 
 def default_config_path() -> Path:
@@ -25,8 +52,18 @@ def default_config_path() -> Path:
     return Path(override) if override else config_home() / "config.toml"
 
 
+def config_path(given: Path | None = None) -> tuple[Path, str]:
+    """The config file that would be read, and why: ``--config``, else ``$PBXTUI_CONFIG``,
+    else the XDG default."""
+    if given is not None:
+        return given, "--config"
+    if os.environ.get("PBXTUI_CONFIG", ""):
+        return default_config_path(), "$PBXTUI_CONFIG"
+    return default_config_path(), "the default location"
+
+
 def audit_log_path() -> Path:
-    override = os.environ.get("PBXTUI_AUDIT_LOG", "")
+    override = os.environ.get("PBXTUI_AUDIT_LOG", "") if _demo_home is None else ""
     return Path(override) if override else state_home() / "audit.jsonl"
 
 

@@ -6,13 +6,14 @@ free text is cut to one line so a live table never grows a multi-line cell.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import IntEnum
 
+from pbxtui.masking import MASK_MIN_DIGITS, mask_number, mask_text
 from pbxtui.model import Call, format_duration
 
 __all__ = [
+    "MASK_MIN_DIGITS",
     "Level",
     "call_parties",
     "format_age",
@@ -24,11 +25,6 @@ __all__ = [
     "one_line",
     "truncate",
 ]
-
-MASK_MIN_DIGITS = 7
-"""Shorter numbers (extensions, queue numbers, feature codes) are not personal: kept as is."""
-
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s-]{5,}\d")
 
 
 class Level(IntEnum):
@@ -48,21 +44,6 @@ def level(value: float | None, warn: float, alert: float) -> Level:
     if value >= warn:
         return Level.WARN
     return Level.NORMAL
-
-
-def mask_number(number: str) -> str:
-    """``0501234567`` → ``050*****67``; short numbers (extensions) are left alone."""
-    digits = sum(ch.isdigit() for ch in number)
-    if digits < MASK_MIN_DIGITS:
-        return number
-    keep_head, keep_tail = 3 + number.startswith("+"), 2
-    head, middle, tail = number[:keep_head], number[keep_head:-keep_tail], number[-keep_tail:]
-    return head + re.sub(r"\d", "*", middle) + tail
-
-
-def mask_text(text: str) -> str:
-    """Every phone-number-like run of digits in free text masked (privacy mode)."""
-    return _DIGIT_RUN.sub(lambda m: mask_number(m.group(0)), text)
 
 
 def one_line(text: str) -> str:

@@ -101,7 +101,7 @@ def test_missing_field_and_unknown_field(env: Path) -> None:
     text = GOOD.replace('tenant = "ACME"\n', 'tennant = "ACME"\n')
     message = error_for(text, env)
     assert 'field "tenant": Field required' in message
-    assert 'field "tennant": Extra inputs are not permitted' in message
+    assert '[[pbx]] #1 "hq": unknown field "tennant" — did you mean "tenant"?' in message
 
 
 def test_duplicate_names_refused(env: Path) -> None:
@@ -165,3 +165,57 @@ def test_parse_config_defaults() -> None:
         '[[pbx]]\nname="a"\nkind="pbxcloud"\nurl="http://x/pbx/proxyapi.php"\ntenant="T"\nkey="k1234"'
     )
     assert config.pbx[0].timeout == 5.0 and config.settings.thresholds.long_call_alert == 3600
+
+
+def test_a_typo_in_a_pbx_field_suggests_the_right_one(env: Path) -> None:
+    message = error_for(GOOD.replace("poll_interval = 2.0", "pol_interval = 2.0"), env)
+    assert message.startswith(f"{env / 'config.toml'}: the config is not valid:")
+    assert (
+        'line 11: [[pbx]] #1 "hq": unknown field "pol_interval" — did you mean "poll_interval"?'
+        in message
+    )
+
+
+def test_a_typo_suggests_the_field_of_that_kind(env: Path) -> None:
+    message = error_for(GOOD.replace('user = "webuser"', 'usr = "webuser"'), env)
+    assert '[[pbx]] #3 "branch": unknown field "usr" — did you mean "user"?' in message
+    message = error_for(GOOD.replace('pass = "CANARY-literal-pass"', 'pas = "x"'), env)
+    assert 'unknown field "pas" — did you mean "pass"?' in message and "pass_" not in message
+
+
+def test_a_typo_in_settings_and_thresholds(env: Path) -> None:
+    text = GOOD.replace(
+        "read_only = false", "readonly = false\n\n[settings.thresholds]\nlong_call_warm = 60"
+    )
+    message = error_for(text, env)
+    assert 'line 3: [settings]: unknown field "readonly" — did you mean "read_only"?' in message
+    assert (
+        'line 6: [settings.thresholds]: unknown field "long_call_warm" — did you mean '
+        '"long_call_warn"?' in message
+    )
+
+
+def test_an_unknown_field_far_from_any_lists_the_fields(env: Path) -> None:
+    message = error_for(GOOD.replace("poll_interval = 2.0", "colour = 2"), env)
+    assert 'line 11: [[pbx]] #1 "hq": unknown field "colour"' in message
+    assert 'a "pbxcloud" entry has: name, url, poll_interval, ' in message
+    assert "tenant, key, nodename)" in message
+
+
+def test_a_typo_in_a_kind_or_a_table_suggests_the_right_one(env: Path) -> None:
+    message = error_for(GOOD.replace('kind = "iexpbx"', 'kind = "iexbpx"'), env)
+    assert (
+        'line 15: [[pbx]] #2 "ist" field "kind": unknown kind "iexbpx" — did you mean "iexpbx"?'
+        in message
+    )
+    message = error_for(GOOD.replace("[settings]", "[setings]"), env)
+    assert 'line 2: unknown table "setings" — did you mean "settings"?' in message
+    message = error_for(GOOD.replace("[[pbx]]", "[[pbxs]]"), env)
+    assert 'no PBX configured: unknown table "pbxs" — did you mean "pbx"?' in message
+
+
+def test_a_typo_inside_a_secret_table(env: Path) -> None:
+    message = error_for(GOOD.replace('key = { env = "HQ_API_KEY" }', 'key = { evn = "X" }'), env)
+    assert (
+        'line 10: [[pbx]] #1 "hq" field "key": unknown field "evn" — did you mean "env"?' in message
+    )
