@@ -504,3 +504,44 @@ async def test_an_engine_that_cannot_start_is_a_notification() -> None:
         assert not any("secret-token" in n for n in notifications(app))
         await pilot.press("h")  # no engine: says so, does not crash
         await wait_for(pilot, lambda: any("restart pbxtui" in n for n in notifications(app)))
+
+
+async def test_a_reason_typed_on_the_list_is_the_reason_sent() -> None:
+    """A tester typed "Fire drill" in the pause dialog and "Break" was sent."""
+    app, engine = make()
+    async with run(app, SIZE) as pilot:
+        await pilot.press("5", "tab")
+        await select_row(pilot, app, "agents", "208 Noa")
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, PauseModal))
+        assert app.screen.query_one("#reasons").has_focus  # the list has focus...
+        await pilot.press(*"Fire drill")  # ...and the operator types anyway
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: engine.performed)
+        (pause,) = engine.performed
+        assert isinstance(pause, PauseAgent) and pause.reason == "Fire drill"
+
+
+async def test_the_footer_and_keys_follow_the_selected_rows_pbx() -> None:
+    app, _engine = make()
+    async with run(app, SIZE) as pilot:
+        screen = app.console_screen
+        await select_row(pilot, app, "calls", "0501234567")  # hq: transfers offered
+        assert screen.check_action("transfer", ()) is True
+        await select_row(pilot, app, "calls", "905321234567")  # istanbul: no transfer
+        assert screen.check_action("transfer", ()) is None  # dimmed in the footer
+        assert "not supported by istanbul's API" in screen.why_not("transfer")
+        assert screen.check_action("pause", ()) is False  # not this pane's action
+        names = {name: help_text for name, help_text, _ in screen.palette_commands()}
+        assert "not supported by istanbul's API" in names["Blind transfer"]
+        await pilot.press("P")  # on the Calls pane: says why nothing happens
+        await wait_for(pilot, lambda: any("works on queue agents" in n for n in notifications(app)))
+        await pilot.press("t")  # dimmed, yet the key still says why (and it is audited)
+        await wait_for(
+            pilot, lambda: any("not supported by istanbul's API" in n for n in notifications(app))
+        )
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpModal))
+        assert isinstance(app.screen, HelpModal)
+        help_rows = dict(app.screen.bindings_list)
+        assert "hq, eu; not istanbul, branch" in help_rows["t"]

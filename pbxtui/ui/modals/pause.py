@@ -46,6 +46,7 @@ class PauseModal(GuardedModal[str | None]):
                 id="reason",
                 compact=True,
                 max_length=MAX_REASON_LENGTH,
+                select_on_focus=False,  # the first letter typed on the list must stay
             )
             yield from form_footer(
                 "Pause",
@@ -71,7 +72,7 @@ class PauseModal(GuardedModal[str | None]):
             # A letter typed on the list is the start of a reason, not a list shortcut.
             event.stop()
             event.prevent_default()
-            typed.focus()
+            self.set_focus(typed)  # now: the next letter must not reach the list
             typed.insert_text_at_cursor(event.character)
 
     @on(OptionList.OptionSelected, "#reasons")
