@@ -89,6 +89,9 @@ class _PbxBase(BaseModel):
     verify_tls: bool = True
     read_only: bool = False
     protected: bool = False
+    # The PBX's request budget, shared by polls, refreshes and actions (drivers/budget.py).
+    max_in_flight: Annotated[int, Field(ge=1, le=32)] = 6
+    requests_per_second: Annotated[float, Field(gt=0, le=200)] = 20.0
 
     @field_validator("url")
     @classmethod
@@ -155,8 +158,7 @@ class DialupConfig(_PbxBase):
     org: Annotated[str, Field(min_length=1)]
     extensions: tuple[str, ...]
     brand: Literal["globalex", "cloudplus"] = "globalex"
-    max_in_flight: Annotated[int, Field(ge=1, le=32)] = 4
-    requests_per_second: Annotated[float, Field(gt=0, le=200)] = 20.0
+    max_in_flight: Annotated[int, Field(ge=1, le=32)] = 4  # one request per extension
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

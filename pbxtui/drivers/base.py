@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
+import anyio
+import anyio.to_thread
 import httpx
+from anyio.lowlevel import RunVar
 
 from pbxtui.config import PbxConfig
+from pbxtui.drivers.budget import RequestBudget
 from pbxtui.drivers.http import VendorHttp
 from pbxtui.model import (
     ACTION_LABELS,
@@ -35,11 +39,34 @@ from pbxtui.model import (
 )
 from pbxtui.model.errors import ShowableError
 
+T = TypeVar("T")
+
+# Answers this large are parsed in a worker thread (about 1,000 rows of calls).
+OFF_LOOP_BYTES = 256 * 1024
+
+
+_PARSE_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("pbxtui_parse_limiter")
+
+
+def _parse_limiter() -> anyio.CapacityLimiter:
+    """One parse thread per event loop: more would only take turns on the interpreter lock,
+    and each would make the event loop wait longer for its own turn."""
+    try:
+        return _PARSE_LIMITER.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(1)
+        _PARSE_LIMITER.set(limiter)
+        return limiter
+
 
 class DriverError(ShowableError):
     """Base of every driver error; ``str()`` is a readable reason safe to show anywhere."""
 
     label = "error"
+    overloaded = False
+    """The PBX said it is overloaded (HTTP 429, 502, 503, 504): its budget backs off."""
+    retry_after: float | None = None
+    """Seconds the PBX asked to be left alone for (``Retry-After``), if it said."""
 
     def __init__(self, pbx: str, reason: str) -> None:
         from pbxtui.redact import scrub
@@ -55,6 +82,12 @@ class PbxUnreachable(DriverError):
 
 class PbxTimeout(DriverError):
     label = "timeout"
+
+
+class ConsoleBusy(DriverError):
+    """No connection of this console's own pool came free in time: not the PBX's doing."""
+
+    label = "busy"
 
 
 class AuthRefused(DriverError):
@@ -83,12 +116,21 @@ class Driver(ABC):
     kind: ClassVar[str]
     vendor: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    spread_requests: ClassVar[bool] = False
+    """Whether this API wants its requests evenly spaced rather than at most N a second."""
 
     def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:
         self.config = config
         self.name = config.name
+        self.budget = RequestBudget(
+            config.requests_per_second, config.max_in_flight, spread=self.spread_requests
+        )
         self.http = VendorHttp(
-            pbx=config.name, url=config.url, client=client, timeout=config.timeout
+            pbx=config.name,
+            url=config.url,
+            client=client,
+            timeout=config.timeout,
+            budget=self.budget,
         )
 
     # -- live resources -------------------------------------------------------------------
@@ -157,6 +199,14 @@ class Driver(ABC):
 
     async def phone_directory(self) -> list[DirectoryEntry]:
         raise self.unsupported(Action.PHONEBOOK)
+
+    async def off_loop(self, size: int, parse: Callable[[], T]) -> T:
+        """``parse()`` in a worker thread when the answer is large (``size`` bytes), inline
+        when it is small: a big parse must not stall the event loop (and every other PBX and
+        the screen with it), a small one is cheaper than a thread hop."""
+        if size < OFF_LOOP_BYTES:
+            return parse()
+        return await anyio.to_thread.run_sync(parse, limiter=_parse_limiter())
 
     # -- helpers --------------------------------------------------------------------------
     def unsupported(self, what: Resource | Action) -> NotSupported:

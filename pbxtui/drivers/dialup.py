@@ -38,7 +38,8 @@ from pbxtui.drivers.base import (
     PbxTimeout,
     PbxUnreachable,
 )
-from pbxtui.drivers.http import VendorHttp, VendorResponse
+from pbxtui.drivers.budget import Priority
+from pbxtui.drivers.http import VendorHttp, VendorResponse, asking
 from pbxtui.drivers.values import clock_seconds, json_scalar
 from pbxtui.model import (
     Action,
@@ -108,6 +109,7 @@ VENDOR_ID_KEYS = ("uniqueid1", "uniqueid", "callid")
 AUTH_TEXTS = ("You need to login first!", "Restricted access")
 BAD_EVENT = "the PBX answered 'bad event' (it ignores POST; this driver uses GET)"
 LOGIN_REDIRECT = "redirected to a login page"
+STATUS_BODY_LIMIT = 1024 * 1024  # one extension's status is a few hundred bytes
 
 
 # -- parsing (pure) ---------------------------------------------------------------------------
@@ -451,6 +453,7 @@ class DialupDriver(Driver):
         actions=frozenset({Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL}),
         click2call_options=frozenset(Click2CallOption),
     )
+    spread_requests = True  # starts evenly spaced at requests_per_second: no bursts
 
     def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:
         super().__init__(config, client)
@@ -462,9 +465,9 @@ class DialupDriver(Driver):
             url=status_url(config.url, config.brand),
             client=client,
             timeout=config.timeout,
+            budget=self.budget,  # max_in_flight and requests_per_second, shared with actions
+            body_limit=STATUS_BODY_LIMIT,
         )
-        self._limiter = anyio.CapacityLimiter(config.max_in_flight)
-        self._spacing = RequestSpacing(config.requests_per_second)
         self._reuse_for = config.poll_interval / 2
         self._last: _Sweep | None = None
         self._pending: _PendingSweep | None = None
@@ -498,8 +501,11 @@ class DialupDriver(Driver):
             "Response": "yes",
             "RFormat": "json",
         }
-        # Actions bypass the polling budget: an operator must not queue behind a sweep.
-        ok, word = parse_action(self.name, read_fields(self.name, await self.http.get(params)))
+        # Actions go ahead of the sweep's requests in the budget: an operator never queues
+        # behind a sweep.
+        with asking("action", Priority.ACTION):
+            response = await self.http.get(params)
+        ok, word = parse_action(self.name, read_fields(self.name, response))
         if not ok:
             return ActionResult(ok=False, message=f"extension {exten} was not hung up ({word})")
         self._last = None  # the next poll must show the effect
@@ -527,9 +533,10 @@ class DialupDriver(Driver):
         if request.scheduled_at is not None:
             params |= self._schedule(request)
         # The PBX answers only when the first leg answers or its Timeout passes, so the
-        # request's own timeout must outlive it; it takes no slot of the polling budget.
+        # request's own timeout must outlive it; it takes no in-flight slot of the budget.
         wait = (request.timeout or DEFAULT_DIAL_TIMEOUT) + DIAL_TIMEOUT_MARGIN
-        response = await self.http.get(params, timeout=wait)
+        with asking("action", Priority.ACTION):
+            response = await self.http.get(params, timeout=wait)
         fields = read_fields(self.name, response)
         ok, word = parse_action(self.name, fields)
         self._last = None
@@ -576,9 +583,7 @@ class DialupDriver(Driver):
 
     async def _status(self, exten: str) -> ExtensionStatus:
         params = self._auth() | {"exten": exten, "Response": "yes", "RFormat": "json"}
-        async with self._limiter:
-            await self._spacing.wait()
-            response = await self.status_http.get(params)
+        response = await self.status_http.get(params)
         return parse_status(self.name, read_fields(self.name, response))
 
     async def _sweep(self) -> _Sweep:

@@ -44,7 +44,8 @@ import httpx
 
 from pbxtui.config import IexPbxConfig, PbxConfig
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver
-from pbxtui.drivers.http import VendorResponse
+from pbxtui.drivers.budget import Priority
+from pbxtui.drivers.http import VendorResponse, asking
 from pbxtui.drivers.values import clock_seconds, json_scalar, qualify
 from pbxtui.model import (
     Action,
@@ -608,7 +609,8 @@ class IexPbxDriver(Driver):
         return await self._act("callivr", params)
 
     async def phone_directory(self) -> list[DirectoryEntry]:
-        response = await self._send("phonedirectory", {}, expected="XML")
+        with asking("directory", Priority.ACTION):
+            response = await self._send("phonedirectory", {}, expected="XML")
         body = response.text.strip().lstrip("\ufeff")
         if body[:1] in ("[", "{"):  # an error envelope, or a JSON directory
             envelope = self._checked(self._read(parse_envelope, response.text))
@@ -722,7 +724,9 @@ class IexPbxDriver(Driver):
 
     async def _act(self, action: str, params: dict[str, str]) -> ActionResult:
         try:
-            envelope = self._checked(await self._envelope(action, params))
+            with asking("action", Priority.ACTION):
+                response = await self._send(action, params, expected="JSON")
+            envelope = self._checked(self._read(parse_envelope, response.text))
         finally:
             self._cache.clear()  # whatever happened, the next poll must look again
         return ActionResult(ok=envelope.success, message=envelope.message)

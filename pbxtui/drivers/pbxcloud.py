@@ -28,7 +28,8 @@ import httpx
 
 from pbxtui.config import PbxCloudConfig, PbxConfig
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
-from pbxtui.drivers.http import VendorResponse
+from pbxtui.drivers.budget import Priority
+from pbxtui.drivers.http import VendorResponse, asking
 from pbxtui.drivers.values import clock_seconds, qualify
 from pbxtui.model import (
     Action,
@@ -800,7 +801,9 @@ class PbxCloudDriver(Driver):
 
     # -- actions --------------------------------------------------------------------------------
     async def _act(self, reqtype: str, **params: str) -> ActionResult:
-        return self._ack(await self._send(reqtype, **params))
+        with asking("action", Priority.ACTION):
+            response = await self._send(reqtype, **params)
+        return self._ack(response)
 
     def _ack(self, response: VendorResponse) -> ActionResult:
         """The acknowledgements are undocumented (vendor-notes §1.5): "Success|…|id|", the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
@@ -23,6 +24,8 @@ import httpx
 from pbxtui.config import Config, PbxConfig
 from pbxtui.drivers import create_driver
 from pbxtui.drivers.base import Driver, DriverError, NotSupported, PbxTimeout
+from pbxtui.drivers.budget import Priority
+from pbxtui.drivers.http import asking
 from pbxtui.engine.audit import AuditLog
 from pbxtui.engine.changes import diff_health, diff_records
 from pbxtui.engine.consultations import ConsultationBook, consultation_leg, transferer_leg
@@ -63,7 +66,12 @@ logger = logging.getLogger("pbxtui.engine")
 
 DriverFactory = Callable[[PbxConfig, httpx.AsyncClient], Driver]
 
-CLIENT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+# Connections a PBX's actions may use beside its polls' ``max_in_flight`` (actions take no
+# in-flight slot of the budget, so an operator never waits behind a sweep).
+ACTION_CONNECTIONS = 4
+# Idle connections are kept this long: polls every second reuse theirs, and servers that
+# close idle ones sooner (Apache's 5 s) are noticed by the pool before reuse.
+KEEPALIVE_SECONDS = 15.0
 # Drivers pass their own per-request timeout; this only bounds a request that forgets to.
 CLIENT_TIMEOUT = httpx.Timeout(30.0)
 DEFAULT_FETCH_MARGIN = 2.0
@@ -74,6 +82,15 @@ ORIGINATE_ACTIONS = frozenset(
 )
 ORIGINATE_ALLOWANCE = 120.0
 MAYBE_DONE = " (the PBX may still have carried it out)"
+
+
+def client_limits(pbx: PbxConfig) -> httpx.Limits:
+    """One PBX's pool: as many connections as its budget lets requests be in flight, all
+    kept alive, so a steady poll never opens a connection."""
+    size = pbx.max_in_flight + ACTION_CONNECTIONS
+    return httpx.Limits(
+        max_connections=size, max_keepalive_connections=size, keepalive_expiry=KEEPALIVE_SECONDS
+    )
 
 
 def _user_agent() -> str:
@@ -135,19 +152,21 @@ class Engine:
             raise RuntimeError("this Engine is already open")
         stack = AsyncExitStack()
         try:
-            clients: dict[bool, httpx.AsyncClient] = {}
+            contexts: dict[bool, ssl.SSLContext] = {}
             for pbx in self.config.pbx:
-                client = clients.get(pbx.verify_tls)
-                if client is None:
-                    client = await stack.enter_async_context(
-                        httpx.AsyncClient(
-                            verify=pbx.verify_tls,
-                            limits=CLIENT_LIMITS,
-                            timeout=CLIENT_TIMEOUT,
-                            headers={"User-Agent": _user_agent()},
-                        )
+                # A client (so a connection pool) per PBX: a hanging PBX holds only its own
+                # connections, and no healthy PBX ever waits for a slot in a shared pool.
+                # The TLS context, costly to build, is shared.
+                if pbx.verify_tls not in contexts:
+                    contexts[pbx.verify_tls] = httpx.create_ssl_context(verify=pbx.verify_tls)
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        verify=contexts[pbx.verify_tls],
+                        limits=client_limits(pbx),
+                        timeout=CLIENT_TIMEOUT,
+                        headers={"User-Agent": _user_agent()},
                     )
-                    clients[pbx.verify_tls] = client
+                )
                 self._pbxs[pbx.name] = self._build(pbx, self._driver_factory(pbx, client))
         except BaseException:
             self._pbxs.clear()
@@ -454,8 +473,9 @@ class Engine:
         if isinstance(request, CompleteTransfer | CancelTransfer):
             limit += fetch_limit(driver, self._fetch_margin)
         before = tuple(c.key for c in self._calls_now(entry))
+        what = "directory" if isinstance(request, FetchDirectory) else "action"
         try:
-            with anyio.fail_after(limit):
+            with anyio.fail_after(limit), asking(what, Priority.ACTION):
                 if isinstance(request, FetchDirectory):
                     entries = tuple(await driver.phone_directory())
                     return outcome(ActionStatus.OK, f"{len(entries)} entries", entries=entries)

@@ -17,7 +17,9 @@ from collections.abc import Callable
 import anyio
 
 from pbxtui.drivers.base import Driver, DriverError
-from pbxtui.model import Resource, ResourceState, utcnow
+from pbxtui.drivers.budget import WaitMeter, meter, priority
+from pbxtui.drivers.http import asking
+from pbxtui.model import Record, Resource, ResourceState, utcnow
 from pbxtui.redact import scrub
 
 logger = logging.getLogger("pbxtui.engine")
@@ -70,22 +72,35 @@ def backoff_delay(interval: float, failures: int, rng: random.Random | None = No
 async def fetch_resource(
     driver: Driver, resource: Resource, previous: ResourceState, *, limit: float
 ) -> ResourceState:
-    """Poll ``resource`` once; never raises (but cancellation): a failure is in the state."""
+    """Poll ``resource`` once; never raises (but cancellation): a failure is in the state.
+
+    ``limit`` bounds the time the PBX takes: the time the requests only wait for the PBX's
+    budget (``WaitMeter``) is not counted, so a fetch of many requests under a tight budget
+    is never reported as a timeout of the PBX, and the latency is the PBX's own.
+    """
     started = time.perf_counter()
+    records: list[Record] | None = None
     try:
-        with anyio.fail_after(limit):
-            records = await driver.fetch(resource)
+        with anyio.CancelScope(deadline=anyio.current_time() + limit) as scope:
+            watch = WaitMeter(scope)
+            token = meter.set(watch)
+            try:
+                with asking(resource.value, priority.get()):
+                    records = await driver.fetch(resource)
+            finally:
+                meter.reset(token)
     except DriverError as exc:
         return previous.failed(scrub(exc.reason), exc.label, at=utcnow())
-    except TimeoutError:
-        reason = f"no answer within {limit:g} s (polling {resource})"
-        return previous.failed(reason, "timeout", at=utcnow())
     except Exception as exc:
         # A driver bug must not stop this loop, let alone the task group of every PBX.
         log_bug(f"{driver.name}: unexpected error polling {resource}", exc)
         reason = scrub(f"internal error polling {resource}: {type(exc).__name__}: {exc}")
         return previous.failed(reason[:300], "error", at=utcnow())
-    latency_ms = round((time.perf_counter() - started) * 1000)
+    if records is None:  # the deadline passed
+        reason = f"no answer within {limit:g} s (polling {resource})"
+        return previous.failed(reason, "timeout", at=utcnow())
+    elapsed = time.perf_counter() - started - watch.waited
+    latency_ms = max(0, round(elapsed * 1000))
     return previous.succeeded(tuple(records), at=utcnow(), latency_ms=latency_ms)
 
 
