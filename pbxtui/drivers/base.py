@@ -41,8 +41,10 @@ from pbxtui.model.errors import ShowableError
 
 T = TypeVar("T")
 
-# Answers this large are parsed in a worker thread (about 1,000 rows of calls).
+# Answers this large are parsed in a worker thread: about 1,000 rows of calls, a few
+# milliseconds of parsing; below that a thread hop costs more than it saves.
 OFF_LOOP_BYTES = 256 * 1024
+OFF_LOOP_ROWS = 1000
 
 
 _PARSE_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("pbxtui_parse_limiter")
@@ -200,11 +202,12 @@ class Driver(ABC):
     async def phone_directory(self) -> list[DirectoryEntry]:
         raise self.unsupported(Action.PHONEBOOK)
 
-    async def off_loop(self, size: int, parse: Callable[[], T]) -> T:
-        """``parse()`` in a worker thread when the answer is large (``size`` bytes), inline
-        when it is small: a big parse must not stall the event loop (and every other PBX and
-        the screen with it), a small one is cheaper than a thread hop."""
-        if size < OFF_LOOP_BYTES:
+    async def off_loop(self, parse: Callable[[], T], *, size: int = 0, rows: int = 0) -> T:
+        """``parse()`` in a worker thread when the answer is large (``size`` bytes, or
+        ``rows`` rows), inline when it is small: a big parse must not stall the event loop
+        (and every other PBX and the screen with it), a small one is cheaper than a thread
+        hop. ``parse`` must not touch the driver's mutable state."""
+        if size < OFF_LOOP_BYTES and rows < OFF_LOOP_ROWS:
             return parse()
         return await anyio.to_thread.run_sync(parse, limiter=_parse_limiter())
 

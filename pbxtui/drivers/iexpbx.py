@@ -528,7 +528,8 @@ class IexPbxDriver(Driver):
 
     # -- live resources -----------------------------------------------------------------------
     async def fetch_calls(self) -> list[Call]:
-        return self._calls(await self._rows("activecalls", fresh=True))
+        rows = await self._rows("activecalls", fresh=True)
+        return await self.off_loop(partial(self._calls, rows), rows=len(rows))
 
     async def fetch_extensions(self) -> list[Extension]:
         users = await self._users(fresh=True)
@@ -733,7 +734,8 @@ class IexPbxDriver(Driver):
 
     async def _envelope(self, action: str, params: dict[str, str]) -> Envelope:
         response = await self._send(action, params, expected="JSON")
-        return self._read(parse_envelope, response.text)
+        parse = partial(self._read, parse_envelope, response.text)
+        return await self.off_loop(parse, size=response.size)
 
     def _checked(self, envelope: Envelope) -> Envelope:
         if not envelope.success and looks_like_auth_refusal(envelope.message):

@@ -578,7 +578,8 @@ class PbxCloudDriver(Driver):
         return dict(pairs) if pairs is not None else self._json(body, what)
 
     async def _fetch(self, reqtype: str, what: str, **params: str) -> Any:
-        return self._decode(await self._send(reqtype, **params), what)
+        response = await self._send(reqtype, **params)
+        return await self.off_loop(partial(self._decode, response, what), size=response.size)
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[None]:
@@ -595,11 +596,15 @@ class PbxCloudDriver(Driver):
 
     async def fetch_calls(self) -> list[Call]:
         extra = {"nodename": self.nodename} if self.nodename else {}
-        data = await self._fetch("CHANNELS", "the channel list", **extra)
+        response = await self._send("CHANNELS", **extra)
+        calls = await self.off_loop(partial(self._read_calls, response), size=response.size)
+        return self._keep_queues(calls)
+
+    def _read_calls(self, response: VendorResponse) -> list[Call]:
+        data = self._decode(response, "the channel list")
         with self._reading("the channel list"):
             rows = _records(data, "channel", "channels")
-            calls = calls_from_rows(rows, pbx=self.name, tenant=self.tenant)
-        return self._keep_queues(calls)
+            return calls_from_rows(rows, pbx=self.name, tenant=self.tenant)
 
     def _keep_queues(self, calls: list[Call]) -> list[Call]:
         """A call keeps the queue it came through when its channel's application changes
