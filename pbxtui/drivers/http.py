@@ -356,7 +356,7 @@ def _redirected(pbx: str, response: VendorResponse, url: str, shown: str) -> Non
     target = urljoin(url, response.location) if response.location else ""
     where = _without_query(target) if target else "nowhere (no Location)"
     status = response.status
-    if target and _without_query(target) == _without_query(url):
+    if target and _address(target) == _address(url):
         raise BadAnswer(pbx, f"redirect loop: HTTP {status} from {shown} back to itself")
     path = urlsplit(target).path.lower() if target else ""
     if any(word in path for word in LOGIN_WORDS):
@@ -366,6 +366,11 @@ def _redirected(pbx: str, response: VendorResponse, url: str, shown: str) -> Non
         f"redirected (HTTP {status} to {where}); pbxtui follows no redirect: "
         "if the API has moved, put its new address in the config",
     )
+
+
+def _address(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc, parts.path
 
 
 def _without_query(url: str) -> str:

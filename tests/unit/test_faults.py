@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zlib
+
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from pbxtui.sim.faults import CONTROL_PATH, FaultMiddleware, Faults
+from pbxtui.sim.faults import CONTROL_PATH, FaultMiddleware, Faults, gzip_bomb
 
 
 async def hello(_: object) -> PlainTextResponse:
@@ -51,3 +53,101 @@ async def test_control_endpoint_flips_faults() -> None:
         await c.post(CONTROL_PATH, json={"clear": True})
         assert (await c.get("/")).status_code == 200
         assert (await c.post(CONTROL_PATH, json={"nope": 1})).status_code == 400
+
+
+async def json_hello(_: object) -> JSONResponse:
+    return JSONResponse({"data": [{"exten": "201", "status": "busy"}], "count": 1})
+
+
+def json_client(faults: Faults) -> httpx.AsyncClient:
+    app = FaultMiddleware(Starlette(routes=[Route("/api", json_hello)]), faults)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim")
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "body"),
+    [
+        ("http_502", 502, "Bad Gateway"),
+        ("http_503", 503, "Service Unavailable"),
+        ("empty_200", 200, ""),
+    ],
+)
+async def test_status_and_empty_faults(fault: str, status: int, body: str) -> None:
+    faults = Faults()
+    faults.update({fault: True})
+    async with json_client(faults) as c:
+        response = await c.get("/api")
+    assert (response.status_code, response.text) == (status, body)
+    if fault == "http_503":
+        assert response.headers["retry-after"] == "1"
+
+
+async def test_a_login_page_with_http_200() -> None:
+    faults = Faults()
+    faults.update({"login_page_200": True})
+    async with json_client(faults) as c:
+        response = await c.get("/api")
+    assert response.status_code == 200
+    assert 'type="password"' in response.text
+
+
+async def test_redirects_point_at_a_login_page_or_back_at_the_same_url() -> None:
+    faults = Faults()
+    faults.update({"redirect": True})
+    async with json_client(faults) as c:
+        login = await c.get("/api", params={"key": "k"})
+        faults.update({"redirect": False, "redirect_loop": True})
+        loop = await c.get("/api", params={"key": "k"})
+    assert login.status_code == 302
+    assert login.headers["location"] == "/login.php?next=%2Fapi%3Fkey%3Dk"
+    assert loop.headers["location"] == "/api?key=k"
+
+
+async def test_wrong_types_and_nulls_rewrite_the_vendor_json() -> None:
+    faults = Faults()
+    async with json_client(faults) as c:
+        faults.update({"wrong_types": True})
+        numbered = (await c.get("/api")).json()
+        faults.update({"wrong_types": False, "nulls": True})
+        nulled = (await c.get("/api")).json()
+    assert numbered == {"data": 1, "count": 1}
+    assert nulled == {"data": None, "count": None}
+
+
+async def test_size_and_duration_faults_take_true_or_a_number() -> None:
+    faults = Faults()
+    faults.update({"huge": True, "slow": "3"})
+    assert (faults.huge, faults.slow) == (50.0, 3.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        faults.update({"latency": -1})
+    faults.clear()
+    assert faults.active == []
+
+
+async def test_a_huge_answer_streams_the_size_asked() -> None:
+    faults = Faults()
+    faults.update({"huge": 1})
+    async with json_client(faults) as c:
+        response = await c.get("/api")
+    assert len(response.content) == 1024 * 1024
+    assert response.content.startswith(b"[") and response.content.endswith(b"]")
+
+
+def test_the_gzip_bomb_is_small_and_unpacks_to_a_gibibyte_of_whitespace() -> None:
+    bomb = gzip_bomb()
+    assert len(bomb) < 2 * 1024 * 1024
+    inflate = zlib.decompressobj(31)
+    head = inflate.decompress(bomb[:4096], 1024 * 1024)
+    assert head == b" " * len(head) and len(head) == 1024 * 1024
+
+
+async def test_the_control_endpoint_counts_the_vendor_requests() -> None:
+    faults = Faults()
+    async with json_client(faults) as c:
+        for _ in range(3):
+            await c.get("/api")
+        state = (await c.get(CONTROL_PATH)).json()
+        faults.clear()  # clearing faults keeps the count
+        assert (await c.post(CONTROL_PATH, json={"clear": True})).json()["requests"] == 3
+    assert state["requests"] == 3
+    assert state["huge"] == 0.0
