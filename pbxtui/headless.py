@@ -31,6 +31,7 @@ from pbxtui.model import (
 )
 
 SNAPSHOT_SCHEMA_VERSION = 1
+MAX_ECHOED = 40
 
 # Exit codes shared by every headless command (documented in the README).
 EXIT_OK = 0
@@ -134,7 +135,7 @@ def snapshot_document(states: dict[str, PbxState]) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": state.name,
             "kind": state.kind,
-            "health": state.health.model_dump(mode="json"),
+            "health": _utc_times(state.health.model_dump(mode="json")),
             "capabilities": {
                 "resources": sorted(state.capabilities.resources),
                 "actions": sorted(state.capabilities.actions),
@@ -146,15 +147,33 @@ def snapshot_document(states: dict[str, PbxState]) -> dict[str, Any]:
                 continue
             resource_state = state.resources.get(resource)
             records = resource_state.records if resource_state else ()
-            entry[resource.value] = [r.model_dump(mode="json") for r in records]
+            entry[resource.value] = [_utc_times(r.model_dump(mode="json")) for r in records]
             if resource_state and resource_state.error:
                 entry["errors"][resource.value] = resource_state.error
         pbxs.append(entry)
     return {
         "schema": SNAPSHOT_SCHEMA_VERSION,
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": json_time(datetime.now(UTC)),
         "pbx": pbxs,
     }
+
+
+TIME_FIELDS = frozenset({"observed_at", "started_at", "since", "paused_since", "last_ok"})
+
+
+def json_time(moment: datetime) -> str:
+    """Every timestamp in JSON output in one form: UTC, ISO 8601, with ``Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _utc_times(record: dict[str, Any]) -> dict[str, Any]:
+    """A dumped record with its timestamps in ``json_time``'s form (pydantic keeps a
+    vendor's own offset, and writes UTC as ``Z`` where ``isoformat`` writes ``+00:00``)."""
+    for key in TIME_FIELDS & record.keys():
+        value = record[key]
+        if isinstance(value, str):
+            record[key] = json_time(datetime.fromisoformat(value))
+    return record
 
 
 async def snapshot(config: Config, *, pbx: str | None = None) -> dict[str, Any]:
@@ -205,6 +224,14 @@ def format_snapshot(document: dict[str, Any]) -> str:
                 f"  {call['duration']}s"
             )
     return "\n".join(lines)
+
+
+def echo(ident: str) -> str:
+    """An identifier as quoted back in a message: cut when long (a pasted 10 kB "id" must
+    not fill the terminal or the audit log)."""
+    if len(ident) <= MAX_ECHOED:
+        return repr(ident)
+    return f"{ident[:MAX_ECHOED]!r}… ({len(ident)} characters)"
 
 
 def find_call(state: PbxState, ident: str) -> Call | None:
@@ -322,7 +349,9 @@ def hangup_request(call_id: str) -> Builder:
     def build(state: PbxState, engine: Engine) -> list[ActionRequest] | str:
         call = find_call(state, call_id)
         if call is None:
-            return f"no call {call_id!r} on {state.name} now{_unreadable(state, Resource.CALLS)}"
+            return (
+                f"no call {echo(call_id)} on {state.name} now{_unreadable(state, Resource.CALLS)}"
+            )
         return [Hangup(pbx=state.name, call=call)]
 
     return build
@@ -334,7 +363,9 @@ def transfer_request(call_id: str, destination: str, *, attended: bool) -> Build
     def build(state: PbxState, engine: Engine) -> list[ActionRequest] | str:
         call = find_call(state, call_id)
         if call is None:
-            return f"no call {call_id!r} on {state.name} now{_unreadable(state, Resource.CALLS)}"
+            return (
+                f"no call {echo(call_id)} on {state.name} now{_unreadable(state, Resource.CALLS)}"
+            )
         kind = AttendedTransfer if attended else BlindTransfer
         return [kind(pbx=state.name, call=call, destination=destination)]
 
@@ -351,7 +382,7 @@ def consultation_request(ident: str, *, complete: bool) -> Builder:
                 f"{c.held.id} ({c.transferer} → {c.destination})" for c in state.consultations
             )
             known = f" (pending: {pending})" if pending else " (none is pending)"
-            return f"no attended transfer of {ident!r} pending on {state.name}{known}"
+            return f"no attended transfer of {echo(ident)} pending on {state.name}{known}"
         kind = CompleteTransfer if complete else CancelTransfer
         return [kind(pbx=state.name, consultation=consultation)]
 
@@ -366,7 +397,7 @@ def agent_requests(action: Action, agent_id: str, queue: str = "", reason: str =
         if not agents:
             where = f" in queue {queue}" if queue else ""
             why = _unreadable(state, Resource.AGENTS)
-            return f"no agent {agent_id!r}{where} on {state.name} now{why}"
+            return f"no agent {echo(agent_id)}{where} on {state.name} now{why}"
         if action is Action.PAUSE:
             return [PauseAgent(pbx=state.name, agent=a, reason=reason) for a in agents]
         return [UnpauseAgent(pbx=state.name, agent=a) for a in agents]

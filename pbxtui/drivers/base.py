@@ -47,6 +47,15 @@ OFF_LOOP_BYTES = 256 * 1024
 OFF_LOOP_ROWS = 1000
 
 
+MAX_REASON = 500  # characters of a reason: a vendor echoing a 10 kB id must not flood a screen
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_REASON:
+        return text
+    return f"{text[:MAX_REASON]}… ({len(text)} characters)"
+
+
 _PARSE_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("pbxtui_parse_limiter")
 
 
@@ -74,7 +83,7 @@ class DriverError(ShowableError):
         from pbxtui.redact import scrub
 
         self.pbx = pbx
-        self.reason = scrub(reason)
+        self.reason = _cut(scrub(reason))
         super().__init__(f"{pbx}: {self.reason}")
 
 

@@ -215,3 +215,9 @@ async def test_the_budget_backs_off_from_a_struggling_pbx_and_comes_back() -> No
             await http.get(PARAMS)
     assert (budget.rate, budget.cap) == (20, 8)
     assert budget.started == faults.requests == 12
+
+
+def test_a_reason_echoing_a_huge_id_is_cut() -> None:
+    error = BadAnswer("hq", "No such channel: " + "x" * 10_000)
+    assert len(error.reason) < 600
+    assert error.reason.endswith("(10017 characters)")
