@@ -55,10 +55,56 @@ async def _serve(count: int, config_path: Path, ready: Path) -> None:
     ]
     for sim in sims:
         sim.faults.update({"latency": LATENCY})
-    async with serve({sim.name: sim.app for sim in sims}) as ports:
-        _write(config_path, fleet_config_toml(sims, ports, timeout=2.0))
+    apps = {sim.name: sim.app for sim in sims} | {"big": big_channels_app(BIG_LEGS)}
+    async with serve(apps) as ports:
+        big = (
+            '[[pbx]]\nname = "big"\nkind = "pbxcloud"\n'
+            f'url = "http://127.0.0.1:{ports["big"]}/pbx/proxyapi.php"\n'
+            'tenant = "BIG"\nkey = "not-checked"\ntimeout = 10.0\n'
+        )
+        _write(config_path, fleet_config_toml(sims, ports, timeout=2.0) + "\n" + big)
         _write(ready, json.dumps(ports))
         await anyio.sleep_forever()
+
+
+BIG_LEGS = 20_000  # a CHANNELS answer of 10,000 two-leg calls, about 7 MB
+
+
+def big_channels_app(legs: int) -> Any:
+    """One PBX Cloud endpoint answering CHANNELS with ``legs`` rows, always the same."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    rows = []
+    for i in range(legs):
+        call, side = divmod(i, 2)
+        ext = 201 + call % 500
+        rows.append(
+            {
+                "node": "pbx21",
+                "Channel": f"PJSIP/{ext}-BIG-{i:08x}" if side else f"PJSIP/trunk-BIG-{i:08x}",
+                "Context": "BIG-from-trunk",
+                "Extension": str(ext),
+                "Priority": "1",
+                "State": "Up",
+                "Application": "Dial" if side == 0 else "AppDial",
+                "Data": "",
+                "CallerID": f"05{call:08d}",
+                "CallerIDName": "",
+                "Accountcode": "BIG",
+                "Duration": str(call % 3600),
+                "BridgedTo": f"PJSIP/{ext}-BIG-{i + 1:08x}" if side == 0 else "",
+                "UniqueID": f"1796125982.{i}",
+                "LinkedID": f"1796125982.{i - side}",
+            }
+        )
+    body = json.dumps(rows).encode()
+
+    async def channels(_: object) -> Response:
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/pbx/proxyapi.php", channels)])
 
 
 def _write(path: Path, text: str) -> None:
@@ -139,7 +185,7 @@ async def round_figures(config: Config) -> None:
 
 async def hanging_figures(config: Config, ports: dict[str, int], seconds: float) -> None:
     names = [p.name for p in config.pbx]
-    hanging = names[:5]
+    hanging = names[: min(5, len(names) - 1)]
     for name in hanging:
         await faults(ports[name], {"hang": True})
     updates: Counter[str] = Counter()
@@ -205,6 +251,50 @@ async def _request_count(port: int) -> int | None:
     return int(count) if isinstance(count, int) else None
 
 
+async def stall_figures(config: Config) -> None:
+    """The event loop's longest stall while a 10,000-call answer is polled, its parse in a
+    worker thread (as shipped) and inline (as before), side by side."""
+    from pbxtui.drivers import base
+
+    one = single(config, "big")
+    shipped = base.OFF_LOOP_BYTES
+    results = {}
+    for label, threshold in (("in a worker thread", shipped), ("inline", 1 << 62)):
+        base.OFF_LOOP_BYTES = threshold
+        try:
+            results[label] = await _worst_stall(one)
+        finally:
+            base.OFF_LOOP_BYTES = shipped
+    worker, inline = results["in a worker thread"], results["inline"]
+    print(
+        f"10,000 calls ({BIG_LEGS} CHANNELS rows) polled 5 times: longest event-loop stall "
+        f"{worker[0] * 1000:.0f} ms with the parse in a worker thread vs {inline[0] * 1000:.0f} ms "
+        f"inline (target <= 50 ms); a poll takes {worker[1] * 1000:.0f} / {inline[1] * 1000:.0f} ms"
+    )
+
+
+async def _worst_stall(config: Config) -> tuple[float, float]:
+    worst = 0.0
+    polls: list[float] = []
+    async with Engine(config) as engine, anyio.create_task_group() as tg:
+
+        async def ticker() -> None:
+            nonlocal worst
+            while True:
+                before = time.perf_counter()
+                await anyio.sleep(0.005)
+                worst = max(worst, time.perf_counter() - before - 0.005)
+
+        await engine.poll_once(resources=[Resource.CALLS])  # connection open
+        tg.start_soon(ticker)
+        for _ in range(5):
+            started = time.perf_counter()
+            await engine.poll_once(resources=[Resource.CALLS])
+            polls.append(time.perf_counter() - started)
+        tg.cancel_scope.cancel()
+    return worst, statistics.median(polls)
+
+
 async def main(pbxs: int, seconds: float) -> None:
     logging.disable(logging.WARNING)  # PBXs going down and up are figures here, not news
     print(f"cpus {os.cpu_count()}  python {sys.version.split()[0]}  httpx {httpx.__version__}")
@@ -213,6 +303,9 @@ async def main(pbxs: int, seconds: float) -> None:
         global LOAD_PID
         LOAD_PID = process.pid
         try:
+            big = config.get("big")
+            config = config.model_copy(update={"pbx": [p for p in config.pbx if p is not big]})
+            await stall_figures(config.model_copy(update={"pbx": [*config.pbx, big]}))
             await round_figures(config)
             await hanging_figures(config, ports, seconds)
             await refresh_figures(config, ports, min(seconds, 5.0))

@@ -59,7 +59,7 @@ def _cut(text: str) -> str:
 _PARSE_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("pbxtui_parse_limiter")
 
 
-def _parse_limiter() -> anyio.CapacityLimiter:
+def parse_limiter() -> anyio.CapacityLimiter:
     """One parse thread per event loop: more would only take turns on the interpreter lock,
     and each would make the event loop wait longer for its own turn."""
     try:
@@ -218,7 +218,7 @@ class Driver(ABC):
         hop. ``parse`` must not touch the driver's mutable state."""
         if size < OFF_LOOP_BYTES and rows < OFF_LOOP_ROWS:
             return parse()
-        return await anyio.to_thread.run_sync(parse, limiter=_parse_limiter())
+        return await anyio.to_thread.run_sync(parse, limiter=parse_limiter())
 
     # -- helpers --------------------------------------------------------------------------
     def unsupported(self, what: Resource | Action) -> NotSupported:

@@ -15,15 +15,24 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 
 import anyio
+import anyio.to_thread
 import httpx
 
 from pbxtui.config import Config, PbxConfig
 from pbxtui.drivers import create_driver
-from pbxtui.drivers.base import Driver, DriverError, NotSupported, PbxTimeout
+from pbxtui.drivers.base import (
+    OFF_LOOP_ROWS,
+    Driver,
+    DriverError,
+    NotSupported,
+    PbxTimeout,
+    parse_limiter,
+)
 from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.http import asking
 from pbxtui.engine.audit import AuditLog
@@ -33,7 +42,7 @@ from pbxtui.engine.dispatch import dispatch
 from pbxtui.engine.health import derive_health
 from pbxtui.engine.joins import Joiner
 from pbxtui.engine.policy import ActionPolicy
-from pbxtui.engine.poller import ResourcePoller, fetch_limit, interval_for, log_bug
+from pbxtui.engine.poller import Publish, ResourcePoller, fetch_limit, interval_for, log_bug
 from pbxtui.model import (
     Action,
     ActionOutcome,
@@ -111,6 +120,7 @@ class _Pbx:
         self.state: PbxState | None = None
         self.consultations: tuple[Consultation, ...] = ()
         self.joiner = Joiner()
+        self.publishing = anyio.Lock()
 
 
 class Engine:
@@ -309,35 +319,60 @@ class Engine:
         latency_ms = round((time.perf_counter() - started) * 1000)
         return True, f"ok in {latency_ms} ms", latency_ms
 
-    def _publisher(self, name: str) -> Callable[[Resource, ResourceState, ResourceState], None]:
-        def publish(resource: Resource, previous: ResourceState, current: ResourceState) -> None:
+    def _publisher(self, name: str) -> Publish:
+        async def publish(
+            resource: Resource, previous: ResourceState, current: ResourceState
+        ) -> None:
+            entry = self._pbxs[name]
             try:
-                self._on_result(name, resource, previous, current)
+                # One result of a PBX at a time, in order: each is joined with the latest of
+                # the others. A large one (thousands of calls) is diffed and joined in a
+                # worker thread, so the screen and the other PBXs never wait for it.
+                async with entry.publishing:
+                    prepare = partial(self._prepare, entry, resource, previous, current)
+                    if len(current.records) < OFF_LOOP_ROWS:
+                        prepared = prepare()
+                    else:
+                        prepared = await anyio.to_thread.run_sync(prepare, limiter=parse_limiter())
+                    self._apply(entry, resource, *prepared)
             except Exception as exc:
                 # A bug here must not stop the poll loop that called it.
                 log_bug(f"{name}: failed to publish a {resource} result", exc)
 
         return publish
 
-    def _on_result(
-        self, name: str, resource: Resource, previous: ResourceState, current: ResourceState
-    ) -> None:
-        entry = self._pbxs[name]
+    def _prepare(
+        self, entry: _Pbx, resource: Resource, previous: ResourceState, current: ResourceState
+    ) -> tuple[PbxHealth, tuple[Consultation, ...], PbxState, tuple[Change, ...]]:
+        """What a poll result changes, computed without touching the engine's state (it may
+        run in a worker thread): the health, pending transfers, joined state and changes."""
         now = utcnow()
         changes: list[Change] = []
         if current.ok:
             baseline = previous.records if previous.fetched_at is not None else None
-            changes += diff_records(name, resource, baseline, current.records, at=now)
+            changes += diff_records(entry.config.name, resource, baseline, current.records, at=now)
         health = self._health(entry)
         changes += diff_health(entry.health, health, at=now)
+        consultations = (
+            self._consultations(entry) if resource is Resource.CALLS else entry.consultations
+        )
+        state = self._snapshot(entry, health=health, consultations=consultations)
+        return health, consultations, state, tuple(changes)
+
+    def _apply(
+        self,
+        entry: _Pbx,
+        resource: Resource,
+        health: PbxHealth,
+        consultations: tuple[Consultation, ...],
+        state: PbxState,
+        changes: tuple[Change, ...],
+    ) -> None:
         for change in changes:
             if change.kind in (ChangeKind.PBX_DOWN, ChangeKind.PBX_UP):
                 logger.warning("%s", change.text)
-        entry.health = health
-        if resource is Resource.CALLS:
-            entry.consultations = self._consultations(entry)
-        entry.state = self._snapshot(entry)
-        self._notify(EngineUpdate(name, resource, entry.state, tuple(changes)))
+        entry.health, entry.consultations, entry.state = health, consultations, state
+        self._notify(EngineUpdate(entry.config.name, resource, state, changes))
 
     def _health(self, entry: _Pbx) -> PbxHealth:
         return derive_health(
@@ -348,16 +383,22 @@ class Engine:
             protected=entry.config.protected,
         )
 
-    def _snapshot(self, entry: _Pbx) -> PbxState:
+    def _snapshot(
+        self,
+        entry: _Pbx,
+        *,
+        health: PbxHealth | None = None,
+        consultations: tuple[Consultation, ...] | None = None,
+    ) -> PbxState:
         """The state to publish: the pollers' latest results, joined (``joins``) so every
         view and command reads the same cross-resource facts."""
         state = PbxState(
             name=entry.config.name,
             kind=entry.driver.kind,
             capabilities=entry.driver.capabilities,
-            health=entry.health,
+            health=health or entry.health,
             resources={resource: poller.state for resource, poller in entry.pollers.items()},
-            consultations=entry.consultations,
+            consultations=entry.consultations if consultations is None else consultations,
         )
         try:
             return entry.joiner.join(state)

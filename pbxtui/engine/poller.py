@@ -12,7 +12,7 @@ import logging
 import random
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -27,7 +27,7 @@ logger = logging.getLogger("pbxtui.engine")
 MAX_BACKOFF = 30.0
 MIN_PEER_INTERVAL = 5.0
 
-Publish = Callable[[Resource, ResourceState, ResourceState], None]
+Publish = Callable[[Resource, ResourceState, ResourceState], Awaitable[None]]
 """Called with (resource, previous state, new state) after every poll."""
 
 
@@ -144,7 +144,7 @@ class ResourcePoller:
                     self.state.failures,
                     self.state.error,
                 )
-            self._publish(self.resource, previous, self.state)
+            await self._publish(self.resource, previous, self.state)
             return self.state
 
     async def run(self) -> None:
