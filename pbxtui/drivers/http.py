@@ -36,7 +36,6 @@ MIB = 1024 * 1024
 DEFAULT_BODY_LIMIT = 16 * MIB
 # What is asked (the resource polled, "action", "directory") → the largest answer read.
 BODY_LIMITS: Mapping[str, int] = {"calls": 32 * MIB, "action": 1 * MIB}
-MAX_BODY_BYTES = DEFAULT_BODY_LIMIT  # kept for callers that name the old constant
 READ_CHUNK = 256 * 1024  # decoded bytes produced at most per step of decompression
 OVERLOADED = frozenset({429, 502, 503, 504})
 LOGIN_WORDS = ("login", "logon", "signin", "sign-in", "auth", "sso", "session")
