@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import httpx
 
@@ -178,6 +179,9 @@ class Engine:
                     )
                 )
                 self._pbxs[pbx.name] = self._build(pbx, self._driver_factory(pbx, client))
+                # Opened inside the console's loop: let it paint between PBXs (50 PBXs take
+                # about 90 ms to open), so the first frame never waits for the engine.
+                await anyio.lowlevel.checkpoint()
         except BaseException:
             self._pbxs.clear()
             await stack.aclose()
