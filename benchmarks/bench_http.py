@@ -133,6 +133,7 @@ async def faults(port: int, values: dict[str, Any]) -> dict[str, Any]:
         return result
 
 
+REQUESTS = 0  # requests in the last round measured
 LOAD_PID = 0  # the load process, whose CPU time is shown beside the client's
 
 
@@ -149,18 +150,22 @@ async def rounds(
     config: Config, resources: list[Resource] | None
 ) -> tuple[float, float, float, int]:
     """(median wall seconds, median CPU seconds, load CPU seconds, failures) of a round."""
-    walls, cpus, served, failed = [], [], [], 0
+    walls, cpus, served, requests, failed = [], [], [], [], 0
     async with Engine(config) as engine:
         await engine.poll_once(resources=resources)  # connections opened, caches warm
         for _ in range(ROUNDS):
             started, cpu, load = time.perf_counter(), time.process_time(), load_cpu()
+            sent = sum(engine.driver(n).budget.started for n in engine.pbx_names)
             states = await engine.poll_once(resources=resources)
+            requests.append(sum(engine.driver(n).budget.started for n in engine.pbx_names) - sent)
             walls.append(time.perf_counter() - started)
             cpus.append(time.process_time() - cpu)
             served.append(load_cpu() - load)
             failed += sum(
                 1 for state in states.values() for r in state.resources.values() if r.failing
             )
+    global REQUESTS
+    REQUESTS = round(statistics.median(requests))
     return statistics.median(walls), statistics.median(cpus), statistics.median(served), failed
 
 
@@ -176,7 +181,8 @@ async def round_figures(config: Config) -> None:
         wall, cpu, served, failed = await rounds(config, resources)
         target = 1.3 if resources else 2.0
         print(
-            f"round of {label:<15} {len(names)} PBXs {wall * 1000:7.0f} ms  slowest single "
+            f"round of {label:<15} {len(names)} PBXs ({REQUESTS} requests) {wall * 1000:5.0f} ms  "
+            f"slowest single "
             f"{slowest * 1000:5.0f} ms  ratio {wall / slowest:4.2f} (target <= {target})  "
             f"CPU per round: client {cpu * 1000:4.0f} ms, simulators {served * 1000:4.0f} ms  "
             f"failed fetches {failed}"

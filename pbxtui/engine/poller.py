@@ -2,8 +2,9 @@
 
 The next poll is scheduled only when the previous one has finished, so polls never overlap
 and a slow PBX is polled less often instead of piling requests up. Each fetch is bounded by
-the driver's per-request timeout plus an outer safety margin; failures back off with jitter;
-``wake()`` cuts the sleep short so an operator's refresh (or an action) shows at once.
+the driver's per-request timeout plus an outer safety margin, the time its requests only wait
+for the PBX's request budget not counted; failures back off with jitter; ``wake()`` cuts the
+sleep short so an operator's refresh (or an action) shows at once, within the budget.
 """
 
 from __future__ import annotations
