@@ -274,6 +274,12 @@ class VendorHttp:
         return VendorResponse(status, text, content_type, 0, size=len(body))
 
 
+def _amount(size: int) -> str:
+    if size < 10 * 1024:
+        return f"{size} bytes"
+    return f"{size // 1024} KiB" if size < 10 * MIB else f"{size // MIB} MiB"
+
+
 def _grace(limit: float) -> float:
     return max(0.5, limit * 0.1)
 
@@ -389,7 +395,7 @@ def _timeout_reason(
     if phase.receiving:
         return (
             f"answer not complete within {limit:g} s from {shown} "
-            f"({phase.received // 1024} KiB received)"
+            f"({_amount(phase.received)} received)"
         )
     return f"no answer within {limit:g} s from {shown}"
 
