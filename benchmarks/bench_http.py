@@ -247,8 +247,13 @@ async def refresh_figures(config: Config, ports: dict[str, int], seconds: float)
     if before is None or after is None:
         print("refresh 10x/s: the simulator counts no requests (no counter in this version)")
         return
-    rate = (after - before) / seconds
-    print(f"refresh() 10x/s for {seconds:g} s on one PBX: {rate:.1f} requests/s at the simulator")
+    count = after - before
+    budget = one.pbx[0].requests_per_second
+    bound = budget * (seconds + 1)  # at most `budget` in any second: the edges add one second
+    print(
+        f"refresh() 10x/s for {seconds:g} s on one PBX: {count} requests at the simulator "
+        f"({count / seconds:.1f}/s; the budget, {budget:g} in any second, allows {bound:.0f})"
+    )
 
 
 async def _request_count(port: int) -> int | None:
