@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
-from xml.etree import ElementTree
 
 import anyio
 import httpx
@@ -39,6 +39,14 @@ from pbxtui.drivers.base import (
     PbxUnreachable,
 )
 from pbxtui.drivers.http import VendorHttp, VendorResponse
+from pbxtui.drivers.reading import (
+    Unreadable,
+    decode_json,
+    kind_of,
+    parse_xml,
+    text_of,
+    truncated_json,
+)
 from pbxtui.drivers.values import clock_seconds, json_scalar
 from pbxtui.model import (
     Action,
@@ -105,6 +113,15 @@ CALLEE_KEYS = ("destination", "dst", "callerid", "connectedlinenum")
 DURATION_KEYS = ("duration", "seconds", "time", "billsec")
 VENDOR_ID_KEYS = ("uniqueid1", "uniqueid", "callid")
 
+# The fields read from an answer (folded), which must hold text or a number.
+READ_KEYS = frozenset(
+    {"channel", "response"}
+    | set(STATUS_KEYS + UNIQUEID_KEYS + BRIDGED_KEYS + CALLEE_KEYS + DURATION_KEYS + VENDOR_ID_KEYS)
+)
+NUMBER_WORD_RE = re.compile(r"-?\d+")
+NOT_ALNUM_RE = re.compile(r"[^a-z0-9]")
+UNIQUEID_RE = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,18})*")
+
 AUTH_TEXTS = ("You need to login first!", "Restricted access")
 BAD_EVENT = "the PBX answered 'bad event' (it ignores POST; this driver uses GET)"
 LOGIN_REDIRECT = "redirected to a login page"
@@ -137,10 +154,20 @@ class ExtensionStatus:
 
 def _fold(text: str) -> str:
     """``Status``/``status``/``Bridged_Uniqueid`` → ``status``/``bridgeduniqueid``."""
+    # Every answer repeats the same dozen keys: fold each once (short ones only are kept).
+    return _folded(text) if len(text) <= 40 else _fold_now(text)
+
+
+@lru_cache(maxsize=1024)
+def _folded(text: str) -> str:
+    return _fold_now(text)
+
+
+def _fold_now(text: str) -> str:
     stripped = text.strip().lower()
-    if re.fullmatch(r"-?\d+", stripped):
+    if NUMBER_WORD_RE.fullmatch(stripped):
         return stripped
-    return re.sub(r"[^a-z0-9]", "", stripped)
+    return NOT_ALNUM_RE.sub("", stripped)
 
 
 def _first(fields: Mapping[str, str], keys: tuple[str, ...]) -> str:
@@ -181,41 +208,53 @@ def _raise_refusal(pbx: str, response: VendorResponse, body: str) -> None:
         raise BadAnswer(pbx, f"answered an HTML page instead of JSON (HTTP {response.status})")
 
 
-def _flatten(obj: Mapping[str, Any]) -> dict[str, str]:
+def _flatten(pbx: str, obj: Mapping[str, Any], where: str) -> dict[str, str]:
+    """The scalar fields of one JSON object, keys folded. A field this driver reads holding
+    an object, a list (or a boolean, but for ``Response``) is a type mismatch, named."""
     fields: dict[str, str] = {}
     for key, value in obj.items():
-        text = json_scalar(value)
-        if text is not None:
-            fields[_fold(str(key))] = text
+        folded = _fold(str(key))
+        if folded in READ_KEYS:
+            try:
+                fields[folded] = text_of(value, f"{where}{key!r}", flags=folded == "response")
+            except Unreadable as exc:
+                raise BadAnswer(pbx, f"answered {exc}") from None
+        elif (text := json_scalar(value)) is not None:
+            fields[folded] = text
     return fields
 
 
 def _json_fields(pbx: str, body: str) -> dict[str, str]:
     try:
-        data = json.loads(body)
+        data = decode_json(body)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(body) - 2 or "Unterminated" in exc.msg:
+        if truncated_json(body, exc):
             raise BadAnswer(pbx, f"answered truncated JSON: {exc.msg}") from None
         raise BadAnswer(pbx, f"answered malformed JSON: {exc.msg} at character {exc.pos}") from None
+    except Unreadable as exc:
+        raise BadAnswer(pbx, str(exc)) from None
     if isinstance(data, list):  # tolerate a one-element list around the object
         data = next((item for item in data if isinstance(item, dict)), data)
     if not isinstance(data, dict):
-        shape = "a list" if isinstance(data, list) else type(data).__name__
+        shape = "a list" if isinstance(data, list) else f"a JSON {kind_of(data)}"
         raise BadAnswer(pbx, f"answered JSON of an unexpected shape ({shape}, not an object)")
-    fields = _flatten(data)
-    inner = data.get("data")
+    inner = next((v for k, v in data.items() if _fold(str(k)) == "data"), None)
     if isinstance(inner, list):
-        inner = next((item for item in inner if isinstance(item, dict)), None)
+        inner = next((item for item in inner if isinstance(item, dict)), inner)
+    if inner is not None and not isinstance(inner, dict):
+        raise BadAnswer(pbx, f"answered 'data' as a JSON {kind_of(inner)}, expected an object")
+    fields = _flatten(pbx, {k: v for k, v in data.items() if _fold(str(k)) != "data"}, "")
     if isinstance(inner, dict):
-        fields.update(_flatten(inner))  # the envelope's contents win over anything beside it
+        # The envelope's contents win over anything beside it.
+        fields.update(_flatten(pbx, inner, "data "))
     return fields
 
 
 def _xml_fields(pbx: str, body: str) -> dict[str, str]:
     try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError as exc:
-        raise BadAnswer(pbx, f"answered malformed or truncated XML: {exc}") from None
+        root = parse_xml(body)
+    except Unreadable as exc:
+        raise BadAnswer(pbx, str(exc)) from None
     inner = root.find("data")
     node = inner if inner is not None else root
     return {_fold(child.tag): (child.text or "").strip() for child in node if len(child) == 0}
@@ -302,7 +341,7 @@ def normalize_number(pbx: str, number: str, brand: str) -> str:
 def _uid_order(unique_id: str) -> tuple[int, tuple[int, ...], str]:
     """Asterisk ``epoch.seq`` ids sort by creation: the earlier is the call's originator."""
     parts = unique_id.split(".")
-    if unique_id and all(p.isdigit() for p in parts):
+    if UNIQUEID_RE.fullmatch(unique_id):
         return (0, tuple(int(p) for p in parts), unique_id)
     return (1, (), unique_id)
 
@@ -320,36 +359,51 @@ def derive_calls(
     when the PBX gives no duration.
     """
     active = {ext: s for ext, s in statuses.items() if s.on_call}
+    partners = _Partners(active)
     calls: list[Call] = []
     taken: set[str] = set()
     for ext in sorted(active, key=lambda e: _uid_order(active[e].unique_id)):
         if ext in taken:
             continue
         status = active[ext]
-        partner = _partner(ext, status, active, taken)
+        partner = partners.of(ext, status, taken)
         taken.update({ext, partner} if partner else {ext})
         calls.append(_call(pbx, ext, status, partner, active, observed, at))
     return calls
 
 
-def _partner(
-    ext: str, status: ExtensionStatus, active: Mapping[str, ExtensionStatus], taken: set[str]
-) -> str:
-    """The other watched extension on this same call (A.Uniqueid == B.BridgedUniqueid)."""
-    for other, candidate in active.items():
-        if other == ext or other in taken:
-            continue
-        if _bridged(candidate, status) or _bridged(status, candidate):
-            return other
-    return ""
+class _Partners:
+    """Who names whom: each active extension's unique id and channel, and the ones it names
+    as its other party, indexed, so that finding a partner is a lookup, not a scan of every
+    extension (2,000 watched extensions made the scan the whole cost of a sweep)."""
 
+    def __init__(self, active: Mapping[str, ExtensionStatus]) -> None:
+        self.order = {ext: position for position, ext in enumerate(active)}
+        self.index: dict[tuple[str, str], list[str]] = {}
+        for ext, status in active.items():
+            for key in (
+                ("uid", status.unique_id),
+                ("channel", status.channel),
+                ("names uid", status.bridged_unique_id),
+                ("names channel", status.bridged_channel),
+            ):
+                if key[1]:
+                    self.index.setdefault(key, []).append(ext)
 
-def _bridged(a: ExtensionStatus, b: ExtensionStatus) -> bool:
-    """Whether ``a`` names ``b`` as the other party, by unique id or by channel."""
-    return bool(
-        (b.unique_id and a.bridged_unique_id == b.unique_id)
-        or (b.channel and a.bridged_channel == b.channel)
-    )
+    def of(self, ext: str, status: ExtensionStatus, taken: set[str]) -> str:
+        """The other watched extension on this same call (A.Uniqueid == B.BridgedUniqueid,
+        or by channel, either way round); the first listed when several qualify."""
+        found: list[str] = []
+        for key in (
+            ("names uid", status.unique_id),
+            ("names channel", status.channel),
+            ("uid", status.bridged_unique_id),
+            ("channel", status.bridged_channel),
+        ):
+            if key[1]:
+                found += self.index.get(key, ())
+        free = [other for other in found if other != ext and other not in taken]
+        return min(free, key=self.order.__getitem__) if free else ""
 
 
 def _call(
@@ -400,6 +454,24 @@ def status_url(url: str, brand: str) -> str:
     if brand == "cloudplus":
         return re.sub(r"dialup\.php$", "CHstatus.php", url, flags=re.IGNORECASE)
     return url
+
+
+class StatusReader:
+    """Reads each extension's status answers, reusing the last reading while the answer is
+    the same text (an idle extension answers the same bytes sweep after sweep). Pure but
+    for its memo of one entry per extension, which is safe from a worker thread."""
+
+    def __init__(self, pbx: str) -> None:
+        self.pbx = pbx
+        self._last: dict[str, tuple[int, str, ExtensionStatus]] = {}
+
+    def read(self, exten: str, response: VendorResponse) -> ExtensionStatus:
+        known = self._last.get(exten)
+        if known is not None and known[0] == response.status and known[1] == response.text:
+            return known[2]
+        status = parse_status(self.pbx, read_fields(self.pbx, response))
+        self._last[exten] = (response.status, response.text, status)
+        return status
 
 
 # -- the request budget -----------------------------------------------------------------------
@@ -470,6 +542,7 @@ class DialupDriver(Driver):
         self._pending: _PendingSweep | None = None
         self._first_seen: dict[str, tuple[float, str]] = {}  # call key → (monotonic, ext)
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
+        self._statuses = StatusReader(config.name)
 
     def fetch_seconds(self) -> float:
         # One request per watched extension under the rate limit: 200 extensions at 20/s
@@ -579,7 +652,7 @@ class DialupDriver(Driver):
         async with self._limiter:
             await self._spacing.wait()
             response = await self.status_http.get(params)
-        return parse_status(self.name, read_fields(self.name, response))
+        return self._statuses.read(exten, response)
 
     async def _sweep(self) -> _Sweep:
         """The last sweep if fresh, the one in flight if any, else a new one."""

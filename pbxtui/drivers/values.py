@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 LATENCY_RE = re.compile(r"\(\s*(\d+)\s*ms\s*\)", re.IGNORECASE)
@@ -25,6 +26,16 @@ UNREGISTERED_WORDS = (
 
 def clock_seconds(text: str) -> int | None:
     """``HH:MM:SS``, ``MM:SS`` or seconds (``"74"``, ``"85,6972"``) → whole seconds, else None."""
+    # A live answer repeats a few thousand distinct durations; long texts are not worth keeping.
+    return _clock_seconds(text) if len(text) <= 24 else _read_clock(text)
+
+
+@lru_cache(maxsize=8192)
+def _clock_seconds(text: str) -> int | None:
+    return _read_clock(text)
+
+
+def _read_clock(text: str) -> int | None:
     text = text.strip()
     match = CLOCK_RE.match(text)
     try:

@@ -109,7 +109,7 @@ class Quirks:
     channels_style: Literal["concise", "ami"] = "concise"
     channels_linkedid: bool = True
     channels_bridge: Literal["bridgedto", "bridgeid"] = "bridgedto"  # concise style only
-    channels_empty: Literal["zero", "bracket", "null", "emptylist"] = "zero"
+    channels_empty: Literal["zero", "bracket", "null", "emptylist"] = "emptylist"
     # How a held party shows: its application becomes MusicOnHold, or it keeps its
     # application and carries an OnHold field. Nothing is published either way.
     held_as: Literal["application", "flag"] = "application"
