@@ -17,6 +17,7 @@ What it cannot tell: a caller waiting in a queue is on no extension, so it is no
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -64,6 +65,8 @@ from pbxtui.model import (
     Resource,
     utcnow,
 )
+
+logger = logging.getLogger("pbxtui.drivers")
 
 DEFAULT_DIAL_TIMEOUT = 20  # seconds the PBX waits for the first leg when none is given
 DIAL_TIMEOUT_MARGIN = 10  # the HTTP request must outlive the vendor's own dial timeout
@@ -469,7 +472,15 @@ class StatusReader:
         known = self._last.get(exten)
         if known is not None and known[0] == response.status and known[1] == response.text:
             return known[2]
-        status = parse_status(self.pbx, read_fields(self.pbx, response))
+        try:
+            status = parse_status(self.pbx, read_fields(self.pbx, response))
+        except DriverError:
+            raise
+        except Exception as exc:
+            # A defect, not a PBX's doing: on record in full; the operator sees a reason.
+            logger.exception("%s: reading the status of %s failed", self.pbx, exten)
+            reason = f"answered a status this driver cannot read ({type(exc).__name__})"
+            raise BadAnswer(self.pbx, reason) from None
         self._last[exten] = (response.status, response.text, status)
         return status
 

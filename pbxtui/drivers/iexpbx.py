@@ -30,6 +30,7 @@ carry a name-like and a number-like field.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -39,7 +40,7 @@ from typing import ClassVar, TypeVar
 import httpx
 
 from pbxtui.config import IexPbxConfig, PbxConfig
-from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver
+from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.http import VendorResponse
 from pbxtui.drivers.iexpbx_rows import (
     CallReader,
@@ -89,6 +90,7 @@ __all__ = [
 
 T = TypeVar("T")
 A = TypeVar("A")
+logger = logging.getLogger("pbxtui.drivers")
 
 # A refusal that names the credentials; "user" alone is too broad ("User 999 not found" is
 # what an action on an unknown extension may well say).
@@ -488,6 +490,13 @@ class IexPbxDriver(Driver):
             return parse(value)
         except Unreadable as exc:
             raise BadAnswer(self.name, str(exc)) from None
+        except DriverError:
+            raise
+        except Exception as exc:
+            # A defect, not a PBX's doing: on record in full; the operator sees a reason.
+            logger.exception("%s: reading an answer failed", self.name)
+            reason = f"answered something this driver cannot read ({type(exc).__name__})"
+            raise BadAnswer(self.name, reason) from None
 
 
 def _strings(row: Row) -> dict[str, str]:

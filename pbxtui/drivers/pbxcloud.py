@@ -323,8 +323,15 @@ class PbxCloudDriver(Driver):
         """Turn a payload that parses as JSON but not as ``what`` into a BadAnswer."""
         try:
             yield
+        except DriverError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadAnswer(self.name, f"answered {what} in an unexpected shape: {exc}") from None
+        except Exception as exc:
+            # A defect, not a PBX's doing: on record in full; the operator sees a reason.
+            logger.exception("%s: reading %s failed", self.name, what)
+            reason = f"answered {what} in a shape this driver cannot read ({type(exc).__name__})"
+            raise BadAnswer(self.name, reason) from None
 
     # -- reading answers (synchronous and free of I/O: safe to run in a worker thread) ------
     def read_calls(self, response: VendorResponse) -> list[Call]:

@@ -41,11 +41,13 @@ def _read_clock(text: str) -> int | None:
     try:
         if match:
             seconds = float(match["s"].replace(",", "."))
-            return int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(seconds)
+            total = int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(seconds)
+            return total if total < 10**9 else None
         value = float(text.replace(",", "."))
     except (ValueError, OverflowError):
         return None
-    return int(value) if math.isfinite(value) and value >= 0 else None
+    # Past a billion seconds (31 years) a figure is no call's duration, whatever it is.
+    return int(value) if math.isfinite(value) and 0 <= value < 10**9 else None
 
 
 def qualify(status: str) -> tuple[bool | None, int | None]:
@@ -70,7 +72,8 @@ def json_scalar(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
+        # 1e300 is written as such, not as its 301 digits.
+        return str(int(value)) if value.is_integer() and abs(value) < 10**15 else repr(value)
     if isinstance(value, str):
         return value.strip()
     return None
