@@ -6,6 +6,7 @@ figures; asserts nothing. Three answers, each at NOC scale:
 * PBX Cloud ``CHANNELS``: 10,000 channel rows (5,000 two-leg calls), read by the driver's
   ``fetch_calls`` from an in-memory transport (no socket: the parse is what is measured);
 * IEXPBX ``activecalls``: 10,000 calls in the vendor's ``[{success, count, data}]`` envelope;
+* PBX Cloud ``INFO extensions``: 2,000 records of the observed 148 fields, three of them read;
 * a dialup.php sweep: 2,000 extension status answers, each read, then the calls derived.
 
 Each is read once cold (the first answer a driver sees) and then as a live poll would see it:
@@ -137,6 +138,21 @@ def activecalls_body(churn: Churn) -> bytes:
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
+def extensions_body(churn: Churn) -> bytes:
+    """INFO extensions: one 148-field record per extension (the observed width), of which the
+    driver reads three; a tenth of the extensions change state per answer."""
+    rows = []
+    for index, call in enumerate(churn.calls):
+        record = {"ex_id": str(3272 + index), "ex_number": str(1000 + index)}
+        record["ex_name"] = f"Agent {index}"
+        record |= {f"ex_opt_{n:03d}": "" for n in range(141)}
+        record |= {"st_extension": f"{1000 + index}-ACME", "st_peername": f"{1000 + index}-ACME"}
+        record["st_state"] = "INUSE" if call["up"] else "NOT_INUSE"
+        record["st_timestamp"] = "2026-01-05 10:11:12"
+        rows.append(record)
+    return json.dumps(rows, separators=(",", ":")).encode()
+
+
 def status_bodies(extensions: int, churn: Churn) -> dict[str, bytes]:
     """One dialup status answer per watched extension; pairs of them on calls together."""
     busy: dict[str, dict[str, str]] = {}
@@ -171,8 +187,11 @@ def config_for(kind: str, extensions: int = 0) -> Any:
     return parse_config(text, source="<bench>").pbx[0]
 
 
-async def timed_fetches(kind: str, bodies: Iterator[bytes], answers: int) -> list[float]:
-    """Seconds per ``fetch_calls`` of each answer, through the real driver and httpx."""
+async def timed_fetches(
+    kind: str, resource: str, bodies: Iterator[bytes], answers: int
+) -> list[float]:
+    """Seconds per fetch of each answer, through the real driver and httpx (PEERS, asked
+    beside INFO extensions, answers no peers)."""
     import httpx
 
     from pbxtui.drivers import create_driver
@@ -180,7 +199,8 @@ async def timed_fetches(kind: str, bodies: Iterator[bytes], answers: int) -> lis
     current = b""
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=current, headers={"content-type": "application/json"})
+        body = b"[]" if request.url.params.get("reqtype") == "PEERS" else current
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
     times = []
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
@@ -188,9 +208,9 @@ async def timed_fetches(kind: str, bodies: Iterator[bytes], answers: int) -> lis
         for _ in range(answers):
             current = next(bodies)
             started = time.process_time()
-            calls = await driver.fetch_calls()
+            records = await getattr(driver, resource)()
             times.append(time.process_time() - started)
-            assert calls, "the answer read as no calls"
+            assert records, "the answer read as no records"
     return times
 
 
@@ -236,12 +256,13 @@ def measure(rows: int, answers: int, extensions: int, repeats: int) -> dict[str,
     each the best of its samples: on a shared machine the least disturbed one is the cost."""
     figures: dict[str, float] = {}
     cases = [
-        ("pbxcloud", "CHANNELS", channels_body, rows // 2),
-        ("iexpbx", "activecalls", activecalls_body, rows),
+        ("pbxcloud", "fetch_calls", "CHANNELS", channels_body, rows // 2),
+        ("iexpbx", "fetch_calls", "activecalls", activecalls_body, rows),
+        ("pbxcloud", "fetch_extensions", "INFO extensions", extensions_body, extensions),
     ]
-    for kind, label, make, calls in cases:
+    for kind, resource, label, make, count in cases:
         runs = [
-            asyncio.run(timed_fetches(kind, answers_of(make, calls), answers))
+            asyncio.run(timed_fetches(kind, resource, answers_of(make, count), answers))
             for _ in range(repeats)
         ]
         figures[f"{label} cold"] = min(times[0] for times in runs) * 1000
@@ -306,13 +327,13 @@ def main() -> None:
     after = measure(args.rows, args.answers, args.extensions, args.repeats)
     before = "skipped" if args.no_baseline else baseline(args.baseline, scale)
     head = f"before ({args.baseline})"
-    print(f"\n{'case':<22}{head:>20}{'after':>12}{'after/before':>14}")
+    print(f"\n{'case':<24}{head:>20}{'after':>12}{'after/before':>14}")
     for case, value in after.items():
         if isinstance(before, dict) and case in before:
             old = before[case]
-            print(f"{case:<22}{old:>17.1f} ms{value:>9.1f} ms{value / old:>14.2f}")
+            print(f"{case:<24}{old:>17.1f} ms{value:>9.1f} ms{value / old:>14.2f}")
         else:
-            print(f"{case:<22}{'-':>20}{value:>9.1f} ms")
+            print(f"{case:<24}{'-':>20}{value:>9.1f} ms")
     if isinstance(before, str):
         print(f"\nbefore: {before}")
 

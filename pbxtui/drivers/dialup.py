@@ -67,6 +67,9 @@ from pbxtui.model import (
 )
 
 logger = logging.getLogger("pbxtui.drivers")
+# A status answer is a few hundred bytes; a longer one is read but not kept for comparison
+# (2,000 extensions answering megabytes each must not stay in memory).
+STATUS_MEMO_CHARS = 4096
 
 DEFAULT_DIAL_TIMEOUT = 20  # seconds the PBX waits for the first leg when none is given
 DIAL_TIMEOUT_MARGIN = 10  # the HTTP request must outlive the vendor's own dial timeout
@@ -481,7 +484,10 @@ class StatusReader:
             logger.exception("%s: reading the status of %s failed", self.pbx, exten)
             reason = f"answered a status this driver cannot read ({type(exc).__name__})"
             raise BadAnswer(self.pbx, reason) from None
-        self._last[exten] = (response.status, response.text, status)
+        if len(response.text) <= STATUS_MEMO_CHARS:
+            self._last[exten] = (response.status, response.text, status)
+        else:
+            self._last.pop(exten, None)
         return status
 
 

@@ -8,7 +8,17 @@ driver decides by the body, never by the Content-Type (vendor-notes §1.3, §1.4
 The active-calls format (CHANNELS) has never been published: the parser accepts the plausible
 shapes (``core show channels concise`` names or AMI CoreShowChannel names, in any case; an
 array or an object keyed by anything; durations in seconds or ``H:MM:SS``) and pairs the legs
-of one call by LinkedID, else by bridge, else leaves each channel a call of its own.
+of one call by LinkedID, else by bridge, else leaves each channel a call of its own
+(``pbxcloud_calls``).
+
+"Nothing" is told from "no answer" per request: the API's 0-byte, ``]`` and ``null`` bodies
+belong to other requests (vendor-notes §1.3), so a listing answered with one of them is a
+BadAnswer, never "ok, 0 calls"; no rows is an empty JSON array (or object). A value of the
+wrong JSON type where a field is read is a BadAnswer naming the row and the field.
+
+Every fetch is one request (or a few) followed by one synchronous ``read_*`` method of the
+answer: pure but for the driver's memos of rows already read, so it may run in a worker
+thread.
 """
 
 from __future__ import annotations

@@ -328,23 +328,34 @@ class ChannelReader:
         at = observed_at or utcnow()
         legs, durations = self._legs(rows)
         memo = self.calls.begin()
+        known, keep = memo.get, memo.put
+        change: dict[str, object] = {"observed_at": at}
         calls = []
         for group in group_legs(legs):
             if len(group) == 1:
-                members: tuple[Leg, ...] = (legs[group[0]],)
-                duration = durations[group[0]]
+                first = group[0]
+                members: tuple[Leg, ...] = (legs[first],)
+                duration = durations[first]
+            elif len(group) == 2:
+                a, b = group
+                # The calling leg first: by rank, then the older, then the first listed.
+                if (legs[b].rank, -durations[b]) < (legs[a].rank, -durations[a]):
+                    a, b = b, a
+                members = (legs[a], legs[b])
+                duration = max(durations[a], durations[b])
             else:
                 group.sort(key=lambda i: (legs[i].rank, -durations[i], i))
                 members = tuple([legs[i] for i in group])
                 duration = max([durations[i] for i in group])
-            call = memo.get(members)
+            call = known(members)
             if call is None:
                 built = build_call(
                     members, pbx=self.pbx, tenant=self.tenant, duration=duration, observed_at=at
                 )
-                calls.append(memo.put(members, built))
+                calls.append(keep(members, built))
             else:
-                calls.append(call.model_copy(update={"duration": duration, "observed_at": at}))
+                change["duration"] = duration
+                calls.append(call.model_copy(update=change))
         memo.commit()
         calls.sort(key=lambda call: -call.duration)
         return calls

@@ -933,3 +933,28 @@ async def test_driver_is_registered() -> None:
     from pbxtui.drivers import driver_class
 
     assert driver_class("pbxcloud") is PbxCloudDriver
+
+
+async def test_a_live_pbx_read_with_the_memos_of_earlier_polls_reads_as_afresh(
+    board: Switchboard,
+) -> None:
+    # A busy live scenario moved on a second between polls: calls arrive, ring, are answered,
+    # held and end. Each answer is read by the driver that read every earlier one (its memos
+    # warm) and by a driver that never saw one; they must agree in every field.
+    spec = ScenarioSpec(seed=11, extensions=60, calls_per_minute=300.0, warmup_seconds=120)
+    sim = build("hq", spec=spec, key=CANARY)
+    moment = [sim.scenario.now]
+    sim.scenario.clock = lambda: moment[0]
+    async with board.driver(sim) as warm, board.driver(sim) as cold_config:
+        assert isinstance(warm, PbxCloudDriver) and isinstance(cold_config, PbxCloudDriver)
+        seen = 0
+        for _ in range(40):
+            moment[0] += 1.0
+            answer = await warm._send("CHANNELS", nodename="pbx21")
+            at = datetime.now(UTC)
+            fresh = PbxCloudDriver(cold_config.config, board.client)
+            read = [c.model_copy(update={"observed_at": at}) for c in warm.read_calls(answer)]
+            expected = [c.model_copy(update={"observed_at": at}) for c in fresh.read_calls(answer)]
+            assert read == expected
+            seen += len(read)
+    assert seen > 40 * 5  # the PBX was busy enough for the memos to matter
