@@ -87,10 +87,11 @@ logger = logging.getLogger("pbxtui.drivers")
 
 # The bodies that look like "nothing". The API sends each only for some requests (0 bytes for
 # SIMPLECDRS and CDR, a lone "]" for CDRS and QUEUELOGS, null for AGENTS of an unknown queue:
-# vendor-notes §1.3); for the listings read here "no rows" is an empty JSON array or object,
-# and the other forms are no answer (0 bytes is also what an unknown request gets).
+# vendor-notes §1.3); for the listings read here "no rows" is what PHP's json_encode makes of
+# an empty array, "[]", and the other forms are no answer (0 bytes is also what an unknown
+# request gets; "{}" is an object cast, which no listing is).
 EMPTY_LOOKING = frozenset({"", "]", "null", "[]", "{}"})
-NO_ROWS = frozenset({"[]", "{}"})
+NO_ROWS = frozenset({"[]"})
 NO_AGENTS = NO_ROWS | {"null"}  # AGENTS of a queue with nobody in it, or gone
 # INFO queue of a queue deleted since the list was read: undocumented; 0 bytes as for any
 # unknown id, or null as AGENTS answers. Both at once for every queue is a BadAnswer.

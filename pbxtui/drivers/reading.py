@@ -85,6 +85,8 @@ def rows_of(data: Any, marker: str, plural: str, singular: str) -> list[Mapping[
     row (an object with a ``marker`` key), or an object holding exactly one array. Anything
     else, and any row that is not an object, is ``Unreadable``."""
     if isinstance(data, dict):
+        if not data:
+            raise Unreadable(f"expected a list of {plural}, got an empty object")
         if any(isinstance(k, str) and k.strip().lower() == marker for k in data):
             items: Iterable[Any] = [data]
         elif all(isinstance(v, dict) for v in data.values()):

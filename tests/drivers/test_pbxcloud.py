@@ -800,7 +800,7 @@ async def test_plain_forms_and_empty_answers_are_tolerated(board: Switchboard) -
             "INFO:agents": "201-ACME:paused|202-ACME:available|",
             "INFO:queue": "[]",
             "INFO:extensions": "[]",
-            "PEERS": "{}",
+            "PEERS": "[]",
             "BLFS": "[]",
         }
     )
@@ -816,7 +816,7 @@ async def test_plain_forms_and_empty_answers_are_tolerated(board: Switchboard) -
     assert {q.get("queue") for q in canned.asked if q.get("info") == "agents"} == {"630", "631"}
 
 
-@pytest.mark.parametrize("body", ["", "]", "null"])
+@pytest.mark.parametrize("body", ["", "]", "null", "{}"])
 @pytest.mark.parametrize(
     ("asked", "fetch", "what"),
     [
