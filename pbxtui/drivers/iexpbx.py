@@ -3,7 +3,10 @@
 One GET endpoint dispatches on ``action``; credentials are the ``username`` and ``password``
 query parameters. Every JSON answer is a ``{success, count, data}`` envelope that the vendor's
 own samples wrap in a one-element array (its Delphi sample skips the ``[``, its JavaScript
-sample reads a bare object), so both shapes are read, and ``count`` is never trusted.
+sample reads a bare object), so both shapes are read, and ``count`` is never trusted. A
+listing answers its rows in ``data``, maybe none (``[]``); an envelope with ``data`` null or
+missing, a ``success`` that is neither true nor false, or an empty list in place of the
+envelope is no answer to it: a BadAnswer, never "ok, 0 calls" (``iexpbx_rows``).
 
 What the API does not give is derived, and the rules are stated where they are applied:
 

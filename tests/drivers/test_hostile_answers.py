@@ -162,7 +162,7 @@ VALID = {
 DEFECT_SITES = {
     "pbxcloud": ("pbxtui.drivers.pbxcloud.registration", "fetch_extensions"),
     "iexpbx": ("pbxtui.drivers.iexpbx_rows.qualify", "fetch_peers"),
-    "dialup": ("pbxtui.drivers.dialup.parse_status", "fetch_extensions"),
+    "dialup": ("pbxtui.drivers.dialup_answers.parse_status", "fetch_extensions"),
 }
 
 
