@@ -7,7 +7,7 @@ whose text is a short reason for a person), which the driver turns into its PBX'
 
 Speed: a live answer holds thousands of rows that share one set of keys and mostly repeat
 the previous answer. ``Fields.layout`` resolves which key each field is read from (aliases,
-key case) once per distinct key set instead of once per row, and ``Memo`` lets a driver keep
+key case) once per distinct key set instead of once per row, and ``RowMemo`` lets a driver keep
 what it read from a row and reuse it while the row's fingerprint is unchanged.
 """
 
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
-K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 # Beyond any real answer (10,000 calls are 20,000 channel rows); a table this size is a
@@ -221,14 +220,16 @@ class Fields:
 
 
 class Layouts:
-    """The layouts of one answer's rows, resolved once per distinct key set."""
+    """The layouts of rows, resolved once per distinct key set."""
 
     def __init__(self, fields: Fields) -> None:
         self.fields = fields
         self._known: dict[tuple[object, ...], Layout] = {}
 
     def of(self, row: Mapping[Any, Any]) -> Layout:
-        keys = tuple(row)
+        return self.of_keys(tuple(row))
+
+    def of_keys(self, keys: tuple[object, ...]) -> Layout:
         layout = self._known.get(keys)
         if layout is None:
             if len(self._known) >= 64:  # a hostile answer with a new key set on every row
@@ -237,44 +238,22 @@ class Layouts:
         return layout
 
 
-class Memo(Generic[K, V]):
-    """What was read from each row of the previous answer, by fingerprint.
+class RowMemo(Generic[V]):
+    """What was read from each row of the last answer, by layout and fingerprint.
 
-    Bounded by construction: each answer keeps only the entries it used (read or added), so
-    rows that went away are forgotten with the answer after them. Thread-safe for the way
-    drivers use it: a read builds its own next generation and installs it with one
-    assignment; two reads racing each install a correct one.
+    Bounded by construction: an answer keeps only the entries it used, so rows that went
+    away are forgotten with the answer after them. Thread-safe for the way drivers use it:
+    a read builds its own next generation and installs it with one assignment (``commit``);
+    two reads racing each install a correct one.
     """
 
     def __init__(self) -> None:
-        self._last: dict[K, V] = {}
+        self._last: dict[Layout, dict[Hashable, V]] = {}
 
-    def begin(self) -> MemoRead[K, V]:
-        return MemoRead(self, self._last)
+    def begin(self) -> tuple[dict[Layout, dict[Hashable, V]], dict[Layout, dict[Hashable, V]]]:
+        """(the last answer's entries, this answer's, to fill) by layout."""
+        return self._last, {}
 
-    def _install(self, entries: dict[K, V]) -> None:
-        self._last = entries if len(entries) <= MEMO_LIMIT else {}
-
-
-class MemoRead(Generic[K, V]):
-    """One answer's use of a ``Memo``: look up the previous answer, record this one."""
-
-    def __init__(self, memo: Memo[K, V], previous: dict[K, V]) -> None:
-        self._memo = memo
-        self._previous = previous
-        self.entries: dict[K, V] = {}
-
-    def get(self, key: K) -> V | None:
-        value = self.entries.get(key)
-        if value is None:
-            value = self._previous.get(key)
-            if value is not None:
-                self.entries[key] = value
-        return value
-
-    def put(self, key: K, value: V) -> V:
-        self.entries[key] = value
-        return value
-
-    def commit(self) -> None:
-        self._memo._install(self.entries)
+    def commit(self, entries: dict[Layout, dict[Hashable, V]]) -> None:
+        size = sum(len(table) for table in entries.values())
+        self._last = entries if size <= MEMO_LIMIT else {}

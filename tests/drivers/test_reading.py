@@ -11,7 +11,7 @@ from pbxtui.drivers.reading import (
     MEMO_LIMIT,
     Fields,
     Layouts,
-    Memo,
+    RowMemo,
     Unreadable,
     decode_json,
     int_of,
@@ -148,47 +148,48 @@ def test_a_hostile_answer_cannot_grow_the_layouts_without_bound() -> None:
     assert len(layouts._known) <= 64
 
 
-def test_a_memo_keeps_only_what_the_last_answer_used() -> None:
-    memo: Memo[str, int] = Memo()
-    read = memo.begin()
-    read.put("a", 1)
-    read.put("b", 2)
-    read.commit()
-    read = memo.begin()
-    assert read.get("a") == 1  # reused from the answer before
-    read.put("c", 3)
-    read.commit()
-    read = memo.begin()
-    assert (read.get("a"), read.get("b"), read.get("c")) == (1, None, 3)
+def test_a_row_memo_keeps_only_what_the_last_answer_used() -> None:
+    layout = Layouts(FIELDS).of({"channel": "a"})
+    memo: RowMemo[int] = RowMemo()
+    last, current = memo.begin()
+    current[layout] = {("a",): 1, ("b",): 2}
+    memo.commit(current)
+    last, current = memo.begin()
+    assert last[layout][("a",)] == 1  # the answer before's entries are there to reuse
+    current[layout] = {("a",): 1, ("c",): 3}
+    memo.commit(current)
+    last, _ = memo.begin()
+    assert last[layout] == {("a",): 1, ("c",): 3}  # b went away with the answer after it
 
 
-def test_a_memo_of_an_answer_too_large_is_not_kept() -> None:
-    memo: Memo[int, int] = Memo()
-    read = memo.begin()
-    for n in range(MEMO_LIMIT + 1):
-        read.put(n, n)
-    read.commit()
-    assert memo.begin().get(0) is None
+def test_a_row_memo_of_an_answer_too_large_is_not_kept() -> None:
+    layout = Layouts(FIELDS).of({"channel": "a"})
+    memo: RowMemo[int] = RowMemo()
+    _, current = memo.begin()
+    current[layout] = {(n,): n for n in range(MEMO_LIMIT + 1)}
+    memo.commit(current)
+    assert memo.begin()[0] == {}
 
 
 def test_reads_racing_in_threads_each_install_a_whole_generation() -> None:
-    memo: Memo[int, int] = Memo()
+    layout = Layouts(FIELDS).of({"channel": "a"})
+    memo: RowMemo[int] = RowMemo()
 
     def answer(offset: int) -> None:
         for _ in range(50):
-            read = memo.begin()
+            last, current = memo.begin()
+            seen, kept = last.get(layout, {}), current.setdefault(layout, {})
             for n in range(200):
-                if read.get(offset + n) is None:
-                    read.put(offset + n, offset + n)
-            read.commit()
+                kept[(offset + n,)] = seen.get((offset + n,)) or offset + n
+            memo.commit(current)
 
     threads = [threading.Thread(target=answer, args=(k * 1000,)) for k in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    survivors = memo._last
-    offsets = {key // 1000 for key in survivors}
+    survivors = memo.begin()[0][layout]
+    offsets = {key[0] // 1000 for key in survivors}
     assert len(offsets) == 1 and len(survivors) == 200  # one answer's entries, all of them
 
 
