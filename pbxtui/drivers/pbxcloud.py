@@ -363,7 +363,7 @@ class PbxCloudDriver(Driver):
             number: peer for peer in peers if (number := extension_number(peer.name, self.tenant))
         }
         with self._reading("the extension list"):
-            rows = rows_of(data, "ex_number", "extensions", "extension") if data else []
+            rows = rows_of(data, "ex_number", "extensions", "extension") if data is not None else []
             found = _named_rows(rows, EXTENSION_FIELDS, "extension", self._extension, by_number)
         return sorted(found, key=lambda e: _number_key(e.number))
 

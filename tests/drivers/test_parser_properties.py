@@ -391,3 +391,29 @@ def test_legs_group_as_the_general_rule_groups_them(answer: list[dict[str, str]]
     reader = ChannelReader(pbx="hq", tenant="ACME")
     legs, _ = reader._legs(answer)
     assert group_legs(legs) == reference_groups(legs)
+
+
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
+)
+
+
+@FUZZ
+@given(body=json_scalars.map(json.dumps))
+def test_a_bare_json_scalar_is_never_a_listing(body: str) -> None:
+    # "0", "false", '""' or "null" read as "no rows" would show a broken PBX as healthy.
+    answer = response(body)
+    cloud: PbxCloudDriver = DRIVERS["pbxcloud"]
+    iex: IexPbxDriver = DRIVERS["iexpbx"]
+    reads: list[Callable[[], object]] = [
+        lambda: cloud.read_calls(answer),
+        lambda: cloud.read_peers(answer),
+        lambda: cloud.read_extensions(answer, []),
+        lambda: cloud.read_lamps(answer),
+        lambda: cloud.read_queue_names(answer),
+        lambda: iex.read_rows("activecalls", answer),
+        lambda: StatusReader("hq").read("101", answer),
+    ]
+    for read in reads:
+        with pytest.raises(DriverError):
+            read()
