@@ -212,7 +212,7 @@ class CallsSpec(TableSpec[Call]):
         Column("caller", "Caller", 13, 11, keep=Keep.DATA),
         Column("callee", "Callee", 13, 11, keep=Keep.DATA),
         Column("state", "State", 7),
-        Column("duration", "Duration", 8, 7, keep=Keep.DATA),
+        Column("duration", "Duration", 9, 7, keep=Keep.DATA),
         Column("queue", "Queue", 8, 5),
         Column("direction", "Dir", 3),
     )
