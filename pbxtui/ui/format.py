@@ -175,6 +175,6 @@ def call_parties(call: Call, *, mask: bool) -> tuple[str, str]:
 def describe_call(call: Call, now: datetime, *, mask: bool) -> str:
     """``hq  SIP/201-00a1  0501234567 → 201  up  3:12`` for confirmations and notices."""
     caller, callee = call_parties(call, mask=mask)
-    state = call.state.value if call.state.value != "other" else (call.state_raw or "other")
+    state = call.state.value  # the normalized word, as every pane shows it
     duration = format_duration(call.duration_now(now))
     return f"{call.pbx}  {one_line(call.channel)}  {caller} → {callee}  {state}  {duration}"

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from pbxtui.model import Change, ChangeKind, EngineUpdate, Resource
+from pbxtui.model import CallState, Change, ChangeKind, EngineUpdate, Resource
 from pbxtui.ui.commands import CommandError, parse_command
 from pbxtui.ui.format import (
     Cut,
     Level,
+    describe_call,
     fit_text,
     format_age,
     level,
@@ -182,3 +183,11 @@ def test_calls_rows_mark_long_calls_and_tick() -> None:
     assert rows_later[stuck][6].plain.strip() == "2:08:01"
     filtered, _ = CallsSpec().build(ctx, "ringing")
     assert len(filtered) == 1
+
+
+def test_confirmations_name_the_normalized_state() -> None:
+    call = next(c for c in fixed_states(fleet_config())["hq"].calls() if c.caller == "0306217702")
+    odd = call.model_copy(update={"state": CallState.OTHER, "state_raw": "Hold?"})
+    assert "  ringing  " in describe_call(call, NOW, mask=False)
+    assert "  other  " in describe_call(odd, NOW, mask=False)
+    assert "Hold?" not in describe_call(odd, NOW, mask=False)

@@ -408,17 +408,17 @@ class KeyedTable(DataTable[Cell]):
 
     def _sort(self) -> None:
         index = self._index[self.sort_column]
-        reverse = self.sort_reverse
 
         def key(values: tuple[Cell, ...]) -> tuple[Any, ...]:
-            primary = values[index].sort
-            # A row without a value (sort (1, ...)) goes last in either order: longest first
-            # (L) must select the longest paused agent, not one that is not paused at all.
-            present = primary[0] == 0
-            rank = int(present) if reverse else int(not present)
-            return (rank, primary, tuple(v.sort for v in values))
+            return (values[index].sort, tuple(v.sort for v in values))
 
-        self.sort(key=key, reverse=self.sort_reverse)
+        def reversed_key(values: tuple[Cell, ...]) -> tuple[Any, ...]:
+            # A row without a value (sort (1, ...)) goes last in this order too: longest
+            # first (L) must select the longest paused agent, not one that is not paused.
+            primary = values[index].sort
+            return (1 - primary[0], primary, tuple(v.sort for v in values))
+
+        self.sort(key=reversed_key if self.sort_reverse else key, reverse=self.sort_reverse)
 
     def _restore_cursor(self, key: str | None, fallback: int) -> None:
         if self.row_count == 0:
