@@ -18,6 +18,7 @@ from click.shell_completion import CompletionItem
 
 from pbxtui import headless, paths
 from pbxtui.config import Config, ConfigError, example_config, load_config, pbx_names
+from pbxtui.logfile import PrivateRotatingFileHandler
 from pbxtui.model import (
     Action,
     ActionRequest,
@@ -63,9 +64,7 @@ def _fail(message: str, code: int = headless.EXIT_USAGE) -> None:
 def _setup_logging(to_file: bool) -> None:
     handler: logging.Handler
     if to_file:
-        path = paths.app_log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = PrivateRotatingFileHandler(paths.app_log_path())
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ScrubbingFilter())

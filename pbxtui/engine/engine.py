@@ -74,6 +74,7 @@ ORIGINATE_ACTIONS = frozenset(
 )
 ORIGINATE_ALLOWANCE = 120.0
 MAYBE_DONE = " (the PBX may still have carried it out)"
+UNRECORDED = "not sent: it could not be recorded in the audit log first"
 
 
 def _user_agent() -> str:
@@ -390,14 +391,19 @@ class Engine:
         action (a click2call that rings for a minute) never holds up polling.
         """
         refusal = self.policy.claim(request)
+        audit_id = ""
         if refusal is not None:
             outcome = ActionOutcome(request, refusal.status, scrub(refusal.reason))
         else:
             try:
-                outcome = await self._send(request)
+                audit_id, unrecorded = self._audit_intent(request)
+                if unrecorded:
+                    outcome = ActionOutcome(request, ActionStatus.FAILED, unrecorded)
+                else:
+                    outcome = await self._send(request)
             finally:
                 self.policy.release(request)
-        return self._conclude(outcome)
+        return self._conclude(outcome, audit_id)
 
     def find_consultation(self, pbx: str, ident: str) -> Consultation | None:
         """The pending attended transfer on ``pbx`` whose held call or transferer is ``ident``."""
@@ -406,9 +412,9 @@ class Engine:
         calls = [c for c in poller.state.records if isinstance(c, Call)] if poller else []
         return self.book.find(pbx, ident, calls)
 
-    def _conclude(self, outcome: ActionOutcome) -> ActionOutcome:
+    def _conclude(self, outcome: ActionOutcome, audit_id: str = "") -> ActionOutcome:
         """Audit, log and announce ``outcome``; refresh the PBX after a success."""
-        outcome = self._audit(outcome)
+        outcome = self._audit(outcome, audit_id)
         request = outcome.request
         log = logger.info if outcome.ok else logger.warning
         log("%s", scrub(outcome.text()))
@@ -526,8 +532,27 @@ class Engine:
             )
         return await entry.driver.hangup(leg)
 
-    def _audit(self, outcome: ActionOutcome) -> ActionOutcome:
-        """Append the attempt to the audit log; a failure to write is said in the outcome."""
+    def _audit_intent(self, request: ActionRequest) -> tuple[str, str]:
+        """Record the action before it is sent: ``(id for its outcome line, "")``, or
+        ``("", why nothing may be sent)`` when the audit log cannot be written, as an action
+        that might leave no record is not sent at all."""
+        if self.audit is None:
+            return "", ""
+        try:
+            entry = self.audit.intent(
+                pbx=request.pbx,
+                action=request.kind,
+                target=request.describe_target(),
+                params=request.params(),
+            )
+        except OSError as exc:
+            logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)
+            return "", f"{UNRECORDED} (the audit log {self.audit.path}: {exc.strerror})"
+        return str(entry["id"]), ""
+
+    def _audit(self, outcome: ActionOutcome, audit_id: str = "") -> ActionOutcome:
+        """Append the attempt's outcome to the audit log (after its intent line, when it was
+        sent); a failure to write is said in the outcome."""
         if self.audit is None:
             return outcome
         request = outcome.request
@@ -539,9 +564,12 @@ class Engine:
                 params=request.params(),
                 result=outcome.status.value,
                 message=outcome.message,
+                entry_id=audit_id,
             )
         except OSError as exc:
             logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)
+            if outcome.message.startswith(UNRECORDED):
+                return outcome  # already says so
             message = f"{outcome.message} (not recorded in the audit log: {exc.strerror})"
             return replace(outcome, message=message)
         return outcome
