@@ -328,6 +328,7 @@ class Engine:
             {resource: poller.state for resource, poller in entry.pollers.items()},
             read_only=self.is_read_only(entry.config.name),
             protected=entry.config.protected,
+            tls_verified=entry.config.verify_tls,
         )
 
     def _snapshot(self, entry: _Pbx) -> PbxState:
