@@ -9,7 +9,8 @@ A secret rarely comes back as it was written: httpx percent-encodes it in the qu
 ``\\/``, ``é`` → ``\\u00e9``) or an HTML page (``&`` → ``&amp;``), a proxy encodes it again
 (``%2B`` → ``%252B``). Listing every encoder's output would miss the next one, so each
 character of a secret is matched in any of its encodings, in any mixture and hex case: one
-pattern per secret finds it whichever way it was encoded.
+pattern per secret finds it whichever way it was encoded. Letters and digits no encoder
+changes, so a text without a secret's longest run of them is not searched for it at all.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import html.entities
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
@@ -57,32 +59,44 @@ _JSON_SHORT = {
 }
 
 
+# Encoded again and again is bounded: an unbounded repeat lets a hostile text (a vendor's
+# error of a million backslashes) cost quadratic time to scrub.
+AGAIN = "(?:25){0,4}"  # %2B → %252B → %25252B …
+BACKSLASHES = r"\\{1,8}"  # \u00e9 → \\u00e9 … (a JSON escape, escaped again)
+
+
 def _hex(value: int, width: int) -> str:
     """``0x2b`` → ``2[bB]``: hex digits in either case, as encoders differ."""
     return "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{value:0{width}x}")
 
 
 def _char_forms(char: str) -> str:
-    """A pattern matching ``char`` raw or in any encoding a client, vendor or proxy applies."""
+    """A pattern matching ``char`` raw or in any encoding a client, vendor or proxy applies.
+    ASCII letters and digits are left as they are by every encoder, so they match only as
+    they are: that is what lets ``scrub`` skip a secret whose letters are not in a text."""
+    if char.isascii() and char.isalnum():
+        return char
     code = ord(char)
     forms = [re.escape(char)]
     # Percent-encoding of each UTF-8 byte, possibly encoded again (%2B → %252B → %25252B).
-    forms.append("".join(f"%(?:25)*{_hex(byte, 2)}" for byte in char.encode("utf-8")))
+    forms.append("".join(f"%{AGAIN}{_hex(byte, 2)}" for byte in char.encode("utf-8")))
     if char == " ":
-        forms += [r"\+", f"%(?:25)*{_hex(ord('+'), 2)}"]  # quote_plus, then quoted again
+        forms += [r"\+", f"%{AGAIN}{_hex(ord('+'), 2)}"]  # quote_plus, then quoted again
     if char == "+":
         forms.append(" ")  # a query decoded as a form: an unencoded + reads as a space
     # JSON string escapes, possibly escaped again (\u00e9 → \\u00e9).
     if code < 0x10000:
-        forms.append(rf"\\+u{_hex(code, 4)}")
+        forms.append(rf"{BACKSLASHES}u{_hex(code, 4)}")
     else:
         high, low = divmod(code - 0x10000, 0x400)
-        forms.append(rf"\\+u{_hex(0xD800 + high, 4)}\\+u{_hex(0xDC00 + low, 4)}")
+        forms.append(
+            rf"{BACKSLASHES}u{_hex(0xD800 + high, 4)}{BACKSLASHES}u{_hex(0xDC00 + low, 4)}"
+        )
     if char in _JSON_SHORT:
-        forms.append(r"\\+" + re.escape(_JSON_SHORT[char]))
+        forms.append(BACKSLASHES + re.escape(_JSON_SHORT[char]))
     # HTML and XML character references (&#43; &#x2B; &plus;), possibly escaped again.
-    amp = "&(?:amp;)*"
-    forms += [f"{amp}#0*{code};", f"{amp}#[xX]0*{_hex(code, 1)};"]
+    amp = "&(?:amp;){0,4}"
+    forms += [f"{amp}#0{{0,8}}{code};", f"{amp}#[xX]0{{0,8}}{_hex(code, 1)};"]
     name = html.entities.codepoint2name.get(code)
     if name:
         forms.append(f"{amp}{name};")
@@ -96,12 +110,25 @@ def secret_pattern(value: str) -> str:
     return "".join(_char_forms(char) for char in value)
 
 
+def _anchor(value: str) -> str:
+    """The longest run of ASCII letters and digits in ``value``: no encoding changes it, so a
+    text without it cannot hold ``value`` in any encoding ("" when there is none)."""
+    runs = re.findall(r"[A-Za-z0-9]+", value)
+    return max(runs, key=len, default="")
+
+
+@dataclass(frozen=True)
+class _Secret:
+    pattern: re.Pattern[str]
+    anchor: str
+
+
 class SecretRegistry:
     """The secret values known to this process, scrubbed from free text in any encoding."""
 
     def __init__(self) -> None:
-        self._patterns: dict[str, str] = {}
-        self._compiled: re.Pattern[str] | None = None
+        self._secrets: dict[str, _Secret] = {}
+        self._ordered: tuple[_Secret, ...] = ()
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
@@ -119,26 +146,22 @@ class SecretRegistry:
 
     def _register(self, key: str, pattern: str) -> None:
         with self._lock:
-            if key not in self._patterns:
-                self._patterns[key] = pattern
-                self._compiled = None
-
-    def _pattern(self) -> re.Pattern[str] | None:
-        with self._lock:
-            if self._compiled is None and self._patterns:
+            if key not in self._secrets:
+                self._secrets[key] = _Secret(re.compile(pattern), _anchor(key))
                 # Longest first, so a secret that contains another is masked whole.
-                ordered = sorted(self._patterns, key=len, reverse=True)
-                self._compiled = re.compile("|".join(self._patterns[k] for k in ordered))
-            return self._compiled
+                ordered = sorted(self._secrets, key=len, reverse=True)
+                self._ordered = tuple(self._secrets[k] for k in ordered)
 
     def scrub(self, text: str) -> str:
-        pattern = self._pattern()
-        return pattern.sub(MASK, text) if pattern is not None else text
+        for secret in self._ordered:
+            if secret.anchor in text:
+                text = secret.pattern.sub(MASK, text)
+        return text
 
     def clear(self) -> None:
         with self._lock:
-            self._patterns.clear()
-            self._compiled = None
+            self._secrets.clear()
+            self._ordered = ()
 
 
 secrets = SecretRegistry()

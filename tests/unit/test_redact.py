@@ -5,8 +5,11 @@ import html
 import json
 import logging
 import re
+import re._constants as re_constants
+import re._parser as re_parser
 from collections.abc import Callable
 from html.entities import codepoint2name
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -14,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbxtui.redact import MASK, ScrubbingFilter, redact_url, scrub, secrets
+from pbxtui.redact import MASK, ScrubbingFilter, redact_url, scrub, secret_pattern, secrets
 
 
 @pytest.mark.parametrize(
@@ -165,3 +168,24 @@ def test_the_log_filter_scrubs_an_encoded_secret_in_a_traceback(
     assert _httpx_query(CANARY) not in caplog.text
     assert quote(CANARY, safe="") not in caplog.text
     assert caplog.text.count(MASK) >= 2
+
+
+def _unbounded_repeats(tree: Any) -> int:
+    """How many repeats without an upper bound a parsed pattern holds (``x*``, ``x+``)."""
+    count = 0
+    for op, arg in tree:
+        if op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT):
+            _low, high, inner = arg
+            count += (high == re_constants.MAXREPEAT) + _unbounded_repeats(inner)
+        elif op is re_constants.SUBPATTERN:
+            count += _unbounded_repeats(arg[-1])
+        elif op is re_constants.BRANCH:
+            count += sum(_unbounded_repeats(branch) for branch in arg[1])
+    return count
+
+
+@pytest.mark.parametrize("secret", [CANARY, "\\\\\\\\", "%%%%&&&&", "a" * 40])
+def test_a_secret_pattern_has_no_unbounded_repeat(secret: str) -> None:
+    # A hostile vendor text (a million backslashes in an error) must cost linear time to
+    # scrub: a bounded repeat cannot backtrack quadratically (figures: bench_secrets.py).
+    assert _unbounded_repeats(re_parser.parse(secret_pattern(secret))) == 0
