@@ -397,14 +397,16 @@ class Engine:
             outcome = ActionOutcome(request, refusal.status, scrub(refusal.reason))
         else:
             try:
-                audit_id, unrecorded = self._audit_intent(request)
+                # In a thread: an fsync on a slow disk must not stall every poll and the UI.
+                audit_id, unrecorded = await anyio.to_thread.run_sync(self._audit_intent, request)
                 if unrecorded:
                     outcome = ActionOutcome(request, ActionStatus.FAILED, unrecorded)
                 else:
                     outcome = await self._send(request)
             finally:
                 self.policy.release(request)
-        return self._conclude(outcome, audit_id)
+        outcome = await anyio.to_thread.run_sync(self._audit, outcome, audit_id)
+        return self._conclude(outcome)
 
     def find_consultation(self, pbx: str, ident: str) -> Consultation | None:
         """The pending attended transfer on ``pbx`` whose held call or transferer is ``ident``."""
@@ -413,9 +415,8 @@ class Engine:
         calls = [c for c in poller.state.records if isinstance(c, Call)] if poller else []
         return self.book.find(pbx, ident, calls)
 
-    def _conclude(self, outcome: ActionOutcome, audit_id: str = "") -> ActionOutcome:
-        """Audit, log and announce ``outcome``; refresh the PBX after a success."""
-        outcome = self._audit(outcome, audit_id)
+    def _conclude(self, outcome: ActionOutcome) -> ActionOutcome:
+        """Log and announce ``outcome`` (audited already); refresh the PBX after a success."""
         request = outcome.request
         log = logger.info if outcome.ok else logger.warning
         log("%s", scrub(outcome.text()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import stat
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,20 @@ async def test_a_refusal_is_one_line_and_a_sent_action_two_with_one_id(
     assert [e["result"] for e in entries] == ["read-only", "intent", "ok", "intent", "ok"]
     ids = [e["id"] for e in entries]
     assert ids[1] == ids[2] and ids[3] == ids[4] and len(set(ids)) == 3
+
+
+async def test_audit_lines_are_written_off_the_event_loop(
+    make_config: Any, make_engine: Any, tmp_path: Path
+) -> None:
+    class Recording(AuditLog):
+        threads: list[int] = []
+
+        def _write(self, line: bytes) -> None:
+            self.threads.append(threading.get_ident())
+            super()._write(line)
+
+    audit = Recording(tmp_path / "audit.jsonl")
+    async with make_engine(make_config("hq"), audit=audit) as engine:
+        assert (await engine.perform(_hangup())).ok
+    # An fsync on a slow disk must not stall the polls and the console sharing this loop.
+    assert len(audit.threads) == 2 and threading.get_ident() not in audit.threads
