@@ -162,8 +162,13 @@ def outcome(text: str, base_dir: Path) -> Config | ConfigError:
         return exc
 
 
+# The same examples on every run (a suite that fails now and then blocks everyone); a longer
+# hunt is a matter of raising max_examples by hand (3,000 per test found nothing more).
 FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
