@@ -45,9 +45,12 @@ from pbxtui.drivers.pbxcloud_calls import ChannelReader, Leg, group_legs
 from pbxtui.model import ActionResult, Call, Direction, LineState, Record
 from tests.conftest import toml_config
 
+# The same examples on every run (derandomize), as the project's other property tests: the
+# suite never fails now and then. Widening the search is a change of these settings by hand.
 FUZZ = settings(
     max_examples=120,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
