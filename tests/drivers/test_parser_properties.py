@@ -420,3 +420,46 @@ def test_a_bare_json_scalar_is_never_a_listing(body: str) -> None:
     for read in reads:
         with pytest.raises(DriverError):
             read()
+
+
+def test_one_reader_shared_by_worker_threads_reads_every_answer_right() -> None:
+    # Large answers may be read in a worker thread while the next poll's answer is read in
+    # another: the memos are shared, and each read must still equal a fresh one.
+    import sys
+    import threading
+
+    answers = [
+        [
+            {
+                "Channel": f"SIP/{200 + n}-ACME-{n:06x}",
+                "State": "Up" if (n + turn) % 3 else "Ring",
+                "Application": "Dial",
+                "Duration": str(n + turn),
+                "LinkedID": f"l{n // 2}",
+                "UniqueID": f"l{n // 2}" if n % 2 == 0 else f"u{n}",
+            }
+            for n in range(300)
+        ]
+        for turn in range(6)
+    ]
+    expected = [ChannelReader(pbx="hq", tenant="ACME").read(rows, AT) for rows in answers]
+    shared = ChannelReader(pbx="hq", tenant="ACME")
+    failures: list[int] = []
+
+    def poll(start: int) -> None:
+        for round_ in range(20):
+            turn = (start + round_) % len(answers)
+            if shared.read(answers[turn], AT) != expected[turn]:
+                failures.append(turn)
+
+    threads = [threading.Thread(target=poll, args=(k,)) for k in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads interleave inside reads, not between them
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
