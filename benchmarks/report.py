@@ -69,6 +69,13 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def machine_busy(seconds: float = 2.0) -> float:
+    """Share of the machine's CPUs busy right now (before the benchmark starts anything)."""
+    import psutil
+
+    return float(psutil.cpu_percent(interval=seconds)) / 100
+
+
 def environment() -> dict[str, Any]:
     """What the figures were measured on."""
     try:
@@ -91,6 +98,7 @@ def environment() -> dict[str, Any]:
         "pydantic": _version("pydantic"),
         "uvicorn": _version("uvicorn"),
         "commit": commit,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -98,7 +106,8 @@ def format_environment(env: dict[str, Any]) -> str:
     return (
         f"{env['cpus']} CPUs ({env['machine']}, {env['system']}) · Python {env['python']} · "
         f"Textual {env['textual']} · httpx {env['httpx']} · pydantic {env['pydantic']} · "
-        f"uvicorn {env['uvicorn']} · commit {env['commit'] or '?'}"
+        f"uvicorn {env['uvicorn']} · commit {env['commit'] or '?'} · "
+        f"load average {' '.join(str(x) for x in env['load_average'])}"
     )
 
 

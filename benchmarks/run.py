@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -30,6 +31,7 @@ from benchmarks.report import (
     environment,
     format_environment,
     format_table,
+    machine_busy,
     summary,
 )
 from benchmarks.scenario_console import DemoPlan, NocPlan, demo_console, noc_console
@@ -82,6 +84,7 @@ PLANS: dict[str, Plan] = {
         pane=PanePlan(rows=200, pbxs=2, rounds=1),
     ),
 }
+BUSY_WARNING = 0.15
 SCENARIOS = ("startup", "demo", "snapshot", "wide", "pane", "noc")
 
 
@@ -169,13 +172,20 @@ def main(mode: str | None, only: tuple[str, ...], json_path: Path | None) -> Non
     plan = PLANS[mode]
     plan = Plan(**{**plan.__dict__, "only": frozenset(only)})
     env = environment()
+    env["busy_before"] = busy = machine_busy()
     click.echo(f"pbxtui benchmarks ({mode}) · {format_environment(env)}")
+    if busy > BUSY_WARNING:
+        click.echo(
+            f"warning: the machine was {busy:.0%} busy before the run started: other work "
+            "shares the CPUs, so the wall-time figures come out slower than on an idle machine"
+        )
     with tempfile.TemporaryDirectory(prefix="pbxtui-bench-") as tmp:
         _log_to(Path(tmp) / "engine.log")
         figures = run(plan, Path(tmp), lambda line: click.echo(line, err=True))
     click.echo(format_table(figures))
     click.echo("")
     click.echo(summary(figures))
+    click.echo(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if json_path is not None:
         document = {"mode": mode, "environment": env, "figures": as_json(figures)}
         json_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
