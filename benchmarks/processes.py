@@ -72,10 +72,14 @@ class LoadServer:
 
 
 @contextmanager
-def load_server(fleet: str, workdir: Path, **options: Any) -> Iterator[LoadServer]:
-    """Start ``benchmarks.load_server FLEET`` and wait until it serves; stop it after."""
+def load_server(
+    fleet: str, workdir: Path, *, max_seconds: float = 3600.0, **options: Any
+) -> Iterator[LoadServer]:
+    """Start ``benchmarks.load_server FLEET`` and wait until it serves; stop it after (and
+    it stops by itself after ``max_seconds``, should this process die first)."""
     config = workdir / f"{fleet}.toml"
     argv = [sys.executable, "-m", "benchmarks.load_server", fleet, "--write-config", str(config)]
+    argv += ["--max-seconds", str(max_seconds)]
     for key, value in options.items():
         argv += [f"--{key.replace('_', '-')}", str(value)]
     # Its log (uvicorn's complaints about requests cut off by a hang) stays in the workdir.

@@ -51,6 +51,8 @@ class Plan:
     snapshot_calls: int = 10_000
     startup_runs: int = 5
     pane: PanePlan = field(default_factory=PanePlan)
+    server_seconds: float = 1800.0
+    """A load server left behind by a killed run stops by itself after this long."""
     only: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -82,6 +84,7 @@ PLANS: dict[str, Plan] = {
         snapshot_calls=200,
         startup_runs=1,
         pane=PanePlan(rows=200, pbxs=2, rounds=1),
+        server_seconds=300.0,
     ),
 }
 BUSY_WARNING = 0.15
@@ -101,13 +104,15 @@ def run_scenario(name: str, plan: Plan, workdir: Path) -> list[Figure]:
     if name == "startup":
         return first_paint(work, plan.startup_runs)
     if name == "demo":
-        with load_server("demo", work) as server:
+        with load_server("demo", work, max_seconds=plan.server_seconds) as server:
             return demo_console(server, work, plan.demo_console)
     if name == "snapshot":
         three = ["hq", "istanbul", "branch"]
         with (
-            load_server("demo", work) as demo,
-            load_server("snapshot", work, calls=plan.snapshot_calls) as big,
+            load_server("demo", work, max_seconds=plan.server_seconds) as demo,
+            load_server(
+                "snapshot", work, max_seconds=plan.server_seconds, calls=plan.snapshot_calls
+            ) as big,
         ):
             small = demo.subset_config(three, work / "three.toml")
             small_calls = sum(demo.calls_by_pbx[n] for n in three)
@@ -118,6 +123,7 @@ def run_scenario(name: str, plan: Plan, workdir: Path) -> list[Figure]:
             "(engine in this process)"
         )
         options = {"pbxs": plan.wide_pbxs, "latency": plan.wide_latency, "timeout": 2.0}
+        options["max_seconds"] = plan.server_seconds
         with load_server("wide", work, **options) as server:
             figures = anyio.run(poll_rounds, server, plan.wide, title)
             hang_title = f"{plan.wide_pbxs} PBXs, {plan.wide.hanging} of them hanging (2 s timeout)"
@@ -130,6 +136,7 @@ def run_scenario(name: str, plan: Plan, workdir: Path) -> list[Figure]:
         size = plan.noc
         options = {"pbxs": size.pbxs, "calls": size.calls, "churn": size.churn}
         options["extensions"] = size.extensions
+        options["max_seconds"] = plan.server_seconds
         with load_server("noc", work, **options) as server:
             return noc_console(server, work, plan.noc_console, _noc_title(size))
     raise ValueError(f"unknown scenario {name!r}")

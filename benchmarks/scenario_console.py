@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.operator import (
+from benchmarks.keystrokes import (
     CHANNEL,
     calls_shown,
     p50_p99,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.operator import CHANNEL
+from benchmarks.keystrokes import CHANNEL
 from benchmarks.processes import isolated_env
 from benchmarks.report import Figure, ms, within
 from benchmarks.scenario_console import PBXTUI, SIZE

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from benchmarks.operator import calls_shown, prompt_shows, sorted_by, stalls
+from benchmarks.keystrokes import calls_shown, prompt_shows, sorted_by, stalls
 from benchmarks.report import Figure, format_table, percentile, summary
 from benchmarks.scenario_console import _peak, _rate
 from benchmarks.terminal import View
