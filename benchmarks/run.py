@@ -25,6 +25,7 @@ import click
 
 from benchmarks.fleets import FleetSize
 from benchmarks.processes import load_server
+from benchmarks.profiling import Profiler
 from benchmarks.report import (
     Figure,
     as_json,
@@ -98,14 +99,16 @@ def _noc_title(size: FleetSize) -> str:
     )
 
 
-def run_scenario(name: str, plan: Plan, workdir: Path) -> list[Figure]:
+def run_scenario(
+    name: str, plan: Plan, workdir: Path, profiler: Profiler | None = None
+) -> list[Figure]:
     work = workdir / name
     work.mkdir(parents=True, exist_ok=True)
     if name == "startup":
         return first_paint(work, plan.startup_runs)
     if name == "demo":
         with load_server("demo", work, max_seconds=plan.server_seconds) as server:
-            return demo_console(server, work, plan.demo_console)
+            return demo_console(server, work, plan.demo_console, profiler)
     if name == "snapshot":
         three = ["hq", "istanbul", "branch"]
         with (
@@ -138,11 +141,16 @@ def run_scenario(name: str, plan: Plan, workdir: Path) -> list[Figure]:
         options["extensions"] = size.extensions
         options["max_seconds"] = plan.server_seconds
         with load_server("noc", work, **options) as server:
-            return noc_console(server, work, plan.noc_console, _noc_title(size))
+            return noc_console(server, work, plan.noc_console, _noc_title(size), profiler)
     raise ValueError(f"unknown scenario {name!r}")
 
 
-def run(plan: Plan, workdir: Path, echo: Callable[[str], None]) -> list[Figure]:
+def run(
+    plan: Plan,
+    workdir: Path,
+    echo: Callable[[str], None],
+    profiler: Profiler | None = None,
+) -> list[Figure]:
     figures: list[Figure] = []
     for name in SCENARIOS:
         if plan.only and name not in plan.only:
@@ -150,7 +158,7 @@ def run(plan: Plan, workdir: Path, echo: Callable[[str], None]) -> list[Figure]:
         started = time.monotonic()
         echo(f"… {name}")
         try:
-            found = run_scenario(name, plan, workdir)
+            found = run_scenario(name, plan, workdir, profiler)
         except Exception as exc:  # one broken scenario must not hide the others' figures
             traceback.print_exc(file=sys.stderr)
             found = [Figure(name, "error", f"{type(exc).__name__}: {exc}"[:120], "runs", False)]
@@ -174,7 +182,15 @@ def _log_to(path: Path) -> None:
 @click.option("--tiny", "mode", flag_value="tiny", help="Tiny fleets (the smoke test).")
 @click.option("--only", multiple=True, type=click.Choice(SCENARIOS), help="Only these.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False))
-def main(mode: str | None, only: tuple[str, ...], json_path: Path | None) -> None:
+@click.option(
+    "--profile",
+    "profile_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Sample the console with py-spy during its CPU windows; stacks kept in this folder.",
+)
+def main(
+    mode: str | None, only: tuple[str, ...], json_path: Path | None, profile_dir: Path | None
+) -> None:
     mode = mode or "full"
     plan = PLANS[mode]
     plan = Plan(**{**plan.__dict__, "only": frozenset(only)})
@@ -188,13 +204,19 @@ def main(mode: str | None, only: tuple[str, ...], json_path: Path | None) -> Non
         )
     with tempfile.TemporaryDirectory(prefix="pbxtui-bench-") as tmp:
         _log_to(Path(tmp) / "engine.log")
-        figures = run(plan, Path(tmp), lambda line: click.echo(line, err=True))
+        profiler = Profiler(profile_dir) if profile_dir is not None else None
+        figures = run(plan, Path(tmp), lambda line: click.echo(line, err=True), profiler)
     click.echo(format_table(figures))
     click.echo("")
     click.echo(summary(figures))
     click.echo(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if profiler is not None:
+        click.echo("")
+        click.echo(profiler.report())
     if json_path is not None:
         document = {"mode": mode, "environment": env, "figures": as_json(figures)}
+        if profiler is not None:
+            document["profiles"] = profiler.summaries
         json_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from benchmarks.keystrokes import (
     type_filter,
 )
 from benchmarks.processes import ROOT, LoadServer, Meter, isolated_env
+from benchmarks.profiling import Profiler
 from benchmarks.report import Figure, mb, ms, share, within
 from benchmarks.terminal import Terminal
 from pbxtui.config import load_config
@@ -53,7 +55,15 @@ class DemoPlan:
     refresh_seconds: float = 10.0
 
 
-def demo_console(server: LoadServer, workdir: Path, plan: DemoPlan) -> list[Figure]:
+def _window(
+    profiler: Profiler | None, pid: int, seconds: float, name: str
+) -> AbstractContextManager[None]:
+    return nullcontext() if profiler is None else profiler.during(pid, seconds, name)
+
+
+def demo_console(
+    server: LoadServer, workdir: Path, plan: DemoPlan, profiler: Profiler | None = None
+) -> list[Figure]:
     title = "the demo's fleet (4 PBXs, ~60 calls), console in its own process"
     budget_title = "request budget: pressing r 10 times a second (demo fleet)"
     figures: list[Figure] = []
@@ -62,10 +72,11 @@ def demo_console(server: LoadServer, workdir: Path, plan: DemoPlan) -> list[Figu
         shown = wait_for_calls(term, max(1, server.calls // 2), 60)
         time.sleep(plan.settle_seconds)
         meter = Meter(term.pid)
-        start = meter.sample()
-        wall_start = time.time()
-        time.sleep(plan.cpu_seconds)
-        end = meter.sample()
+        with _window(profiler, term.pid, plan.cpu_seconds, "demo-console"):
+            start = meter.sample()
+            wall_start = time.time()
+            time.sleep(plan.cpu_seconds)
+            end = meter.sample()
         wall_end = time.time()
         cpu = meter.cpu_between(start, end) if start and end else math.nan
         figures.append(
@@ -148,7 +159,13 @@ class NocPlan:
     first_data_timeout: float = 120.0
 
 
-def noc_console(server: LoadServer, workdir: Path, plan: NocPlan, title: str) -> list[Figure]:
+def noc_console(
+    server: LoadServer,
+    workdir: Path,
+    plan: NocPlan,
+    title: str,
+    profiler: Profiler | None = None,
+) -> list[Figure]:
     figures: list[Figure] = []
     server_meter = Meter(server.pid, every=5.0).start()
     with console(server, workdir) as term:
@@ -166,9 +183,10 @@ def noc_console(server: LoadServer, workdir: Path, plan: NocPlan, title: str) ->
         )
         time.sleep(plan.settle_seconds)
         watched_from = time.time()
-        start = meter.sample()
-        time.sleep(plan.cpu_seconds)
-        end = meter.sample()
+        with _window(profiler, term.pid, plan.cpu_seconds, "noc-console"):
+            start = meter.sample()
+            time.sleep(plan.cpu_seconds)
+            end = meter.sample()
         cpu = meter.cpu_between(start, end) if start and end else math.nan
         deadline = time.monotonic() + max(60.0, plan.key_cycles * 10 * plan.key_timeout / 3)
         keys = press_keys(term, plan.key_cycles, plan.key_timeout, deadline=deadline)

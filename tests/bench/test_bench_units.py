@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from benchmarks.keystrokes import calls_shown, prompt_shows, sorted_by, stalls
+from benchmarks.profiling import summarise
 from benchmarks.report import Figure, format_table, percentile, summary
 from benchmarks.scenario_console import _peak, _rate
 from benchmarks.terminal import View
@@ -70,3 +71,20 @@ def test_the_table_says_pass_or_fail() -> None:
     table = format_table(figures)
     assert "FAIL" in table and "pass" in table
     assert summary(figures) == "1 of 2 targets held, 1 FAIL"
+
+
+def test_profile_summary_leaves_out_waiting_threads_and_outer_layers(tmp_path: Path) -> None:
+    raw = tmp_path / "stacks.txt"
+    loop = "<module> (pbxtui:6);run (/usr/lib/python3.11/asyncio/runners.py:118)"
+    raw.write_text(
+        f"{loop};show (/srv/x/pbxtui/ui/panes.py:10);apply (/srv/x/pbxtui/ui/table.py:5) 6\n"
+        f"{loop};show (pbxtui/ui/panes.py:12);parse (pbxtui/drivers/x.py:3) 2\n"
+        f"{loop};fetch (pbxtui/drivers/x.py:9) 2\n"
+        "_bootstrap (threading.py:1);select (selectors.py:468) 90\n",
+        encoding="utf-8",
+    )
+    lines = summarise(raw)
+    assert lines[0] == "10 samples of work; in pbxtui's code (inclusive):"
+    assert lines[1].split() == ["80.0%", "show", "(pbxtui/ui/panes.py)"]
+    assert not any("asyncio" in line or "selectors" in line for line in lines)
+    assert "60.0%  apply (pbxtui/ui/table.py)" in [line.strip() for line in lines]
