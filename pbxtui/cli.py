@@ -185,9 +185,11 @@ def main(ctx: click.Context, demo: bool) -> None:
 
 async def _console(config: Config, options: Options) -> None:
     from pbxtui.launch import console_app
+    from pbxtui.loop_probe import loop_probe
 
     app = console_app(config, read_only=options.read_only, mask_numbers=options.mask_numbers)
-    await app.run_async()
+    async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
+        await app.run_async()
 
 
 async def _console_demo(options: Options) -> None:

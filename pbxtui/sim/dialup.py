@@ -338,7 +338,7 @@ def build(
             quirks.auth_failure = "status_fail"
     faults = faults or Faults()
     password = password or secrets.token_urlsafe(12)
-    scenario = Scenario(spec, channel_namer=asterisk_channel("SIP"))
+    scenario = (spec or ScenarioSpec()).scenario(channel_namer=asterisk_channel("SIP"))
     sim = DialupSim(scenario, faults, quirks, user=user, password=password, org=org)
     app = Starlette(
         routes=[

@@ -3,11 +3,16 @@
 ``Faults`` is plain mutable state, so a test (in-process) or an operator (through the
 ``/_sim/faults`` control endpoint) can flip a simulated PBX between healthy and broken while
 it runs. Auth refusal is vendor-specific, so each vendor app reads ``auth_refused`` itself.
+
+The middleware also notes when each API request arrived (``/_sim/requests`` lists them), so a
+benchmark in another process can count the requests a PBX received per second.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import deque
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -15,6 +20,8 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PATH = "/_sim/faults"
+REQUESTS_PATH = "/_sim/requests"
+REQUESTS_KEPT = 100_000
 
 HTML_ERROR_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -53,6 +60,8 @@ class FaultMiddleware:
     def __init__(self, app: ASGIApp, faults: Faults) -> None:
         self.app = app
         self.faults = faults
+        self.arrivals: deque[float] = deque(maxlen=REQUESTS_KEPT)
+        """When each API request arrived (``time.time()``), the newest ``REQUESTS_KEPT``."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,6 +70,11 @@ class FaultMiddleware:
         if scope["path"] == CONTROL_PATH:
             await self._control(scope, receive, send)
             return
+        if scope["path"] == REQUESTS_PATH:
+            body = json.dumps({"arrivals": list(self.arrivals)}).encode()
+            await _reply(send, 200, body, "application/json")
+            return
+        self.arrivals.append(time.time())
         faults = self.faults
         if faults.latency:
             await anyio.sleep(faults.latency)

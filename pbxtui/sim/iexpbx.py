@@ -362,7 +362,7 @@ def build(
     password: str | None = None,
 ) -> SimulatedPbx:
     password = password or secrets.token_urlsafe(12)
-    scenario = Scenario(spec, channel_namer=iexpbx_channel)
+    scenario = (spec or ScenarioSpec()).scenario(channel_namer=iexpbx_channel)
     faults = faults or Faults()
     quirks = quirks or Quirks()
     api = IexPbxApi(scenario, faults, quirks, username, password)

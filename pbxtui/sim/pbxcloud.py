@@ -738,7 +738,7 @@ def build(
     quirks = quirks or Quirks()
     key = key or secrets.token_urlsafe(18)
     namer = asterisk_channel("PJSIP", suffix=f"-{tenant}", trunk=f"trunk-{tenant}")
-    scenario = Scenario(spec, channel_namer=namer)
+    scenario = (spec or ScenarioSpec()).scenario(channel_namer=namer)
     sim = PbxCloudSim(scenario, quirks, tenant=tenant, key=key, nodename=nodename)
 
     async def endpoint(request: Request) -> Response:
