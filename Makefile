@@ -32,8 +32,10 @@ pytest: $(BIN)/pbxtui
 screenshots: $(BIN)/pbxtui
 	$(BIN)/python -m pbxtui.screenshots screenshots/
 
+# Every figure of the scale issue next to its target (~15 min on 2 cores); BENCH=--quick for
+# a few minutes, BENCH="--only noc" for one scenario. See benchmarks/README.md.
 bench: $(BIN)/pbxtui
-	$(BIN)/python benchmarks/bench_poll.py
+	$(BIN)/python -m benchmarks.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from click.shell_completion import CompletionItem
 
 from pbxtui import headless, paths
 from pbxtui.config import Config, ConfigError, example_config, load_config, pbx_names
+from pbxtui.logfile import PrivateRotatingFileHandler
 from pbxtui.model import (
     Action,
     ActionRequest,
@@ -63,9 +64,7 @@ def _fail(message: str, code: int = headless.EXIT_USAGE) -> None:
 def _setup_logging(to_file: bool) -> None:
     handler: logging.Handler
     if to_file:
-        path = paths.app_log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = PrivateRotatingFileHandler(paths.app_log_path())
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ScrubbingFilter())
@@ -83,6 +82,20 @@ def _load(options: Options) -> Config:
     except ConfigError as exc:
         _fail(str(exc))
         raise AssertionError from exc  # unreachable: _fail exits
+
+
+def _warn_insecure(config: Config) -> None:
+    """Say what works but is unsafe (secrets others can read, TLS not verified), on stderr:
+    before the console takes the screen, so it is there when the console exits too."""
+    for warning in config.warnings:
+        click.echo(f"pbxtui: warning: {warning}", err=True)
+    unverified = [p.name for p in config.pbx if not p.verify_tls]
+    if unverified:
+        click.echo(
+            f"pbxtui: warning: TLS verification OFF for {', '.join(unverified)} "
+            "(verify_tls = false): their certificates are not checked",
+            err=True,
+        )
 
 
 def _merge_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -166,14 +179,17 @@ def main(ctx: click.Context, demo: bool) -> None:
     else:
         _setup_logging(to_file=True)
         config = _load(ctx.obj)
+        _warn_insecure(config)
         _run(lambda: _console(config, ctx.obj))
 
 
 async def _console(config: Config, options: Options) -> None:
     from pbxtui.launch import console_app
+    from pbxtui.loop_probe import loop_probe
 
     app = console_app(config, read_only=options.read_only, mask_numbers=options.mask_numbers)
-    await app.run_async()
+    async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
+        await app.run_async()
 
 
 async def _console_demo(options: Options) -> None:
@@ -200,6 +216,7 @@ def check(options: Options) -> None:
     """Validate the config, reach each PBX, print health and capabilities (exit 1 on failure)."""
     _setup_logging(to_file=False)
     config = _load(options)
+    _warn_insecure(config)
     lines = _run(lambda: headless.check(config, read_only=options.read_only))
     click.echo(f"config: {config.source} ({len(config.pbx)} PBX)")
     click.echo(headless.format_check(lines, mask=options.mask(config)))

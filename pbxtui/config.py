@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -30,6 +31,10 @@ from pydantic import (
 from pbxtui import redact
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+MAX_SECRET_FILE_BYTES = 64 * 1024
+MAX_CONFIG_BYTES = 1024 * 1024
+SECRET_FIELDS = ("key", "password", "pass")
+"""The config keys that hold a secret, in every kind (as written in the file)."""
 
 
 class ConfigError(Exception):
@@ -65,18 +70,51 @@ def _resolve_secret(value: Any, info: ValidationInfo) -> SecretStr:
             secret = os.environ[source.env]
         else:
             assert source.file is not None
-            base = Path((info.context or {}).get("base_dir", "."))
+            context = info.context or {}
+            base = Path(context.get("base_dir", "."))
             path = (base / os.path.expanduser(source.file)).resolve()
-            try:
-                secret = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+            secret = _read_secret_file(path)
+            if _others_can_read(path):
+                context.get("warnings", []).append(
+                    f"{path}: the secret file of {_entry_name(info)} is readable by other "
+                    f"users: chmod 600 {path}"
+                )
     else:
         raise ValueError('expected a string, { env = "VAR" } or { file = "path" }')
     if not secret:
         raise ValueError("the secret is empty")
     redact.secrets.add(secret)
     return SecretStr(secret)
+
+
+def _read_secret_file(path: Path) -> str:
+    """The file's text, read at most ``MAX_SECRET_FILE_BYTES`` (``/dev/zero`` has no end)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ValueError(
+            f"secret file {path} is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB: "
+            "a key or password file holds one line"
+        )
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ValueError(f"secret file {path} is not UTF-8 text") from None
+
+
+def _others_can_read(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
+
+
+def _entry_name(info: ValidationInfo) -> str:
+    name = info.data.get("name") if info.data else None
+    return f'"{name}"' if isinstance(name, str) else "a [[pbx]] entry"
 
 
 class _PbxBase(BaseModel):
@@ -100,6 +138,12 @@ class _PbxBase(BaseModel):
             raise ValueError("expected an http:// or https:// URL")
         if "?" in value:
             raise ValueError("give the endpoint without a query string; credentials go in fields")
+        parts = urlsplit(value)
+        if parts.password:
+            # httpx sends user:password@ as basic auth: scrub it as written and as sent.
+            password = unquote(parts.password)
+            redact.secrets.add(parts.password)
+            redact.secrets.add_basic_auth(unquote(parts.username or ""), password)
         return value
 
     def secret_values(self) -> list[str]:
@@ -198,19 +242,24 @@ class Settings(BaseModel):
     thresholds: Thresholds = Thresholds()
 
 
+UNIQUE_NAMES = "PBX names must be unique"
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     settings: Settings = Settings()
     pbx: Annotated[list[PbxConfig], Field(min_length=1)]
     source: str = Field("", exclude=True)
+    warnings: tuple[str, ...] = Field((), exclude=True)
+    """Set-ups that work but are unsafe (secrets others can read), to say at start-up."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
         names = [p.name for p in self.pbx]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"PBX names must be unique; repeated: {', '.join(duplicates)}")
+            raise ValueError(f"{UNIQUE_NAMES}; repeated: {', '.join(duplicates)}")
         return self
 
     def get(self, name: str) -> PbxConfig:
@@ -227,8 +276,9 @@ def pbx_names(path: Path) -> list[tuple[str, str]]:
     """``(name, kind)`` of each ``[[pbx]]`` in the file, read without validating it or
     resolving any secret (for shell completion); [] when it cannot be read."""
     try:
-        data = tomllib.loads(Path(path).expanduser().read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        with Path(path).expanduser().open("rb") as handle:
+            data = tomllib.loads(handle.read(MAX_CONFIG_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return []
     entries = data.get("pbx", [])
     if not isinstance(entries, list):
@@ -248,7 +298,8 @@ def example_config() -> str:
 def load_config(path: Path | str) -> Config:
     path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file.\n  Create it (`pbxtui config example > {path}` writes a "
@@ -257,14 +308,53 @@ def load_config(path: Path | str) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
-    return parse_config(text, source=str(path), base_dir=path.parent)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB: not a config"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    exposed = _others_can_read(path)
+    return parse_config(text, source=str(path), base_dir=path.parent, exposed=exposed)
 
 
-def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
+def _literal_secrets(data: dict[str, Any]) -> list[str]:
+    """``the key of "hq"`` for each secret written in the file rather than referred to."""
+    found = []
+    for entry in _entries(data):
+        for field in SECRET_FIELDS:
+            if isinstance(entry.get(field), str):
+                found.append(f'the {field} of "{entry.get("name", "?")}"')
+    return found
+
+
+def _entries(data: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = data.get("pbx", [])
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _entry_at(data: dict[str, Any], index: int) -> dict[str, Any]:
+    """The ``index``-th ``[[pbx]]`` table as written, or {} (``pbx = [""]`` is refused too)."""
+    entries = data.get("pbx")
+    if isinstance(entries, list) and 0 <= index < len(entries):
+        entry = entries[index]
+        return entry if isinstance(entry, dict) else {}
+    return {}
+
+
+def parse_config(
+    text: str, *, source: str = "<config>", base_dir: Path | None = None, exposed: bool = False
+) -> Config:
+    """``exposed``: the file holding ``text`` is readable by other users (warned of when it
+    holds secrets written in it)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     if "pbx" not in data:
         typo = next((k for k in data if _suggest(k, ["pbx"])), "")
         raise ConfigError(
@@ -274,12 +364,23 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None =
             '  [[pbx]]\n  name = "hq"\n  kind = "pbxcloud"\n  url = "https://pbx.example.com/pbx/'
             'proxyapi.php"\n  tenant = "ACME"\n  key = { env = "HQ_API_KEY" }'
         )
-    context = {"base_dir": str(base_dir or Path.cwd())}
+    warnings: list[str] = []
+    context = {"base_dir": str(base_dir or Path.cwd()), "warnings": warnings}
     try:
         config = Config.model_validate(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, text, data, source)) from None
-    return config.model_copy(update={"source": source})
+    except RecursionError:
+        raise ConfigError(f"{source}: the config is not valid: nested too deeply") from None
+    literal = _literal_secrets(data)
+    if exposed and literal:
+        warnings.insert(
+            0,
+            f"{source}: readable by other users, and holds secrets written in it "
+            f"({', '.join(literal)}): chmod 600 {source} (or move them to "
+            '{ env = "VAR" } or { file = "path" })',
+        )
+    return config.model_copy(update={"source": source, "warnings": tuple(warnings)})
 
 
 _FIELD_HINTS = {
@@ -313,8 +414,7 @@ def _table_fields(loc: list[Any], data: dict[str, Any]) -> tuple[str, list[str]]
     if loc[:1] == ["pbx"] and len(loc) > 1 and isinstance(loc[1], int):
         if len([p for p in loc[2:] if p not in KINDS]) > 1:  # inside { env = … } of a secret
             return "a secret", field_names(SecretSource)
-        entries = data.get("pbx", [])
-        kind = entries[loc[1]].get("kind") if loc[1] < len(entries) else None
+        kind = _entry_at(data, loc[1]).get("kind")
         model = KINDS.get(kind) if isinstance(kind, str) else None
         return (f'a "{kind}" entry', field_names(model)) if model else ("", [])
     if loc[:2] == ["settings", "thresholds"]:
@@ -334,10 +434,39 @@ def _unknown_field(field: str, loc: list[Any], data: dict[str, Any], *, table: b
     return f'unknown {noun} "{field}" ({what} has: {", ".join(known)})'
 
 
+def _duplicates(text: str, data: dict[str, Any]) -> list[str]:
+    """``lines 6 and 14: [[pbx]] #1 and #2 are both named "hq"…`` for each repeated name."""
+    entries = data.get("pbx", [])
+    at: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            at.setdefault(entry["name"], []).append(index)
+    found = []
+    for name, indexes in at.items():
+        if len(indexes) < 2:
+            continue
+        lines = [_line_of(text, "[[pbx]]", i, "name") for i in indexes]
+        numbers = [str(n) for n in lines if n is not None]
+        where = f"lines {_and(numbers)}: " if len(numbers) == len(lines) else ""
+        both = "both" if len(indexes) == 2 else "all"
+        found.append(
+            f"  {where}[[pbx]] {_and([f'#{i + 1}' for i in indexes])} are {both} named "
+            f'"{name}": names must be unique (each row is labelled with its PBX\'s name)'
+        )
+    return found
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _describe(exc: ValidationError, text: str, data: dict[str, Any], source: str) -> str:
     lines = [f"{source}: the config is not valid:"]
+    duplicates = _duplicates(text, data)
     for error in exc.errors(include_url=False, include_input=False):
         loc = list(error["loc"])
+        if duplicates and not loc and UNIQUE_NAMES in error["msg"]:
+            continue  # said below, with the lines
         where, field, line = _locate(loc, text, data)
         message = redact.scrub(error["msg"]).removeprefix("Value error, ")
         hint = ""
@@ -362,13 +491,12 @@ def _describe(exc: ValidationError, text: str, data: dict[str, Any], source: str
         location = " ".join(part for part in (where, f'field "{field}"' if field else "") if part)
         head = f"{prefix}{location}: " if location else prefix
         lines.append(f"  {head}{message}" + (f" (expected {hint})" if hint else ""))
-    return "\n".join(lines)
+    return "\n".join(lines + duplicates)
 
 
 def _pbx_value(data: dict[str, Any], loc: list[Any], key: str) -> Any:
-    entries = data.get("pbx", [])
-    if len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(entries):
-        return entries[loc[1]].get(key)
+    if len(loc) > 1 and isinstance(loc[1], int):
+        return _entry_at(data, loc[1]).get(key)
     return None
 
 
@@ -385,8 +513,7 @@ def _locate(loc: list[Any], text: str, data: dict[str, Any]) -> tuple[str, str, 
     """Turn a pydantic error location into ('[[pbx]] #2 "eu"', 'timeout', line number)."""
     if loc and loc[0] == "pbx" and len(loc) > 1 and isinstance(loc[1], int):
         index = loc[1]
-        entries = data.get("pbx", [])
-        name = entries[index].get("name") if index < len(entries) else None
+        name = _entry_at(data, index).get("name")
         where = f"[[pbx]] #{index + 1}" + (f' "{name}"' if isinstance(name, str) else "")
         rest = [p for p in loc[2:] if p not in ("pbxcloud", "iexpbx", "dialup")]
         field = str(rest[0]) if rest else ""

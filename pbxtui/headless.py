@@ -73,6 +73,7 @@ class CheckLine:
     resources: tuple[str, ...]
     actions: tuple[str, ...]
     read_only: bool
+    tls_verified: bool = True
 
     @property
     def lacks(self) -> tuple[str, ...]:
@@ -105,6 +106,7 @@ async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
                     resources=tuple(sorted(caps.resources)),
                     actions=tuple(sorted(caps.actions)),
                     read_only=engine.is_read_only(name),
+                    tls_verified=config.get(name).verify_tls,
                 )
             )
         return lines
@@ -120,7 +122,13 @@ def format_check(lines: Iterable[CheckLine], *, mask: bool = False) -> str:
             f"{line.pbx:<14} {line.kind:<9} {state:<7} {latency:>8}  "
             + (reason if not line.ok else "reachable, credentials accepted")
             + (" [read-only]" if line.read_only else "")
+            + ("" if line.tls_verified else " [TLS verification OFF]")
         )
+        if not line.tls_verified:
+            rows.append(
+                f"{'':<14} {'':<9} TLS verification OFF (verify_tls = false): anyone on the "
+                "path can pose as this PBX and read its credentials"
+            )
         rows.append(f"{'':<14} {'':<9} polls:   {', '.join(line.resources) or '-'}")
         rows.append(f"{'':<14} {'':<9} actions: {', '.join(line.actions) or '-'}")
         if line.lacks:

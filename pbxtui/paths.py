@@ -74,3 +74,23 @@ def app_log_path() -> Path:
 def consultations_path() -> Path:
     """Attended transfers waiting for their second step (a later console or CLI finds them)."""
     return state_home() / "consultations.json"
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` made if missing, readable by its owner only when made here (a directory that
+    exists already, perhaps shared on purpose, is left as it is)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def private_opener(path: str, flags: int) -> int:
+    """An ``open(..., opener=)`` that creates the file mode 600 and makes an existing one so:
+    the app log and the audit log hold phone numbers and who did what."""
+    fd = os.open(path, flags, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd

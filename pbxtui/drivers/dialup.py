@@ -16,14 +16,11 @@ What it cannot tell: a caller waiting in a queue is on no extension, so it is no
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-from xml.etree import ElementTree
 
 import anyio
 import httpx
@@ -32,21 +29,30 @@ from pbxtui.config import DialupConfig, PbxConfig
 from pbxtui.drivers.base import (
     ActionRefused,
     AuthRefused,
-    BadAnswer,
     Driver,
     DriverError,
     PbxTimeout,
     PbxUnreachable,
 )
 from pbxtui.drivers.budget import Priority
-from pbxtui.drivers.http import VendorHttp, VendorResponse, asking
-from pbxtui.drivers.values import clock_seconds, json_scalar
+from pbxtui.drivers.dialup_answers import (
+    BAD_EVENT,
+    STATUS_MEMO_CHARS,
+    VENDOR_ID_KEYS,
+    ExtensionStatus,
+    StatusReader,
+    derive_calls,
+    first_of,
+    parse_action,
+    parse_status,
+    read_fields,
+)
+from pbxtui.drivers.http import VendorHttp, asking
 from pbxtui.model import (
     Action,
     ActionResult,
     BlfLamp,
     Call,
-    CallState,
     Capabilities,
     Click2Call,
     Click2CallOption,
@@ -58,232 +64,32 @@ from pbxtui.model import (
     utcnow,
 )
 
+__all__ = [  # the answers' readers, where callers have always found them
+    "BAD_EVENT",
+    "STATUS_MEMO_CHARS",
+    "DialupDriver",
+    "ExtensionStatus",
+    "RequestSpacing",
+    "StatusReader",
+    "derive_calls",
+    "normalize_number",
+    "parse_action",
+    "parse_status",
+    "read_fields",
+    "short_reason",
+    "status_url",
+]
+
 DEFAULT_DIAL_TIMEOUT = 20  # seconds the PBX waits for the first leg when none is given
 DIAL_TIMEOUT_MARGIN = 10  # the HTTP request must outlive the vendor's own dial timeout
 ISRAEL = "+972"  # the only country these brands serve, per their documents
 # Brands known to dial +E.164 as sent. None so far: `+972…` was OBSERVED refused with `fail`.
 PLUS_ACCEPTED_BRANDS: frozenset[str] = frozenset()
 SCHEDULE_DEFAULTS = {"Maxretry": "1", "Retrytime": "60"}  # INFERENCE: units undocumented
-
-# Every vocabulary seen or documented, keys folded by ``_fold``: GlobalEx documents
-# free/busy/ringing/unavailable, CloudPlus Idle/InUse/Ringing/Disconnected; Asterisk's own
-# words and ExtensionState numbers are accepted too, in case a brand passes them through.
-LINE_WORDS: dict[str, LineState] = {
-    "free": LineState.IDLE,
-    "idle": LineState.IDLE,
-    "notinuse": LineState.IDLE,
-    "0": LineState.IDLE,
-    "busy": LineState.BUSY,
-    "inuse": LineState.BUSY,
-    "onhold": LineState.BUSY,
-    "hold": LineState.BUSY,
-    "held": LineState.BUSY,
-    "ringinuse": LineState.BUSY,
-    "1": LineState.BUSY,
-    "2": LineState.BUSY,
-    "9": LineState.BUSY,
-    "16": LineState.BUSY,
-    "ringing": LineState.RINGING,
-    "ring": LineState.RINGING,
-    "8": LineState.RINGING,
-    "unavailable": LineState.UNAVAILABLE,
-    "disconnected": LineState.UNAVAILABLE,
-    "unreachable": LineState.UNAVAILABLE,
-    "unregistered": LineState.UNAVAILABLE,
-    "offline": LineState.UNAVAILABLE,
-    "invalid": LineState.UNAVAILABLE,
-    "4": LineState.UNAVAILABLE,
-    "-1": LineState.UNAVAILABLE,
-}
-HELD_WORDS = frozenset({"onhold", "hold", "held", "16"})
-OK_WORDS = frozenset({"ok", "success", "true", "1"})
-
-# Field names, folded; the first one present wins.
-STATUS_KEYS = ("status", "state", "extenstatus", "extensionstatus")
-UNIQUEID_KEYS = ("uniqueid", "uid")
-BRIDGED_KEYS = ("bridgeduniqueid", "bridgeduid", "bridgedid")
-CALLEE_KEYS = ("destination", "dst", "callerid", "connectedlinenum")
-DURATION_KEYS = ("duration", "seconds", "time", "billsec")
-VENDOR_ID_KEYS = ("uniqueid1", "uniqueid", "callid")
-
-AUTH_TEXTS = ("You need to login first!", "Restricted access")
-BAD_EVENT = "the PBX answered 'bad event' (it ignores POST; this driver uses GET)"
-LOGIN_REDIRECT = "redirected to a login page"
 STATUS_BODY_LIMIT = 1024 * 1024  # one extension's status is a few hundred bytes
 
 
-# -- parsing (pure) ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExtensionStatus:
-    """One extension's status reply, reduced to the fields this driver knows."""
-
-    state: LineState
-    state_raw: str
-    held: bool = False
-    channel: str = ""
-    unique_id: str = ""
-    bridged_unique_id: str = ""
-    bridged_channel: str = ""
-    callee: str = ""
-    duration: int | None = None
-
-    @property
-    def on_call(self) -> bool:
-        return self.state in (LineState.BUSY, LineState.RINGING) and bool(self.channel)
-
-    @property
-    def call_key(self) -> str:
-        """What identifies this extension's call across polls."""
-        return self.unique_id or self.channel
-
-
-def _fold(text: str) -> str:
-    """``Status``/``status``/``Bridged_Uniqueid`` → ``status``/``bridgeduniqueid``."""
-    stripped = text.strip().lower()
-    if re.fullmatch(r"-?\d+", stripped):
-        return stripped
-    return re.sub(r"[^a-z0-9]", "", stripped)
-
-
-def _first(fields: Mapping[str, str], keys: tuple[str, ...]) -> str:
-    return next((fields[k] for k in keys if fields.get(k)), "")
-
-
-def read_fields(pbx: str, response: VendorResponse) -> dict[str, str]:
-    """Any answer of this API as ``{folded key: text}``, or the error it means.
-
-    JSON (``{"data":{…}}`` or bare), XML (``<data><Key>…</Key></data>``) and ``Key: Value``
-    text are all read; the HTTP-200 refusal texts become ``AuthRefused``/``BadAnswer``.
-    """
-    if 300 <= response.status < 400:
-        raise AuthRefused(pbx, f"{LOGIN_REDIRECT} (HTTP {response.status})")
-    body = response.text.strip()
-    if not body:
-        raise BadAnswer(pbx, f"answered an empty body (HTTP {response.status})")
-    _raise_refusal(pbx, response, body)
-    if body[0] in "{[":
-        return _json_fields(pbx, body)
-    if body.startswith("<"):
-        return _xml_fields(pbx, body)
-    return _text_fields(pbx, body)
-
-
-def _raise_refusal(pbx: str, response: VendorResponse, body: str) -> None:
-    lowered = body.lower()
-    for text in AUTH_TEXTS:
-        if text.lower().rstrip("!") in lowered:
-            raise AuthRefused(pbx, f"credentials refused: the PBX answered {text!r}")
-    if lowered.startswith("bad event"):
-        raise BadAnswer(pbx, BAD_EVENT)
-    if "window.top.location" in lowered:
-        raise AuthRefused(pbx, LOGIN_REDIRECT)
-    if response.looks_like_html:
-        if "login" in lowered or 'type="password"' in lowered or "type='password'" in lowered:
-            raise AuthRefused(pbx, LOGIN_REDIRECT)
-        raise BadAnswer(pbx, f"answered an HTML page instead of JSON (HTTP {response.status})")
-
-
-def _flatten(obj: Mapping[str, Any]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for key, value in obj.items():
-        text = json_scalar(value)
-        if text is not None:
-            fields[_fold(str(key))] = text
-    return fields
-
-
-def _json_fields(pbx: str, body: str) -> dict[str, str]:
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(body) - 2 or "Unterminated" in exc.msg:
-            raise BadAnswer(pbx, f"answered truncated JSON: {exc.msg}") from None
-        raise BadAnswer(pbx, f"answered malformed JSON: {exc.msg} at character {exc.pos}") from None
-    if isinstance(data, list):  # tolerate a one-element list around the object
-        data = next((item for item in data if isinstance(item, dict)), data)
-    if not isinstance(data, dict):
-        shape = "a list" if isinstance(data, list) else type(data).__name__
-        raise BadAnswer(pbx, f"answered JSON of an unexpected shape ({shape}, not an object)")
-    fields = _flatten(data)
-    inner = data.get("data")
-    if isinstance(inner, list):
-        inner = next((item for item in inner if isinstance(item, dict)), None)
-    if isinstance(inner, dict):
-        fields.update(_flatten(inner))  # the envelope's contents win over anything beside it
-    return fields
-
-
-def _xml_fields(pbx: str, body: str) -> dict[str, str]:
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError as exc:
-        raise BadAnswer(pbx, f"answered malformed or truncated XML: {exc}") from None
-    inner = root.find("data")
-    node = inner if inner is not None else root
-    return {_fold(child.tag): (child.text or "").strip() for child in node if len(child) == 0}
-
-
-def _text_fields(pbx: str, body: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in re.split(r"<br\s*/?>|\r?\n", body, flags=re.IGNORECASE):
-        text = re.sub(r"<[^>]+>", "", line).strip()
-        key, sep, value = text.partition(":")
-        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,40}", key.strip()):
-            fields[_fold(key)] = value.strip()
-    if not fields and re.fullmatch(r"[A-Za-z]+", body):
-        # Without Response=yes the PBX answers one bare word: a status, OK or fail.
-        key = "status" if _fold(body) in LINE_WORDS else "response"
-        fields[key] = body
-    if not fields:
-        raise BadAnswer(pbx, "answered something that is neither JSON, XML nor 'Key: Value' text")
-    return fields
-
-
-def _duration(text: str) -> int | None:
-    """Seconds from ``83``, ``83.4``, ``1:23`` or ``0:01:23``; None for anything else."""
-    seconds = clock_seconds(text)
-    # An epoch where a duration should be is not a duration.
-    return seconds if seconds is not None and seconds <= 7 * 86400 else None
-
-
-def parse_status(pbx: str, fields: Mapping[str, str]) -> ExtensionStatus:
-    """An extension status reply's fields → ``ExtensionStatus`` (echoed params ignored)."""
-    word = _first(fields, STATUS_KEYS)
-    if _fold(word) == "fail" or (not word and _fold(fields.get("response", "")) == "fail"):
-        raise AuthRefused(
-            pbx, "credentials refused: the status request answered 'fail' (user not accepted)"
-        )
-    if not word:
-        raise BadAnswer(pbx, "answered without an extension status")
-    folded = _fold(word)
-    bridged = _first(fields, BRIDGED_KEYS)
-    # Documented as "the other party's channel id": a channel name there is a name, not an id.
-    bridged_is_name = "/" in bridged
-    return ExtensionStatus(
-        state=LINE_WORDS.get(folded, LineState.UNKNOWN),
-        state_raw=word,
-        held=folded in HELD_WORDS,
-        channel=fields.get("channel", ""),
-        unique_id=_first(fields, UNIQUEID_KEYS),
-        bridged_unique_id="" if bridged_is_name else bridged,
-        bridged_channel=bridged if bridged_is_name else "",
-        callee=_first(fields, CALLEE_KEYS),
-        duration=_duration(_first(fields, DURATION_KEYS)),
-    )
-
-
-def parse_action(pbx: str, fields: Mapping[str, str]) -> tuple[bool, str]:
-    """An action's reply → (accepted, the vendor's word)."""
-    word = fields.get("response", "")
-    if not word:
-        if _fold(fields.get("status", "")) == "fail":
-            raise AuthRefused(
-                pbx, "credentials refused: the PBX answered 'fail' (user not accepted)"
-            )
-        raise BadAnswer(pbx, "answered without a Response (OK or fail)")
-    return _fold(word) in OK_WORDS, word
-
-
+# -- actions' numbers and helpers -----------------------------------------------------------
 def normalize_number(pbx: str, number: str, brand: str) -> str:
     """A number as this brand will dial it: local format, since ``+E.164`` is refused.
 
@@ -299,96 +105,6 @@ def normalize_number(pbx: str, number: str, brand: str) -> str:
     if cleaned.startswith(ISRAEL) and national.isdigit() and 8 <= len(national.lstrip("0")) <= 9:
         return "0" + national.lstrip("0")
     raise ActionRefused(pbx, f"{pbx} refuses +E.164 numbers; dial in local format")
-
-
-def _uid_order(unique_id: str) -> tuple[int, tuple[int, ...], str]:
-    """Asterisk ``epoch.seq`` ids sort by creation: the earlier is the call's originator."""
-    parts = unique_id.split(".")
-    if unique_id and all(p.isdigit() for p in parts):
-        return (0, tuple(int(p) for p in parts), unique_id)
-    return (1, (), unique_id)
-
-
-def derive_calls(
-    pbx: str,
-    statuses: Mapping[str, ExtensionStatus],
-    *,
-    observed: Mapping[str, int],
-    at: datetime,
-) -> list[Call]:
-    """One Call per extension on a call; two watched extensions bridged together are one.
-
-    ``observed`` maps a call key (Uniqueid, else Channel) to seconds since first seen, used
-    when the PBX gives no duration.
-    """
-    active = {ext: s for ext, s in statuses.items() if s.on_call}
-    calls: list[Call] = []
-    taken: set[str] = set()
-    for ext in sorted(active, key=lambda e: _uid_order(active[e].unique_id)):
-        if ext in taken:
-            continue
-        status = active[ext]
-        partner = _partner(ext, status, active, taken)
-        taken.update({ext, partner} if partner else {ext})
-        calls.append(_call(pbx, ext, status, partner, active, observed, at))
-    return calls
-
-
-def _partner(
-    ext: str, status: ExtensionStatus, active: Mapping[str, ExtensionStatus], taken: set[str]
-) -> str:
-    """The other watched extension on this same call (A.Uniqueid == B.BridgedUniqueid)."""
-    for other, candidate in active.items():
-        if other == ext or other in taken:
-            continue
-        if _bridged(candidate, status) or _bridged(status, candidate):
-            return other
-    return ""
-
-
-def _bridged(a: ExtensionStatus, b: ExtensionStatus) -> bool:
-    """Whether ``a`` names ``b`` as the other party, by unique id or by channel."""
-    return bool(
-        (b.unique_id and a.bridged_unique_id == b.unique_id)
-        or (b.channel and a.bridged_channel == b.channel)
-    )
-
-
-def _call(
-    pbx: str,
-    ext: str,
-    status: ExtensionStatus,
-    partner: str,
-    active: Mapping[str, ExtensionStatus],
-    observed: Mapping[str, int],
-    at: datetime,
-) -> Call:
-    sides = [status] + ([active[partner]] if partner else [])
-    if any(s.state is LineState.RINGING for s in sides):
-        state = CallState.RINGING
-    elif any(s.held for s in sides):
-        state = CallState.HELD
-    else:
-        state = CallState.UP
-    reported = [s.duration for s in sides if s.duration is not None]
-    duration = max(reported) if reported else max(observed.get(s.call_key, 0) for s in sides)
-    raws = dict.fromkeys(s.state_raw for s in sides)
-    return Call(
-        pbx=pbx,
-        id=ext,  # hangup is by extension
-        channel=status.channel,
-        caller=ext,
-        callee=partner or status.callee,
-        state=state,
-        state_raw="/".join(raws),
-        duration=max(0, duration),
-        direction=Direction.INTERNAL if partner else Direction.UNKNOWN,
-        extension=ext,
-        unique_id=status.unique_id,
-        bridged_channel=active[partner].channel if partner else status.bridged_channel,
-        bridged_unique_id=active[partner].unique_id if partner else status.bridged_unique_id,
-        observed_at=at,
-    )
 
 
 def short_reason(error: DriverError) -> str:
@@ -473,6 +189,7 @@ class DialupDriver(Driver):
         self._pending: _PendingSweep | None = None
         self._first_seen: dict[str, tuple[float, str]] = {}  # call key → (monotonic, ext)
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
+        self._statuses = StatusReader(config.name)
 
     def fetch_seconds(self) -> float:
         # One request per watched extension under the rate limit: 200 extensions at 20/s
@@ -551,7 +268,7 @@ class DialupDriver(Driver):
             return ActionResult(
                 ok=False, message=f"the first leg ({dial1}) did not answer ({word})"
             )
-        vendor_id = _first(fields, VENDOR_ID_KEYS)
+        vendor_id = first_of(fields, VENDOR_ID_KEYS)
         return ActionResult(
             ok=True, message=f"{dial1} answered; now dialling {dial2}", vendor_id=vendor_id
         )
@@ -584,7 +301,7 @@ class DialupDriver(Driver):
     async def _status(self, exten: str) -> ExtensionStatus:
         params = self._auth() | {"exten": exten, "Response": "yes", "RFormat": "json"}
         response = await self.status_http.get(params)
-        return parse_status(self.name, read_fields(self.name, response))
+        return self._statuses.read(exten, response)
 
     async def _sweep(self) -> _Sweep:
         """The last sweep if fresh, the one in flight if any, else a new one."""

@@ -8,17 +8,27 @@ driver decides by the body, never by the Content-Type (vendor-notes §1.3, §1.4
 The active-calls format (CHANNELS) has never been published: the parser accepts the plausible
 shapes (``core show channels concise`` names or AMI CoreShowChannel names, in any case; an
 array or an object keyed by anything; durations in seconds or ``H:MM:SS``) and pairs the legs
-of one call by LinkedID, else by bridge, else leaves each channel a call of its own.
+of one call by LinkedID, else by bridge, else leaves each channel a call of its own
+(``pbxcloud_calls``).
+
+"Nothing" is told from "no answer" per request: the API's 0-byte, ``]`` and ``null`` bodies
+belong to other requests (vendor-notes §1.3), so a listing answered with one of them is a
+BadAnswer, never "ok, 0 calls"; no rows is an empty JSON array (or object). A value of the
+wrong JSON type where a field is read is a BadAnswer naming the row and the field.
+
+Every fetch is one request (or a few) followed by one synchronous ``read_*`` method of the
+answer: pure but for the driver's memos of rows already read, so it may run in a worker
+thread.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -30,7 +40,28 @@ from pbxtui.config import PbxCloudConfig, PbxConfig
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.http import VendorResponse, asking
-from pbxtui.drivers.values import clock_seconds, qualify
+from pbxtui.drivers.pbxcloud_calls import (
+    CHANNEL_STATE_CODES,
+    ChannelReader,
+    calls_from_rows,
+    channel_peer,
+    extension_number,
+    strip_tenant,
+)
+from pbxtui.drivers.reading import (
+    Fields,
+    Layout,
+    Layouts,
+    Unreadable,
+    decode_json,
+    int_of,
+    kind_of,
+    number_of,
+    rows_of,
+    text_of,
+    truncated_json,
+)
+from pbxtui.drivers.values import qualify
 from pbxtui.model import (
     Action,
     ActionResult,
@@ -38,25 +69,34 @@ from pbxtui.model import (
     AgentState,
     BlfLamp,
     Call,
-    CallState,
     Capabilities,
     Click2Call,
     Click2CallOption,
-    Direction,
     Extension,
     LampKind,
     LineState,
     Peer,
     Queue,
     Resource,
-    utcnow,
 )
 
-T = TypeVar("T")
+__all__ = ["CHANNEL_STATE_CODES", "PbxCloudDriver", "calls_from_rows"]
 
-# Bodies the API sends for "nothing": 0 bytes (SIMPLECDRS, CDR), a lone "]" (CDRS, QUEUELOGS),
-# "null" (AGENTS of an unknown queue), and the empty containers PHP's json_encode gives.
-EMPTY_BODIES = frozenset({"", "]", "null", "[]", "{}"})
+T = TypeVar("T")
+R = TypeVar("R")
+logger = logging.getLogger("pbxtui.drivers")
+
+# The bodies that look like "nothing". The API sends each only for some requests (0 bytes for
+# SIMPLECDRS and CDR, a lone "]" for CDRS and QUEUELOGS, null for AGENTS of an unknown queue:
+# vendor-notes §1.3); for the listings read here "no rows" is what PHP's json_encode makes of
+# an empty array, "[]", and the other forms are no answer (0 bytes is also what an unknown
+# request gets; "{}" is an object cast, which no listing is).
+EMPTY_LOOKING = frozenset({"", "]", "null", "[]", "{}"})
+NO_ROWS = frozenset({"[]"})
+NO_AGENTS = NO_ROWS | {"null"}  # AGENTS of a queue with nobody in it, or gone (A-43)
+# INFO queue of a queue deleted since the list was read: undocumented; 0 bytes as for any
+# unknown id, or null as AGENTS answers. Both at once for every queue is a BadAnswer.
+QUEUE_GONE = frozenset({"", "null"})
 # Texts that mean the credentials were refused (A-48, A-69), matched in lower case.
 AUTH_TEXTS = ("mistaken the security api key", "wrong or missing tenant")
 # Bare texts the API (or Asterisk behind it) uses to say no, without the "Error|" prefix.
@@ -96,81 +136,70 @@ DEVICE_STATES: dict[str, LineState] = {
     "7": LineState.BUSY,
     "8": LineState.BUSY,
 }
-# Asterisk's numeric channel states (AMI ChannelState) → their words.
-CHANNEL_STATE_CODES = {
-    "0": "Down",
-    "1": "Rsrvd",
-    "2": "OffHook",
-    "3": "Dialing",
-    "4": "Ring",
-    "5": "Ringing",
-    "6": "Up",
-    "7": "Busy",
-    "8": "Dialing Offhook",
-    "9": "Pre-ring",
-}
-DIALING_WORDS = frozenset({"down", "dialing", "dialingoffhook", "prering", "offhook", "rsrvd"})
-RINGING_WORDS = frozenset({"ring", "ringing"})
-QUEUE_WAIT_WORDS = RINGING_WORDS | {"up"}
-HOLD_APPLICATIONS = frozenset({"musiconhold", "hold", "startmusiconhold"})
-OUTGOING_APPLICATIONS = frozenset({"appdial", "appdial2", "appqueue"})
-NO_BRIDGE = frozenset({"", "(none)", "<none>", "none", "null"})
-
 
 # -- reading rows -------------------------------------------------------------------------------
+PEER_FIELDS = Fields(
+    {
+        "name": ("name", "objectname", "peer"),
+        "host": ("host", "ipaddress", "address"),
+        "status": ("status",),
+        "description": ("description", "desc"),
+    }
+)
+# Only these named fields are read: the records also carry the SIP and web passwords.
+EXTENSION_FIELDS = Fields(
+    {
+        "number": ("ex_number", "number", "extension"),
+        "state": ("st_state", "state"),
+        "name": ("ex_name", "name"),
+    }
+)
+LAMP_FIELDS = Fields(
+    {
+        "name": ("st_extension", "extension", "name"),
+        "state": ("st_state", "state"),
+        "since": ("st_timestamp", "timestamp"),
+    }
+)
+EPOCH_RE = re.compile(r"[0-9]{9,11}(\.[0-9]{1,9})?")
+
+
 def _row(obj: Mapping[Any, Any]) -> dict[str, Any]:
     """Lower-cased names, without the positional duplicates of a PHP FETCH_BOTH row."""
     return {str(k).lower(): v for k, v in obj.items() if not str(k).isdigit()}
 
 
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, dict | list):
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value).strip()
+def _text(value: Any, where: str) -> str:
+    return text_of(value, where, flags=True)
 
 
-def _pick(row: Mapping[str, Any], *names: str) -> str:
+def _pick(row: Mapping[str, Any], where: str, *names: str) -> str:
     """The first non-empty value among ``names`` (lower-case), as text."""
     for name in names:
-        value = _text(row.get(name))
+        value = _text(row.get(name), f"{where} {name!r}")
         if value:
             return value
     return ""
 
 
-def _int(value: Any) -> int | None:
-    text = _text(value).rstrip("%").strip()
-    try:
-        return int(float(text))
-    except ValueError:
-        return None
+def _int(value: Any, where: str) -> int | None:
+    return int_of(_text(value, where))
 
 
-def _float(value: Any) -> float | None:
-    text = _text(value).rstrip("%").strip().replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        return None
+def _float(value: Any, where: str) -> float | None:
+    return number_of(_text(value, where))
 
 
-def _duration(value: Any) -> int:
-    """``"123"``, ``123``, ``"2:03"``, ``"0:02:03"`` or ``"00:02:03"`` → seconds."""
-    return clock_seconds(_text(value)) or 0
-
-
-def _timestamp(value: Any) -> datetime | None:
+def _timestamp(value: Any, where: str) -> datetime | None:
     """MiRTA's ``YYYY-MM-DD HH:MM:SS`` (read as UTC: the API names no zone) or epoch seconds."""
-    text = _text(value)
-    if not text or text.startswith("0000"):
+    text = _text(value, where)
+    if not text or text.startswith("0000") or len(text) > 40:
         return None
-    if re.fullmatch(r"\d{9,11}(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), UTC)
     try:
+        if EPOCH_RE.fullmatch(text):
+            return datetime.fromtimestamp(float(text), UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -178,35 +207,6 @@ def _timestamp(value: Any) -> datetime | None:
 def _line_state(raw: str) -> LineState:
     key = re.sub(r"[\s_-]", "", raw).upper()
     return DEVICE_STATES.get(key, LineState.UNKNOWN)
-
-
-def _records(data: Any, marker: str, what: str) -> list[dict[str, Any]]:
-    """Rows from an array, an object keyed by anything, or one bare row (``marker`` names it).
-
-    Raises ValueError for anything else; callers turn it into BadAnswer.
-    """
-    if data is None:
-        return []
-    if isinstance(data, dict):
-        if marker in _row(data):
-            items: Iterable[Any] = [data]
-        elif all(isinstance(v, dict) for v in data.values()):
-            items = data.values()
-        else:
-            lists = [v for v in data.values() if isinstance(v, list)]
-            if len(lists) != 1:
-                raise ValueError(f"expected a list of {what}, got an object")
-            items = lists[0]
-    elif isinstance(data, list):
-        items = data
-    else:
-        raise ValueError(f"expected a list of {what}, got {type(data).__name__}")
-    rows = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise ValueError(f"expected {what} as objects, got {type(item).__name__}")
-        rows.append(_row(item))
-    return rows
 
 
 PLAIN_PAIRS = re.compile(r"(?:[^:|\r\n]+:[^|\r\n]*\|)+")
@@ -224,264 +224,8 @@ def _pairs(text: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
-def _truncated(body: str) -> bool:
-    """Whether JSON text ends inside a string or an open array/object."""
-    depth, in_string, escaped = 0, False, False
-    for char in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-    return in_string or depth > 0
-
-
 def _unreadable(body: str) -> bool:
-    return "\ufffd" in body or any(ord(c) < 32 and c not in "\r\n\t" for c in body)
-
-
-# -- names --------------------------------------------------------------------------------------
-def strip_tenant(name: str, tenant: str) -> str:
-    """``201-ACME`` → ``201``; any other name is returned as it is."""
-    suffix = f"-{tenant}".upper()
-    return name[: -len(suffix)] if tenant and name.upper().endswith(suffix) else name
-
-
-def extension_number(peer: str, tenant: str) -> str:
-    """The extension a peer name stands for (``201-ACME`` or ``201``), or "" for a trunk."""
-    stripped = strip_tenant(peer, tenant)
-    if stripped != peer and re.fullmatch(r"[0-9*#]+", stripped):
-        return stripped
-    # Another tenant's code (an admin key sees every tenant) still names an extension.
-    other = re.fullmatch(r"([0-9]+)-[A-Za-z][A-Za-z0-9_.]*", stripped)
-    if other:
-        return other.group(1)
-    return stripped if re.fullmatch(r"[0-9]{1,6}", stripped) else ""
-
-
-def channel_peer(channel: str) -> str:
-    """``PJSIP/201-ACME-0000a1b2`` → ``201-ACME``; ``Local/201@ctx-00000012;1`` → ``201``."""
-    _, _, rest = channel.partition("/")
-    rest = rest or channel
-    if "@" in rest:
-        return rest.split("@", 1)[0]
-    return re.sub(r"-[0-9a-fA-F]{6,}(;\d+)?$", "", rest)
-
-
-# -- calls --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Leg:
-    """One channel row, read."""
-
-    index: int
-    channel: str
-    state: str
-    application: str
-    data: str
-    caller_id: str
-    caller_name: str
-    exten: str
-    duration: int
-    unique_id: str
-    linked_id: str
-    bridge: str
-    held: bool
-    number: str  # the extension this channel belongs to, "" for a trunk
-
-    @property
-    def word(self) -> str:
-        return re.sub(r"[\s_-]", "", self.state).lower()
-
-    @property
-    def app(self) -> str:
-        return self.application.lower()
-
-
-def read_leg(index: int, row: Mapping[str, Any], tenant: str) -> Leg | None:
-    channel = _pick(row, "channel", "name", "channelname")
-    if not channel:
-        return None
-    state = _pick(row, "channelstatedesc", "state", "channelstate", "status")
-    state = CHANNEL_STATE_CODES.get(state, state)
-    bridge = _pick(row, "bridgedto", "bridgedchannel", "bridged_to", "bridgeid", "bridge_id")
-    held_flag = _pick(row, "held", "onhold", "hold").lower() in ("1", "yes", "true")
-    application = _pick(row, "application", "app", "appl")
-    return Leg(
-        index=index,
-        channel=channel,
-        state=state,
-        application=application,
-        data=_pick(row, "data", "applicationdata", "appdata"),
-        caller_id=_pick(row, "callerid", "calleridnum", "callerid_num", "cid_num", "cidnum"),
-        caller_name=_pick(row, "calleridname", "callerid_name", "cid_name"),
-        exten=_pick(row, "extension", "exten"),
-        duration=_duration(row.get("duration", row.get("durationseconds"))),
-        unique_id=_pick(row, "uniqueid", "unique_id"),
-        linked_id=_pick(row, "linkedid", "linked_id"),
-        bridge="" if bridge.lower() in NO_BRIDGE else bridge,
-        held=held_flag or application.lower() in HOLD_APPLICATIONS,
-        number=extension_number(channel_peer(channel), tenant),
-    )
-
-
-def group_legs(legs: Sequence[Leg]) -> list[list[Leg]]:
-    """Legs of one call together: by LinkedID, else joined through their bridge, else alone."""
-    parent: dict[str, str] = {}
-
-    def find(node: str) -> str:
-        while parent.setdefault(node, node) != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
-
-    for leg in legs:
-        find("c:" + leg.channel)
-        if leg.linked_id:
-            union("c:" + leg.channel, "l:" + leg.linked_id)
-        elif leg.bridge:
-            # BridgedTo names the peer channel; a BridgeID is shared by both legs. Joining
-            # through the value's own node covers both without knowing which one it is.
-            union("c:" + leg.channel, "c:" + leg.bridge)
-    groups: dict[str, list[Leg]] = {}
-    for leg in legs:
-        groups.setdefault(find("c:" + leg.channel), []).append(leg)
-    return list(groups.values())
-
-
-def _primary_first(group: list[Leg]) -> list[Leg]:
-    """The calling leg first: the one the LinkedID names, else not an outgoing line, else
-    the oldest, else the first listed."""
-    return sorted(
-        group,
-        key=lambda leg: (
-            not (leg.linked_id and leg.unique_id == leg.linked_id),
-            leg.app in OUTGOING_APPLICATIONS,
-            -leg.duration,
-            leg.index,
-        ),
-    )
-
-
-def _call_state(legs: list[Leg]) -> CallState:
-    primary = legs[0]
-    if any(leg.held for leg in legs):
-        return CallState.HELD
-    if _queued(legs):
-        return CallState.QUEUED
-    words = [leg.word for leg in legs]
-    if all(word == "up" for word in words):
-        return CallState.UP
-    if any(word in DIALING_WORDS for word in words):
-        return CallState.DIALING
-    # A trunk rung as an outgoing line, or while the calling side is up: we are dialling out.
-    if any(_dialling_out(leg, primary) for leg in legs):
-        return CallState.DIALING
-    if any(word in RINGING_WORDS for word in words):
-        return CallState.RINGING
-    return CallState.OTHER
-
-
-def _queued(legs: list[Leg]) -> bool:
-    """A caller in the Queue application with no agent's leg yet. Queue() answers the caller
-    before its music on hold (Up); with its ``r`` option the caller hears ringback (Ring)."""
-    caller, *agents = legs
-    return not agents and caller.app == "queue" and caller.word in QUEUE_WAIT_WORDS
-
-
-def _dialling_out(leg: Leg, primary: Leg) -> bool:
-    if leg.number or leg.word not in RINGING_WORDS:
-        return False
-    return leg.app in OUTGOING_APPLICATIONS or (leg is not primary and primary.word == "up")
-
-
-def _direction(legs: list[Leg]) -> Direction:
-    primary, others = legs[0], legs[1:]
-    if not primary.number:
-        alone_outgoing = not others and primary.app in OUTGOING_APPLICATIONS
-        return Direction.OUTBOUND if alone_outgoing else Direction.INBOUND
-    if others:
-        return Direction.INTERNAL if all(leg.number for leg in others) else Direction.OUTBOUND
-    # A lone extension leg: what it dials says where the call goes, unless it merely names
-    # itself (the called side of a call not paired with its caller: no LinkedID, no bridge
-    # yet), where the caller id says who called.
-    if primary.exten and primary.exten != primary.number:
-        return _number_direction(primary.exten, Direction.OUTBOUND)
-    if primary.app in OUTGOING_APPLICATIONS and primary.caller_id:
-        return _number_direction(primary.caller_id, Direction.INBOUND)
-    return Direction.UNKNOWN
-
-
-def _number_direction(number: str, external: Direction) -> Direction:
-    if re.fullmatch(r"[0-9*#]{1,6}", number):
-        return Direction.INTERNAL
-    return external if re.fullmatch(r"\+?[0-9]{7,}", number) else Direction.UNKNOWN
-
-
-def _queue_of(legs: list[Leg], tenant: str) -> str:
-    for leg in legs:
-        if leg.app == "queue":
-            return strip_tenant(leg.data.split(",", 1)[0].strip(), tenant)
-    return ""
-
-
-def _bridged_name(leg: Leg) -> str:
-    """The peer channel a lone leg's BridgedTo names (it may be on another node); a BridgeID
-    names a bridge, not a channel, so it is no answer."""
-    return leg.bridge if "/" in leg.bridge else ""
-
-
-def build_call(group: list[Leg], *, pbx: str, tenant: str, observed_at: datetime) -> Call:
-    legs = _primary_first(group)
-    primary = legs[0]
-    other = legs[1] if len(legs) > 1 else None
-    internal = [leg.number for leg in legs if leg.number]
-    caller = primary.caller_id if primary.caller_id.lower() not in ("", "<unknown>") else ""
-    if other is not None and other.number:
-        callee = other.number
-    else:
-        callee = primary.exten if primary.exten.lower() not in ("s", "") else ""
-    states = list(dict.fromkeys(leg.state for leg in legs if leg.state))
-    return Call(
-        pbx=pbx,
-        id=primary.channel,
-        channel=primary.channel,
-        caller=caller or primary.number,
-        caller_name=primary.caller_name if primary.caller_name.lower() != "<unknown>" else "",
-        callee=callee,
-        state=_call_state(legs),
-        state_raw="/".join(states),
-        duration=max(leg.duration for leg in legs),
-        queue=_queue_of(legs, tenant),
-        direction=_direction(legs),
-        extension=internal[-1] if internal else "",
-        unique_id=primary.unique_id,
-        bridged_channel=other.channel if other is not None else _bridged_name(primary),
-        bridged_unique_id=other.unique_id if other is not None else "",
-        application=primary.application,
-        observed_at=observed_at,
-    )
-
-
-def calls_from_rows(rows: Sequence[Mapping[str, Any]], *, pbx: str, tenant: str) -> list[Call]:
-    """CHANNELS rows (already lower-cased) → one Call per call, legs paired."""
-    legs = [leg for i, row in enumerate(rows) if (leg := read_leg(i, row, tenant)) is not None]
-    observed_at = utcnow()
-    calls = [
-        build_call(group, pbx=pbx, tenant=tenant, observed_at=observed_at)
-        for group in group_legs(legs)
-    ]
-    return sorted(calls, key=lambda call: -call.duration)
+    return "\ufffd" in body or any(ord(c) < 32 and c not in "\r\n\t" for c in body[:4096])
 
 
 # -- peers, agents ------------------------------------------------------------------------------
@@ -539,6 +283,7 @@ class PbxCloudDriver(Driver):
         self._queue_list: tuple[float, dict[str, str]] | None = None
         self._call_queues: dict[str, str] = {}  # call id → queue, as last seen
         self._peers: tuple[float, list[Peer]] | None = None  # (monotonic time, last answer)
+        self._channels = ChannelReader(pbx=config.name, tenant=config.tenant)
 
     # -- transport ------------------------------------------------------------------------------
     async def _send(self, reqtype: str, **params: str) -> VendorResponse:
@@ -559,35 +304,100 @@ class PbxCloudDriver(Driver):
             )
         return body
 
-    def _decode(self, response: VendorResponse, what: str) -> Any:
-        """The JSON of a fetch's answer, None for the API's empty answers."""
-        return self._json(self._screen(response, what), what)
+    def _decode(self, response: VendorResponse, what: str, no_rows: frozenset[str]) -> Any:
+        """The JSON of an answer; None when it is one of ``no_rows``, the bodies that mean
+        "nothing" for this request."""
+        return self._json(self._screen(response, what), what, no_rows)
 
-    def _json(self, body: str, what: str) -> Any:
-        if body in EMPTY_BODIES:
+    def _json(self, body: str, what: str, no_rows: frozenset[str]) -> Any:
+        if body in no_rows:
             return None
+        if body in EMPTY_LOOKING:
+            # The API's empty forms mean "no rows" only where it really sends them; here
+            # it is no answer at all (a PBX that lost its database also answers 0 bytes).
+            shown = "an empty body" if not body else f'"{body}"'
+            raise BadAnswer(self.name, f"answered {shown} instead of {what}")
         try:
-            return json.loads(body)
+            return decode_json(body)
         except json.JSONDecodeError as exc:
             raise BadAnswer(self.name, _not_json(body, exc, what)) from None
+        except Unreadable as exc:
+            raise BadAnswer(self.name, f"{exc} ({what})") from None
 
-    def _plain_or_json(self, response: VendorResponse, what: str) -> Any:
+    def _plain_or_json(self, response: VendorResponse, what: str, no_rows: frozenset[str]) -> Any:
         """``{id: value}`` when the plain form came back anyway, else the JSON."""
         body = self._screen(response, what)
         pairs = _pairs(body) if not body.startswith(("[", "{")) else None
-        return dict(pairs) if pairs is not None else self._json(body, what)
-
-    async def _fetch(self, reqtype: str, what: str, **params: str) -> Any:
-        response = await self._send(reqtype, **params)
-        return await self.off_loop(partial(self._decode, response, what), size=response.size)
+        return dict(pairs) if pairs is not None else self._json(body, what, no_rows)
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[None]:
         """Turn a payload that parses as JSON but not as ``what`` into a BadAnswer."""
         try:
             yield
+        except DriverError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadAnswer(self.name, f"answered {what} in an unexpected shape: {exc}") from None
+        except Exception as exc:
+            # A defect, not a PBX's doing: on record in full; the operator sees a reason.
+            logger.exception("%s: reading %s failed", self.name, what)
+            reason = f"answered {what} in a shape this driver cannot read ({type(exc).__name__})"
+            raise BadAnswer(self.name, reason) from None
+
+    # -- reading answers (synchronous and free of I/O: safe to run in a worker thread) ------
+    def read_calls(self, response: VendorResponse) -> list[Call]:
+        data = self._decode(response, "the channel list", NO_ROWS)
+        with self._reading("the channel list"):
+            rows = rows_of(data, "channel", "channels", "channel") if data is not None else []
+            return self._channels.read(rows)
+
+    def read_peers(self, response: VendorResponse) -> list[Peer]:
+        data = self._decode(response, "the peer list", NO_ROWS)
+        with self._reading("the peer list"):
+            rows = rows_of(data, "name", "peers", "peer") if data is not None else []
+            return _named_rows(rows, PEER_FIELDS, "peer", self._peer)
+
+    def read_extensions(self, response: VendorResponse, peers: Sequence[Peer]) -> list[Extension]:
+        data = self._decode(response, "the extension list", NO_ROWS)
+        by_number = {
+            number: peer for peer in peers if (number := extension_number(peer.name, self.tenant))
+        }
+        with self._reading("the extension list"):
+            rows = rows_of(data, "ex_number", "extensions", "extension") if data is not None else []
+            found = _named_rows(rows, EXTENSION_FIELDS, "extension", self._extension, by_number)
+        return sorted(found, key=lambda e: _number_key(e.number))
+
+    def read_lamps(self, response: VendorResponse) -> list[BlfLamp]:
+        data = self._decode(response, "the BLF list", NO_ROWS)
+        with self._reading("the BLF list"):
+            rows = rows_of(data, "st_extension", "lamps", "lamp") if data is not None else []
+            return _named_rows(rows, LAMP_FIELDS, "lamp", self._lamp)
+
+    def read_queue(self, response: VendorResponse, queue_id: str, name: str) -> Queue | None:
+        """One queue's figures; None for the queue gone since its list was read."""
+        what = f"the figures of queue {queue_id}"
+        data = self._decode(response, what, QUEUE_GONE)
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise BadAnswer(self.name, f"answered {what} as a JSON {kind_of(data)}")
+        with self._reading(what):
+            figures = {key.upper(): value for key, value in _row(data).items()}
+            return self._queue_figures(queue_id, name, figures)
+
+    def read_agents(self, response: VendorResponse, queue_id: str) -> list[Agent]:
+        data = self._plain_or_json(response, "the agent list", NO_AGENTS)
+        with self._reading("the agent list"):
+            rows = _agent_rows(data)
+            return [self._agent(agent_id, fields, queue_id) for agent_id, fields in rows]
+
+    def read_queue_names(self, response: VendorResponse) -> dict[str, str]:
+        data = self._plain_or_json(response, "the queue list", NO_ROWS)
+        with self._reading("the queue list"):
+            return _queue_names(data)
 
     # -- resources ------------------------------------------------------------------------------
     async def probe(self) -> None:
@@ -597,14 +407,8 @@ class PbxCloudDriver(Driver):
     async def fetch_calls(self) -> list[Call]:
         extra = {"nodename": self.nodename} if self.nodename else {}
         response = await self._send("CHANNELS", **extra)
-        calls = await self.off_loop(partial(self._read_calls, response), size=response.size)
+        calls = await self.off_loop(partial(self.read_calls, response), size=response.size)
         return self._keep_queues(calls)
-
-    def _read_calls(self, response: VendorResponse) -> list[Call]:
-        data = self._decode(response, "the channel list")
-        with self._reading("the channel list"):
-            rows = _records(data, "channel", "channels")
-            return calls_from_rows(rows, pbx=self.name, tenant=self.tenant)
 
     def _keep_queues(self, calls: list[Call]) -> list[Call]:
         """A call keeps the queue it came through when its channel's application changes
@@ -620,9 +424,8 @@ class PbxCloudDriver(Driver):
         return kept
 
     async def fetch_peers(self) -> list[Peer]:
-        data = await self._fetch("PEERS", "the peer list")
-        with self._reading("the peer list"):
-            peers = [peer for row in _records(data, "name", "peers") if (peer := self._peer(row))]
+        response = await self._send("PEERS")
+        peers = await self.off_loop(partial(self.read_peers, response), size=response.size)
         self._peers = (time.monotonic(), peers)
         return peers
 
@@ -633,12 +436,12 @@ class PbxCloudDriver(Driver):
             return self._peers[1]
         return await self.fetch_peers()
 
-    def _peer(self, row: Mapping[str, Any]) -> Peer | None:
-        name = _pick(row, "name", "objectname", "peer")
+    def _peer(self, row: Mapping[str, Any], layout: Layout, where: str) -> Peer | None:
+        name = layout.text(row, "name", where)
         if not name:
             return None
-        host = _pick(row, "host", "ipaddress", "address")
-        status = _pick(row, "status")
+        host = layout.text(row, "host", where)
+        status = layout.text(row, "status", where)
         registered, latency = registration(status, host)
         return Peer(
             pbx=self.name,
@@ -648,35 +451,31 @@ class PbxCloudDriver(Driver):
             status_raw=status,
             registered=registered,
             latency_ms=latency,
-            description=_pick(row, "description", "desc"),
+            description=layout.text(row, "description", where),
         )
 
     async def fetch_extensions(self) -> list[Extension]:
         jobs: list[Callable[[], Awaitable[Any]]] = [
-            partial(self._fetch, "INFO", "the extension list", info="extensions"),
+            partial(self._send, "INFO", info="extensions"),
             self._recent_peers,
         ]
-        extensions, peers = await self._gather(jobs)
-        by_number = {
-            number: peer for peer in peers if (number := extension_number(peer.name, self.tenant))
-        }
-        with self._reading("the extension list"):
-            rows = _records(extensions, "ex_number", "extensions")
-            found = [self._extension(row, by_number) for row in rows]
-        return sorted((e for e in found if e is not None), key=lambda e: _number_key(e.number))
+        response, peers = await self._gather(jobs)
+        read = partial(self.read_extensions, response, peers)
+        return await self.off_loop(read, size=response.size)
 
-    def _extension(self, row: Mapping[str, Any], peers: Mapping[str, Peer]) -> Extension | None:
-        # Only these named fields are read: the records also carry the SIP and web passwords.
-        number = _pick(row, "ex_number", "number", "extension")
+    def _extension(
+        self, row: Mapping[str, Any], layout: Layout, where: str, peers: Mapping[str, Peer]
+    ) -> Extension | None:
+        number = layout.text(row, "number", where)
         if not number:
             return None
-        state = _pick(row, "st_state", "state")
+        state = layout.text(row, "state", where)
         peer = peers.get(number)
         return Extension(
             pbx=self.name,
             id=number,
             number=number,
-            name=_pick(row, "ex_name", "name"),
+            name=layout.text(row, "name", where),
             state=_line_state(state) if state else LineState.UNKNOWN,
             state_raw=state,
             registered=peer.registered if peer else None,
@@ -684,16 +483,14 @@ class PbxCloudDriver(Driver):
         )
 
     async def fetch_blf(self) -> list[BlfLamp]:
-        data = await self._fetch("BLFS", "the BLF list")
-        with self._reading("the BLF list"):
-            rows = _records(data, "st_extension", "lamps")
-            return [lamp for row in rows if (lamp := self._lamp(row)) is not None]
+        response = await self._send("BLFS")
+        return await self.off_loop(partial(self.read_lamps, response), size=response.size)
 
-    def _lamp(self, row: Mapping[str, Any]) -> BlfLamp | None:
-        name = _pick(row, "st_extension", "extension", "name")
+    def _lamp(self, row: Mapping[str, Any], layout: Layout, where: str) -> BlfLamp | None:
+        name = layout.text(row, "name", where)
         if not name:
             return None
-        state = _pick(row, "st_state", "state")
+        state = layout.text(row, "state", where)
         number = extension_number(name, self.tenant) if "-" in name else ""
         return BlfLamp(
             pbx=self.name,
@@ -702,42 +499,46 @@ class PbxCloudDriver(Driver):
             kind=LampKind.EXTENSION if number else LampKind.FLOW,
             state=_line_state(state),
             state_raw=state,
-            since=_timestamp(row.get("st_timestamp", row.get("timestamp"))),
+            since=_timestamp(layout.first(row, "since"), f"{where} timestamp"),
             extension=number,
         )
 
     async def fetch_queues(self) -> list[Queue]:
         queues = await self._queues_by_id()
         found = await self._gather([partial(self._queue, q, name) for q, name in queues.items()])
+        if queues and all(queue is None for queue in found):
+            # Each queue may go away between the list and its figures; all of them at once
+            # is a PBX answering nothing, not a tenant that deleted every queue.
+            self._queue_list = None
+            raise BadAnswer(self.name, "answered nothing for every queue of its queue list")
         return [queue for queue in found if queue is not None]
 
     async def _queue(self, queue_id: str, name: str) -> Queue | None:
-        data = await self._fetch("INFO", "the queue figures", info="queue", id=queue_id)
-        if isinstance(data, list) and len(data) == 1:
-            data = data[0]
-        if data is None:  # the queue went away since the list was read
-            return None
-        if not isinstance(data, dict):
-            raise BadAnswer(self.name, f"answered queue {queue_id} as {type(data).__name__}")
-        row = {k.upper(): v for k, v in _row(data).items()}
-        waiting = max(0, _int(row.get("CALLSINQUEUE")) or 0)
+        response = await self._send("INFO", info="queue", id=queue_id)
+        return self.read_queue(response, queue_id, name)
+
+    def _queue_figures(self, queue_id: str, name: str, row: Mapping[str, Any]) -> Queue:
+        def number(field: str) -> int | None:
+            return _int(row.get(field), f"queue {queue_id} {field}")
+
+        waiting = max(0, number("CALLSINQUEUE") or 0)
         # INFERENCE: AVAILABLE = online and not paused, FREE = of those, not on a call.
-        available = _int(row.get("AGENTSAVAILABLE"))
-        free = _int(row.get("AGENTSFREE"))
+        available = number("AGENTSAVAILABLE")
+        free = number("AGENTSFREE")
         busy = max(0, available - free) if available is not None and free is not None else None
         return Queue(
             pbx=self.name,
             id=queue_id,
             name=name,
             waiting=waiting,
-            longest_wait=_int(row.get("FIRSTWAITING")) if waiting else None,
+            longest_wait=number("FIRSTWAITING") if waiting else None,
             agents_available=free if free is not None else available,
             agents_busy=busy,
-            agents_paused=_int(row.get("AGENTSPAUSED")),
-            agents_total=_int(row.get("AGENTSONLINE")),
-            service_level=_float(row.get("SERVICELEVEL")),
-            answered=_int(row.get("ANSWEREDCALLS")),
-            abandoned=_int(row.get("ABANDONEDCALLS")),
+            agents_paused=number("AGENTSPAUSED"),
+            agents_total=number("AGENTSONLINE"),
+            service_level=_float(row.get("SERVICELEVEL"), f"queue {queue_id} SERVICELEVEL"),
+            answered=number("ANSWEREDCALLS"),
+            abandoned=number("ABANDONEDCALLS"),
         )
 
     async def fetch_agents(self) -> list[Agent]:
@@ -747,15 +548,14 @@ class PbxCloudDriver(Driver):
 
     async def _agents_of(self, queue_id: str) -> list[Agent]:
         response = await self._send("INFO", info="agents", queue=queue_id)
-        data = self._plain_or_json(response, "the agent list")
-        with self._reading("the agent list"):
-            rows = _agent_rows(data)
-            return [self._agent(agent_id, fields, queue_id) for agent_id, fields in rows]
+        return self.read_agents(response, queue_id)
 
     def _agent(self, agent_id: str, fields: Mapping[str, Any], queue_id: str) -> Agent:
         # Positional meanings (INFERENCE, see the simulator): "1" membership status word,
         # "2" device state, "4" pause reason, "5" pause start.
-        status, device = _text(fields.get("1")), _text(fields.get("2"))
+        where = f"agent {agent_id!r}"
+        status = _text(fields.get("1"), f"{where} status")
+        device = _text(fields.get("2"), f"{where} device state")
         state = agent_state(status, device)
         paused = state is AgentState.PAUSED
         return Agent(
@@ -765,8 +565,8 @@ class PbxCloudDriver(Driver):
             queue_id=queue_id,
             state=state,
             state_raw=f"{status} ({device})" if status and device else status or device,
-            pause_reason=_text(fields.get("4")) if paused else "",
-            paused_since=_timestamp(fields.get("5")) if paused else None,
+            pause_reason=_text(fields.get("4"), f"{where} pause reason") if paused else "",
+            paused_since=_timestamp(fields.get("5"), f"{where} pause start") if paused else None,
         )
 
     async def _queues_by_id(self, *, fresh: bool = False) -> dict[str, str]:
@@ -774,18 +574,14 @@ class PbxCloudDriver(Driver):
         cached = self._queue_list
         if cached is not None and not fresh and time.monotonic() - cached[0] < QUEUE_LIST_TTL:
             return cached[1]
-        response = await self._send("INFO", info="queues")
-        data = self._plain_or_json(response, "the queue list")
-        with self._reading("the queue list"):
-            queues = _queue_names(data)
+        queues = self.read_queue_names(await self._send("INFO", info="queues"))
         self._queue_list = (time.monotonic(), queues)
         return queues
 
     # -- concurrency ----------------------------------------------------------------------------
-    @staticmethod
-    async def _gather(jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-        """Run the jobs a few at a time, results in order; the first DriverError is raised
-        as it is (not wrapped in an exception group)."""
+    async def _gather(self, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+        """Run the jobs a few at a time, results in order; the first error is raised as this
+        PBX's own DriverError, never wrapped in an exception group."""
         limiter = anyio.CapacityLimiter(QUEUE_LIMIT)
         results: dict[int, T] = {}
         errors: list[DriverError] = []
@@ -796,6 +592,11 @@ class PbxCloudDriver(Driver):
                     results[index] = await job()
                 except DriverError as exc:
                     errors.append(exc)
+                except Exception as exc:
+                    # A defect, not a PBX's doing: on record in full, and said as a reason.
+                    logger.exception("%s: reading an answer failed", self.name)
+                    reason = f"answered something unreadable ({type(exc).__name__})"
+                    errors.append(BadAnswer(self.name, reason))
 
         async with anyio.create_task_group() as group:
             for index, job in enumerate(jobs):
@@ -826,18 +627,24 @@ class PbxCloudDriver(Driver):
         return ActionResult(ok=not refused, message=body[:200])
 
     def _json_ack(self, body: str) -> ActionResult:
+        what = "an acknowledgement"
         try:
-            data = json.loads(body)
+            data = decode_json(body)
         except json.JSONDecodeError as exc:
-            raise BadAnswer(self.name, _not_json(body, exc, "an acknowledgement")) from None
+            raise BadAnswer(self.name, _not_json(body, exc, what)) from None
+        except Unreadable as exc:
+            raise BadAnswer(self.name, f"{exc} ({what})") from None
         if not isinstance(data, dict):
             raise BadAnswer(self.name, "answered an acknowledgement that is not an object")
         row = _row(data)
-        word = _pick(row, "response", "result", "status").lower()
+        try:
+            word = _pick(row, what, "response", "result", "status").lower()
+            message = _pick(row, what, "message", "msg", "error")
+            vendor_id = _pick(row, what, "id", "originateid", "uniqueid")
+        except Unreadable as exc:
+            raise BadAnswer(self.name, f"answered {exc}") from None
         return ActionResult(
-            ok=word not in ("error", "fail", "failed", "ko"),
-            message=_pick(row, "message", "msg", "error"),
-            vendor_id=_pick(row, "id", "originateid", "uniqueid"),
+            ok=word not in ("error", "fail", "failed", "ko"), message=message, vendor_id=vendor_id
         )
 
     async def hangup(self, call: Call) -> ActionResult:
@@ -895,7 +702,7 @@ def _not_json(body: str, exc: json.JSONDecodeError, what: str) -> str:
     if _unreadable(body):
         return f"answered unreadable bytes instead of {what}"
     if body.startswith(("[", "{")):
-        if _truncated(body):
+        if truncated_json(body, exc):
             return f"answered truncated JSON for {what} ({len(body)} characters)"
         return f"answered malformed JSON for {what}: {exc.msg} at character {exc.pos}"
     if body.lower().startswith("error|"):
@@ -904,7 +711,30 @@ def _not_json(body: str, exc: json.JSONDecodeError, what: str) -> str:
 
 
 def _number_key(number: str) -> tuple[int, str]:
-    return (int(number), number) if number.isdigit() else (10**12, number)
+    # isdecimal alone admits digits int() reads but sorts oddly; ASCII and short only.
+    if number.isascii() and number.isdecimal() and len(number) < 13:
+        return (int(number), number)
+    return (10**12, number)
+
+
+def _named_rows(
+    rows: Sequence[Mapping[str, Any]],
+    fields: Fields,
+    singular: str,
+    read: Callable[..., R | None],
+    *extra: Any,
+) -> list[R]:
+    """Each row read through its layout (resolved once per key set); rows that name nothing
+    are skipped, but an answer where no row names anything is no answer."""
+    layouts = Layouts(fields)
+    found = []
+    for position, row in enumerate(rows):
+        record = read(row, layouts.of(row), f"{singular} {position + 1}", *extra)
+        if record is not None:
+            found.append(record)
+    if rows and not found:
+        raise Unreadable(f"no {singular} in the answer has a name")
+    return found
 
 
 def _queue_names(data: Any) -> dict[str, str]:
@@ -913,20 +743,25 @@ def _queue_names(data: Any) -> dict[str, str]:
         return {}
     if isinstance(data, dict):
         return {
-            str(k): _text(v) if not isinstance(v, dict) else _pick(_row(v), "name")
+            str(k): _pick(_row(v), f"queue {k}", "name")
+            if isinstance(v, dict)
+            else _text(v, f"queue {k} name")
             for k, v in data.items()
         }
     if isinstance(data, list):
         names = {}
-        for item in data:
+        for position, item in enumerate(data):
             if not isinstance(item, dict):
-                raise ValueError("expected queues as objects")
+                raise Unreadable(f"queue {position + 1} is a JSON {kind_of(item)}, not an object")
             row = _row(item)
-            queue_id = _pick(row, "id", "qu_id", "queue", "number")
+            where = f"queue {position + 1}"
+            queue_id = _pick(row, where, "id", "qu_id", "queue", "number")
             if queue_id:
-                names[queue_id] = _pick(row, "name", "qu_name", "label", "description")
+                names[queue_id] = _pick(row, where, "name", "qu_name", "label", "description")
+        if data and not names:
+            raise Unreadable("no queue in the answer has an id")
         return names
-    raise ValueError(f"expected the queues as an object, got {type(data).__name__}")
+    raise Unreadable(f"expected the queues as an object, got a JSON {kind_of(data)}")
 
 
 def _agent_rows(data: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -938,7 +773,7 @@ def _agent_rows(data: Any) -> list[tuple[str, dict[str, Any]]]:
     elif isinstance(data, list):
         items = (("", v) for v in data)
     else:
-        raise ValueError(f"expected the agents as an object, got {type(data).__name__}")
+        raise Unreadable(f"expected the agents as an object, got a JSON {kind_of(data)}")
     rows = []
     for agent_id, value in items:
         if isinstance(value, dict):
@@ -948,8 +783,9 @@ def _agent_rows(data: Any) -> list[tuple[str, dict[str, Any]]]:
         elif isinstance(value, str):
             fields = {"1": value}
         else:
-            raise ValueError(f"expected an agent as an object, got {type(value).__name__}")
-        ident = agent_id or _text(fields.get("10")) or _text(fields.get("11"))
+            where = f"agent {agent_id!r}" if agent_id else "an agent"
+            raise Unreadable(f"{where} is a JSON {kind_of(value)}, not an object")
+        ident = agent_id or _text(fields.get("10") or fields.get("11"), "agent id")
         if ident:
             rows.append((ident, fields))
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 LATENCY_RE = re.compile(r"\(\s*(\d+)\s*ms\s*\)", re.IGNORECASE)
@@ -25,16 +26,28 @@ UNREGISTERED_WORDS = (
 
 def clock_seconds(text: str) -> int | None:
     """``HH:MM:SS``, ``MM:SS`` or seconds (``"74"``, ``"85,6972"``) → whole seconds, else None."""
+    # A live answer repeats a few thousand distinct durations; long texts are not worth keeping.
+    return _clock_seconds(text) if len(text) <= 24 else _read_clock(text)
+
+
+@lru_cache(maxsize=8192)
+def _clock_seconds(text: str) -> int | None:
+    return _read_clock(text)
+
+
+def _read_clock(text: str) -> int | None:
     text = text.strip()
     match = CLOCK_RE.match(text)
     try:
         if match:
             seconds = float(match["s"].replace(",", "."))
-            return int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(seconds)
+            total = int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(seconds)
+            return total if total < 10**9 else None
         value = float(text.replace(",", "."))
     except (ValueError, OverflowError):
         return None
-    return int(value) if math.isfinite(value) and value >= 0 else None
+    # Past a billion seconds (31 years) a figure is no call's duration, whatever it is.
+    return int(value) if math.isfinite(value) and 0 <= value < 10**9 else None
 
 
 def qualify(status: str) -> tuple[bool | None, int | None]:
@@ -59,7 +72,8 @@ def json_scalar(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
+        # 1e300 is written as such, not as its 301 digits.
+        return str(int(value)) if value.is_integer() and abs(value) < 10**15 else repr(value)
     if isinstance(value, str):
         return value.strip()
     return None

@@ -92,6 +92,7 @@ ORIGINATE_ACTIONS = frozenset(
 )
 ORIGINATE_ALLOWANCE = 120.0
 MAYBE_DONE = " (the PBX may still have carried it out)"
+UNRECORDED = "not sent: it could not be recorded in the audit log first"
 
 
 def client_limits(pbx: PbxConfig) -> httpx.Limits:
@@ -385,6 +386,7 @@ class Engine:
             {resource: poller.state for resource, poller in entry.pollers.items()},
             read_only=self.is_read_only(entry.config.name),
             protected=entry.config.protected,
+            tls_verified=entry.config.verify_tls,
         )
 
     def _snapshot(
@@ -454,13 +456,20 @@ class Engine:
         action (a click2call that rings for a minute) never holds up polling.
         """
         refusal = self.policy.claim(request)
+        audit_id = ""
         if refusal is not None:
             outcome = ActionOutcome(request, refusal.status, scrub(refusal.reason))
         else:
             try:
-                outcome = await self._send(request)
+                # In a thread: an fsync on a slow disk must not stall every poll and the UI.
+                audit_id, unrecorded = await anyio.to_thread.run_sync(self._audit_intent, request)
+                if unrecorded:
+                    outcome = ActionOutcome(request, ActionStatus.FAILED, unrecorded)
+                else:
+                    outcome = await self._send(request)
             finally:
                 self.policy.release(request)
+        outcome = await anyio.to_thread.run_sync(self._audit, outcome, audit_id)
         return self._conclude(outcome)
 
     def find_consultation(self, pbx: str, ident: str) -> Consultation | None:
@@ -471,8 +480,7 @@ class Engine:
         return self.book.find(pbx, ident, calls)
 
     def _conclude(self, outcome: ActionOutcome) -> ActionOutcome:
-        """Audit, log and announce ``outcome``; refresh the PBX after a success."""
-        outcome = self._audit(outcome)
+        """Log and announce ``outcome`` (audited already); refresh the PBX after a success."""
         request = outcome.request
         log = logger.info if outcome.ok else logger.warning
         log("%s", scrub(outcome.text()))
@@ -591,8 +599,27 @@ class Engine:
             )
         return await entry.driver.hangup(leg)
 
-    def _audit(self, outcome: ActionOutcome) -> ActionOutcome:
-        """Append the attempt to the audit log; a failure to write is said in the outcome."""
+    def _audit_intent(self, request: ActionRequest) -> tuple[str, str]:
+        """Record the action before it is sent: ``(id for its outcome line, "")``, or
+        ``("", why nothing may be sent)`` when the audit log cannot be written, as an action
+        that might leave no record is not sent at all."""
+        if self.audit is None:
+            return "", ""
+        try:
+            entry = self.audit.intent(
+                pbx=request.pbx,
+                action=request.kind,
+                target=request.describe_target(),
+                params=request.params(),
+            )
+        except OSError as exc:
+            logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)
+            return "", f"{UNRECORDED} (the audit log {self.audit.path}: {exc.strerror})"
+        return str(entry["id"]), ""
+
+    def _audit(self, outcome: ActionOutcome, audit_id: str = "") -> ActionOutcome:
+        """Append the attempt's outcome to the audit log (after its intent line, when it was
+        sent); a failure to write is said in the outcome."""
         if self.audit is None:
             return outcome
         request = outcome.request
@@ -604,9 +631,12 @@ class Engine:
                 params=request.params(),
                 result=outcome.status.value,
                 message=outcome.message,
+                entry_id=audit_id,
             )
         except OSError as exc:
             logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)
+            if outcome.message.startswith(UNRECORDED):
+                return outcome  # already says so
             message = f"{outcome.message} (not recorded in the audit log: {exc.strerror})"
             return replace(outcome, message=message)
         return outcome

@@ -15,6 +15,7 @@ def derive_health(
     *,
     read_only: bool = False,
     protected: bool = False,
+    tls_verified: bool = True,
 ) -> PbxHealth:
     """The health of one PBX given the latest state of each resource it polls.
 
@@ -51,6 +52,7 @@ def derive_health(
         consecutive_failures=max((s.failures for s in done.values()), default=0),
         read_only=read_only,
         protected=protected,
+        tls_verified=tls_verified,
     )
 
 

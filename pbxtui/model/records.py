@@ -202,6 +202,8 @@ class PbxHealth(BaseModel):
     consecutive_failures: int = 0
     read_only: bool = False
     protected: bool = False
+    tls_verified: bool = True
+    """False when the config says ``verify_tls = false``: said wherever health is shown."""
 
 
 class DirectoryEntry(BaseModel):

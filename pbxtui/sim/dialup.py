@@ -76,6 +76,9 @@ class Quirks:
     first_leg_delay: float | None = 3.0  # seconds until leg 1 answers; None: it never does
     include_duration: bool = False  # whether a real status carries a duration is unknown
     echo_params: bool = True  # OBSERVED: the JSON envelope echoes the request (never `pass`)
+    # Login failures and echoed envelopes carry the request URL as received, `pass` and all,
+    # percent-encoded as sent (a vendor's debugging left on).
+    echo_url: bool = False
 
 
 @dataclass
@@ -136,6 +139,8 @@ class DialupSim:
 
     async def endpoint(self, request: Request) -> Response:
         reply = await self._handle(request)
+        if self.quirks.echo_url and reply.raw is None:
+            reply.fields["Url"] = _request_line(request)
         return self._render(reply, request.query_params.get("RFormat", ""))
 
     async def _handle(self, request: Request) -> Reply:
@@ -147,7 +152,10 @@ class DialupSim:
             # Form-encoded only (what the docs' POST example sends), read without multipart.
             params.update(parse_qsl((await request.body()).decode("utf-8", "replace")))
         if self.faults.auth_refused or not self._authorized(params):
-            return self._auth_failure()
+            refusal = self._auth_failure()
+            if self.quirks.echo_url and refusal.raw is not None and refusal.status == 200:
+                refusal.raw += f" ({_request_line(request)})"
+            return refusal
         operation = _operation(params, status_only=request.url.path == CHSTATUS_PATH)
         if operation is None:
             return Reply(raw="bad event")
@@ -330,7 +338,7 @@ def build(
             quirks.auth_failure = "status_fail"
     faults = faults or Faults()
     password = password or secrets.token_urlsafe(12)
-    scenario = Scenario(spec, channel_namer=asterisk_channel("SIP"))
+    scenario = (spec or ScenarioSpec()).scenario(channel_namer=asterisk_channel("SIP"))
     sim = DialupSim(scenario, faults, quirks, user=user, password=password, org=org)
     app = Starlette(
         routes=[
@@ -357,3 +365,8 @@ def build(
         quirks=quirks,
         extra={"sim": sim},
     )
+
+
+def _request_line(request: Request) -> str:
+    """``GET /API/dialup.php?user=…&pass=…``: the query as received, still percent-encoded."""
+    return f"{request.method} {request.url.path}?{request.url.query}"

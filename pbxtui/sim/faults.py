@@ -27,14 +27,18 @@ The faults, applied in this order (the first that answers wins):
 =================  ==========================================================================
 
 The control endpoint's answer also carries ``requests``: how many requests the vendor API
-received (control requests not counted), for budget tests and benchmarks.
+received (control requests not counted), for budget tests and benchmarks. The middleware also
+notes when each API request arrived (``/_sim/requests`` lists them), so a benchmark in another
+process can count the requests a PBX received per second.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+import time
 import zlib
+from collections import deque
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
@@ -45,6 +49,8 @@ import anyio.lowlevel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PATH = "/_sim/faults"
+REQUESTS_PATH = "/_sim/requests"
+REQUESTS_KEPT = 100_000
 LOGIN_PATH = "/login.php"
 
 HTML_ERROR_PAGE = (
@@ -132,6 +138,8 @@ class FaultMiddleware:
     def __init__(self, app: ASGIApp, faults: Faults) -> None:
         self.app = app
         self.faults = faults
+        self.arrivals: deque[float] = deque(maxlen=REQUESTS_KEPT)
+        """When each API request arrived (``time.time()``), the newest ``REQUESTS_KEPT``."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,6 +148,11 @@ class FaultMiddleware:
         if scope["path"] == CONTROL_PATH:
             await self._control(scope, receive, send)
             return
+        if scope["path"] == REQUESTS_PATH:
+            body = json.dumps({"arrivals": list(self.arrivals)}).encode()
+            await _reply(send, 200, body, "application/json")
+            return
+        self.arrivals.append(time.time())
         faults = self.faults
         faults.requests += 1
         if faults.latency:

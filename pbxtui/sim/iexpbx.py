@@ -56,6 +56,9 @@ class Quirks:
     directory_format: Literal["cisco", "entry", "attributes"] = "cisco"
     duration_format: Literal["hms", "ms", "seconds"] = "hms"
     first_leg_delay: float = 3.0  # seconds before an originated call's first leg answers
+    # Failures and action answers carry the request as received, credentials and all,
+    # percent-encoded as sent (a vendor's debugging left on).
+    echo_url: bool = False
 
 
 def iexpbx_channel(leg: SimLeg) -> str:
@@ -95,6 +98,7 @@ class IexPbxApi:
         self._seen: dict[int, SimCall] = {}
         self._seen_version = -1
         self._cdr_ids = itertools.count(CDR_FIRST_ID)
+        self.echo = ""  # "GET /path?query" of the request being answered, with echo_url
         self.handlers: dict[str, Callable[[Params], Response]] = {
             "activecalls": self.activecalls,
             "users": self.users,
@@ -108,6 +112,8 @@ class IexPbxApi:
         }
 
     async def endpoint(self, request: Request) -> Response:
+        if self.quirks.echo_url:
+            self.echo = f"{request.method} {request.url.path}?{request.url.query}"
         self.scenario.advance()
         self._record_ended()
         # The vendor's page writes "& channel=": a parameter name with a space in it.
@@ -130,12 +136,15 @@ class IexPbxApi:
 
     # -- envelopes ------------------------------------------------------------------------
     def envelope(self, data: list[dict[str, Any]]) -> Response:
-        return self._json({"success": True, "count": len(data), "data": data})
+        body: dict[str, Any] = {"success": True, "count": len(data), "data": data}
+        if self.echo and self.quirks.message_key and not data:  # an action's answer
+            body[self.quirks.message_key] = f"done ({self.echo})"
+        return self._json(body)
 
     def fail(self, message: str) -> Response:
         body: dict[str, Any] = {"success": False, "count": 0, "data": []}
         if self.quirks.message_key:
-            body[self.quirks.message_key] = message
+            body[self.quirks.message_key] = message + (f" ({self.echo})" if self.echo else "")
         return self._json(body)
 
     def _json(self, body: dict[str, Any]) -> Response:
@@ -353,7 +362,7 @@ def build(
     password: str | None = None,
 ) -> SimulatedPbx:
     password = password or secrets.token_urlsafe(12)
-    scenario = Scenario(spec, channel_namer=iexpbx_channel)
+    scenario = (spec or ScenarioSpec()).scenario(channel_namer=iexpbx_channel)
     faults = faults or Faults()
     quirks = quirks or Quirks()
     api = IexPbxApi(scenario, faults, quirks, username, password)

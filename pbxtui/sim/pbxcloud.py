@@ -109,7 +109,7 @@ class Quirks:
     channels_style: Literal["concise", "ami"] = "concise"
     channels_linkedid: bool = True
     channels_bridge: Literal["bridgedto", "bridgeid"] = "bridgedto"  # concise style only
-    channels_empty: Literal["zero", "bracket", "null", "emptylist"] = "zero"
+    channels_empty: Literal["zero", "bracket", "null", "emptylist"] = "emptylist"
     # How a held party shows: its application becomes MusicOnHold, or it keeps its
     # application and carries an OnHold field. Nothing is published either way.
     held_as: Literal["application", "flag"] = "application"
@@ -125,6 +125,9 @@ class Quirks:
     # Asterisk's Queue() answers a caller before playing music on hold, so a waiting caller's
     # channel is Up; with Queue's `r` option (ringback instead of music) it stays Ring.
     queue_answers: bool = True
+    # Texts (refusals, acknowledgements) end with the request as received, credentials and
+    # all, percent-encoded as sent: what a debugging vendor or a PHP notice does.
+    echo_url: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ class PbxCloudSim:
         self.passwords = {n: secrets.token_hex(10) for n in scenario.extensions}
         self.web_passwords = {n: secrets.token_hex(10) for n in scenario.extensions}
         self._lamps: dict[str, tuple[str, float]] = {}
+        self.echo = ""  # " (GET /path?query)" of the request being answered, with echo_url
         self.operations: dict[str, Callable[[Mapping[str, str]], Answer]] = {
             "CHANNELS": self.channels,
             "PEERS": self.peers,
@@ -597,7 +601,7 @@ class PbxCloudSim:
 
     # -- actions ----------------------------------------------------------------------------------
     def ack(self, key: str, ok: bool) -> Answer:
-        message = self.quirks.ack_texts.get(key, DEFAULT_ACKS.get(key, ""))
+        message = self.quirks.ack_texts.get(key, DEFAULT_ACKS.get(key, "")) + self.echo
         word = "Success" if ok else "Error"
         style = self.quirks.ack_style
         if style == "empty":
@@ -666,8 +670,8 @@ class PbxCloudSim:
         originate_id = call.originate_id if call else f"{secrets.randbits(56):014x}"
         return self.dialled(True, "Originate successfully queued", originate_id)
 
-    @staticmethod
-    def dialled(ok: bool, message: str, originate_id: str) -> Answer:
+    def dialled(self, ok: bool, message: str, originate_id: str) -> Answer:
+        message += self.echo
         word = "Success" if ok else "Error"
         body = json.dumps(
             {"Response": word, "Message": message, "ID": originate_id}, separators=(",", ":")
@@ -684,7 +688,7 @@ class PbxCloudSim:
 
     def refusal(self) -> Answer:
         text = TOO_BAD if self.quirks.auth_refusal == "key" else WRONG_TENANT
-        return Answer.text(text)
+        return Answer.text(text + self.echo)
 
     def respond(self, params: Mapping[str, str], *, refused: bool) -> Response:
         fmt = (params.get("format") or "plain").lower()
@@ -734,11 +738,13 @@ def build(
     quirks = quirks or Quirks()
     key = key or secrets.token_urlsafe(18)
     namer = asterisk_channel("PJSIP", suffix=f"-{tenant}", trunk=f"trunk-{tenant}")
-    scenario = Scenario(spec, channel_namer=namer)
+    scenario = (spec or ScenarioSpec()).scenario(channel_namer=namer)
     sim = PbxCloudSim(scenario, quirks, tenant=tenant, key=key, nodename=nodename)
 
     async def endpoint(request: Request) -> Response:
         params = await _params(request)
+        if quirks.echo_url:
+            sim.echo = f" ({request.method} {request.url.path}?{request.url.query})"
         scenario.advance()
         delay = quirks.channels_latency_without_nodename
         if delay and params.get("reqtype", "").upper() == "CHANNELS" and not params.get("nodename"):

@@ -149,6 +149,12 @@ class ScenarioSpec:
     unregistered_share: float = 0.1
     live: bool = True  # False: nothing happens by itself (tests that act on a fixed state)
 
+    def scenario(
+        self, *, channel_namer: ChannelNamer | None = None, clock: Callable[[], float] = time.time
+    ) -> Scenario:
+        """The live PBX this spec describes (a ``ScaleSpec`` brings its own kind)."""
+        return Scenario(self, channel_namer=channel_namer, clock=clock)
+
 
 ChannelNamer = Callable[[SimLeg], str]
 

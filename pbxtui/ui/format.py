@@ -7,15 +7,19 @@ free text is cut to one line so a live table never grows a multi-line cell.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+
+from rich.cells import cell_len, set_cell_size
 
 from pbxtui.masking import MASK_MIN_DIGITS, mask_number, mask_text
 from pbxtui.model import Call, format_duration
 
 __all__ = [
     "MASK_MIN_DIGITS",
+    "Cut",
     "Level",
     "call_parties",
+    "fit_text",
     "format_age",
     "format_duration",
     "format_latency",
@@ -53,12 +57,66 @@ def one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
+ELLIPSIS = "…"
+
+
+class Cut(StrEnum):
+    """Where a text too wide for its room loses cells (the ellipsis marks the place)."""
+
+    END = "end"
+    """``PJSIP/trun…``: names and free text, which are read from their start."""
+    START = "start"
+    """``…Trunk110-20a1b``: channels, whose tail (the call's own sequence) tells calls apart
+    when every call on a trunk starts alike."""
+    MIDDLE = "middle"
+    """``ist…ul``: PBX names, whose start names them and whose end tells ``x-1`` from ``x-2``."""
+    CHANNEL = "channel"
+    """Channels (``TECH/peer-sequence``): the technology goes first (``…Trunk110-20a1b``),
+    then the middle, so the peer's start and the call's own sequence stay
+    (``trunk…00f1e8``): every call on a trunk starts alike and differs only at its tail."""
+
+
+def _head(text: str, cells: int) -> str:
+    """The first ``cells`` cells of ``text`` (a wide character cut in two becomes a space)."""
+    return set_cell_size(text, cells) if cell_len(text) > cells else text
+
+
+def _tail(text: str, cells: int) -> str:
+    """The last ``cells`` cells of ``text``."""
+    return _head(text[::-1], cells)[::-1]
+
+
+def fit_text(text: str, width: int, cut: Cut = Cut.END) -> str:
+    """``text`` in at most ``width`` terminal cells, cut where ``cut`` says with an ellipsis."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:width]
+    room = width - 1
+    if cut is Cut.START:
+        return ELLIPSIS + _tail(text, room)
+    if cut is Cut.MIDDLE:
+        head = (room + 1) // 2
+        return _head(text, head) + ELLIPSIS + _tail(text, room - head)
+    if cut is Cut.CHANNEL:
+        return _channel(text, width)
+    return _head(text, room) + ELLIPSIS
+
+
+def _channel(text: str, width: int) -> str:
+    """See ``Cut.CHANNEL``; ``text`` is wider than ``width`` (at least 2)."""
+    _tech, slash, rest = text.partition("/")
+    rest = rest if slash else text
+    if cell_len(rest) < width:
+        return ELLIPSIS + rest
+    room = width - 1
+    head = room // 2  # the tail gets the odd cell: it is what tells two calls apart
+    return _head(rest, head) + ELLIPSIS + _tail(rest, room - head)
+
+
 def truncate(text: str, width: int) -> str:
     """``text`` on one line, cut to ``width`` cells with an ellipsis."""
-    text = one_line(text)
-    if width <= 0:
-        return ""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    return fit_text(one_line(text), max(0, width))
 
 
 def format_age(seconds: float | None) -> str:
@@ -98,6 +156,6 @@ def call_parties(call: Call, *, mask: bool) -> tuple[str, str]:
 def describe_call(call: Call, now: datetime, *, mask: bool) -> str:
     """``hq  SIP/201-00a1  0501234567 → 201  up  3:12`` for confirmations and notices."""
     caller, callee = call_parties(call, mask=mask)
-    state = call.state.value if call.state.value != "other" else (call.state_raw or "other")
+    state = call.state.value  # the normalized word, as every pane shows it
     duration = format_duration(call.duration_now(now))
     return f"{call.pbx}  {one_line(call.channel)}  {caller} → {callee}  {state}  {duration}"

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.cells import cell_len
 from rich.style import Style
 
 from pbxtui.config import Thresholds
@@ -32,6 +33,7 @@ from pbxtui.model import (
 )
 from pbxtui.ui.cells import Cell, cell, num_cell, restyle
 from pbxtui.ui.format import (
+    Cut,
     call_parties,
     format_age,
     format_duration,
@@ -43,7 +45,7 @@ from pbxtui.ui.format import (
     seconds_since,
 )
 from pbxtui.ui.palette import Palette
-from pbxtui.ui.widgets.keyed_table import Column, Row
+from pbxtui.ui.widgets.keyed_table import Column, Keep, Row
 
 R = TypeVar("R", bound=Record)
 
@@ -155,14 +157,20 @@ class TableSpec(ABC, Generic[R]):
 
 
 MARK_COLUMN = Column("mark", " ", 1, sortable=False)
-PBX_COLUMN = Column("pbx", "PBX", 10, 6)
+PBX_COLUMN = Column("pbx", "PBX", 10, 4, keep=Keep.PBX, cut=Cut.MIDDLE)
+"""Its preferred width is set to the longest PBX name shown (``KeyedTable.prefer``)."""
+PBX_MAX_WIDTH = 16
 
 
-def state_word(state: StrEnum, raw: str) -> str:
-    """The normalized state (the same words for every vendor); the vendor's own word only
-    when the normalized one says nothing (other/unknown). Both are matched by the filter."""
-    if state.value in ("other", "unknown") and raw:
-        return raw
+def pbx_width(names: Iterable[str]) -> int:
+    """The PBX column's preferred width: the longest name, room for the header and its arrow."""
+    longest = max((cell_len(n) for n in names), default=0)
+    return max(len("PBX▲"), min(PBX_MAX_WIDTH, longest))
+
+
+def state_word(state: StrEnum, raw: str = "") -> str:
+    """The normalized state: the same words for every vendor, on every pane. The vendor's own
+    word (``raw``) is shown only in the detail view (Enter); the filter matches both."""
     return state.value
 
 
@@ -181,10 +189,12 @@ def _direction(direction: Direction) -> str:
 
 
 def call_state_style(state: CallState, palette: Palette) -> Style | None:
+    # A queued caller waits for the queue, not for a phone: told apart from ringing by colour
+    # and by weight (bold alone still shows on a monochrome terminal).
     return {
         CallState.UP: palette.ok,
-        CallState.RINGING: palette.warn,
-        CallState.QUEUED: palette.warn,
+        CallState.RINGING: palette.warn + palette.bold,
+        CallState.QUEUED: palette.info + palette.bold,
         CallState.DIALING: palette.warn,
         CallState.HELD: palette.accent,
         CallState.OTHER: palette.muted,
@@ -198,13 +208,13 @@ class CallsSpec(TableSpec[Call]):
     columns: ClassVar[tuple[Column, ...]] = (
         MARK_COLUMN,
         PBX_COLUMN,
-        Column("channel", "Channel", 26, 10),
-        Column("caller", "Caller", 16, 10),
-        Column("callee", "Callee", 16, 8),
-        Column("state", "State", 9, 6),
-        Column("duration", "Duration", 9),
-        Column("queue", "Queue", 10, 5),
-        Column("direction", "Dir", 4, 3),
+        Column("channel", "Channel", 30, 10, keep=Keep.DETAIL, cut=Cut.CHANNEL, max_width=44),
+        Column("caller", "Caller", 13, 11, keep=Keep.DATA),
+        Column("callee", "Callee", 13, 11, keep=Keep.DATA),
+        Column("state", "State", 7),
+        Column("duration", "Duration", 9, 7, keep=Keep.DATA),
+        Column("queue", "Queue", 8, 5),
+        Column("direction", "Dir", 3),
     )
     sort = "pbx"
 
@@ -256,12 +266,12 @@ class ExtensionsSpec(TableSpec[Extension]):
     columns: ClassVar[tuple[Column, ...]] = (
         MARK_COLUMN,
         PBX_COLUMN,
-        Column("number", "Ext", 8, 5),
-        Column("name", "Name", 18, 8),
-        Column("state", "State", 11, 6),
-        Column("registered", "Reg", 4),
-        Column("latency", "Latency", 8, 7),
-        Column("call", "Current call", 30, 10),
+        Column("number", "Ext", 6, 4, keep=Keep.DATA),
+        Column("name", "Name", 18, 6),
+        Column("state", "State", 11, 7, keep=Keep.DATA),
+        Column("registered", "Reg", 3),
+        Column("latency", "Latency", 7, 6, keep=Keep.DATA),
+        Column("call", "Current call", 28, 16, keep=Keep.DATA),
     )
     sort = "pbx"
 
@@ -290,6 +300,12 @@ class ExtensionsSpec(TableSpec[Extension]):
         ]
 
 
+def peer_word(registered: bool | None) -> str:
+    """A peer's normalized state (its vendor's status text is in the detail view); an
+    unregistered peer is written in capitals, to stand out without colour."""
+    return {True: "registered", False: "UNREGISTERED", None: "unknown"}[registered]
+
+
 class PeersSpec(TableSpec[Peer]):
     name = "peers"
     resource = Resource.PEERS
@@ -297,31 +313,27 @@ class PeersSpec(TableSpec[Peer]):
     columns: ClassVar[tuple[Column, ...]] = (
         MARK_COLUMN,
         PBX_COLUMN,
-        Column("name", "Peer", 16, 8),
-        Column("host", "Host", 18, 8),
-        Column("status", "Status", 16, 8),
-        Column("registered", "Reg", 4),
-        Column("latency", "Latency", 8, 7),
+        Column("name", "Peer", 16, 8, keep=Keep.DETAIL),
+        Column("host", "Host", 18, 9, keep=Keep.DETAIL),
+        Column("status", "Status", 12),
+        Column("latency", "Latency", 7, 6, keep=Keep.DATA),
         Column("description", "Description", 24, 6),
     )
     sort = "pbx"
 
     def keywords(self, record: Peer) -> str:
-        return "unregistered" if record.registered is False else ""
+        return record.status_raw
 
     def cells(self, record: Peer, ctx: ViewContext) -> list[Cell]:
         palette = ctx.palette
         down = record.registered is False
         style = palette.alert + palette.bold if down else None
-        status = record.status_raw or ("registered" if record.registered else "")
-        if down and not record.status_raw:
-            status = "UNREGISTERED"
+        status_style = style or (palette.ok if record.registered else palette.muted)
         return [
             _pbx(record, ctx),
             cell(record.name, style),
             cell(record.host),
-            cell(status, style or (palette.ok if record.registered else None)),
-            cell(_registered(record.registered), style),
+            cell(peer_word(record.registered), status_style),
             num_cell(record.latency_ms, format_latency(record.latency_ms)),
             cell(record.description),
         ]
@@ -338,15 +350,15 @@ class QueuesSpec(TableSpec[Queue]):
     columns: ClassVar[tuple[Column, ...]] = (
         MARK_COLUMN,
         PBX_COLUMN,
-        Column("queue", "Queue", 18, 8),
-        Column("waiting", "Wait", 5, 4),
-        Column("longest", "Longest", 8, 7),
-        Column("available", "Avail", 5, 4),
-        Column("busy", "Busy", 5, 4),
-        Column("paused", "Pause", 5, 4),
-        Column("sl", "SL %", 5, 4),
-        Column("answered", "Ans", 5, 4),
-        Column("abandoned", "Aband", 5, 4),
+        Column("queue", "Queue", 18, 8, keep=Keep.DETAIL),
+        Column("waiting", "Wait", 4),
+        Column("longest", "Longest", 7, 5, keep=Keep.DATA),
+        Column("available", "Avail", 5, 4, keep=Keep.DATA),
+        Column("busy", "Busy", 4),
+        Column("paused", "Pause", 5, 4, keep=Keep.DATA),
+        Column("sl", "SL %", 4),
+        Column("answered", "Ans", 4),
+        Column("abandoned", "Aband", 5, 4, keep=Keep.DATA),
     )
     sort = "pbx"
 
@@ -397,9 +409,9 @@ class AgentsSpec(TableSpec[Agent]):
         MARK_COLUMN,
         PBX_COLUMN,
         Column("queue", "Queue", 12, 5),
-        Column("agent", "Agent", 22, 8),
-        Column("state", "State", 11, 6),
-        Column("paused", "Paused", 8, 7),
+        Column("agent", "Agent", 22, 8, keep=Keep.DETAIL),
+        Column("state", "State", 11, 7, keep=Keep.DATA),
+        Column("paused", "Paused", 8, 7, keep=Keep.DATA),
         Column("reason", "Reason", 20, 6),
     )
     sort = "pbx"
@@ -419,7 +431,10 @@ class AgentsSpec(TableSpec[Agent]):
         since = seconds_since(record.paused_since, ctx.now) if paused else None
         paused_style = palette.level(level(since, limits.paused_warn, limits.paused_alert))
         paused_text = format_duration(since) if since is not None else ("yes" if paused else "")
-        return num_cell(since if paused else None, paused_text, paused_style)
+        # A paused agent whose API gives no start sorts as paused for 0 s: after the other
+        # paused agents longest first, but never among those not paused.
+        value = (since or 0) if paused else None
+        return num_cell(value, paused_text, paused_style)
 
     def cells(self, record: Agent, ctx: ViewContext) -> list[Cell]:
         palette = ctx.palette
@@ -456,7 +471,7 @@ EVENT_COLUMNS = (
     MARK_COLUMN,
     Column("time", "Time", 8),
     PBX_COLUMN,
-    Column("kind", "Event", 15, 6),
+    Column("kind", "Event", 15, 6, keep=Keep.DETAIL),
     Column("text", "What happened", 90, 20),
 )
 

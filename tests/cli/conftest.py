@@ -93,8 +93,17 @@ def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def fleet_sims() -> Callable[[], list[SimulatedPbx]]:
+    """What ``fleet`` serves: the demo fleet (a test module may override this fixture)."""
+    return build_fleet
+
+
+@pytest.fixture
 def fleet(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_home: Path
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    state_home: Path,
+    fleet_sims: Callable[[], list[SimulatedPbx]],
 ) -> Iterator[ThreadedFleet]:
     monkeypatch.setenv("PBXTUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     config_path = tmp_path / "sim.toml"
@@ -105,7 +114,7 @@ def fleet(
     async def main() -> None:
         nonlocal stop
         stop = asyncio.Event()
-        sims = build_fleet()
+        sims = fleet_sims()
         logs = {}
         for sim in sims:
             sim.app = logs[sim.name] = RequestLog(sim.app)

@@ -36,7 +36,10 @@ def test_a_demo_engine_audits_in_the_demo_directory_only(
         assert paths.consultations_path() == demo / "consultations.json"
         assert paths.app_log_path() == demo / "pbxtui.log"
     entries = [json.loads(line) for line in (demo / "audit.jsonl").read_text().splitlines()]
-    assert [(e["pbx"], e["action"], e["result"]) for e in entries] == [("hq", "click2call", "ok")]
+    assert [(e["pbx"], e["action"], e["result"]) for e in entries] == [
+        ("hq", "click2call", "intent"),
+        ("hq", "click2call", "ok"),
+    ]
     assert not any(path.exists() for path in real)
     assert paths.audit_log_path() == tmp_path / "audit.jsonl"  # back to the real one after
 

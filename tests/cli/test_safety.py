@@ -292,7 +292,7 @@ def test_protected_pbx_hangup_with_yes_needs_confirm_pbx(
     assert hangups() == 1
     assert fleet.call(lambda: scenario.find_call(call["channel"]) is None)
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert [a["result"] for a in audit] == ["not-confirmed", "not-confirmed", "ok"]
+    assert [a["result"] for a in audit] == ["not-confirmed", "not-confirmed", "intent", "ok"]
 
 
 def test_protected_pbx_at_a_terminal_asks_for_the_name(

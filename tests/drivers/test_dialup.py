@@ -27,9 +27,11 @@ from pbxtui.drivers.base import (
 )
 from pbxtui.drivers.dialup import (
     BAD_EVENT,
+    STATUS_MEMO_CHARS,
     DialupDriver,
     ExtensionStatus,
     RequestSpacing,
+    StatusReader,
     derive_calls,
     normalize_number,
     parse_action,
@@ -794,3 +796,22 @@ def test_sim_serves_its_paths() -> None:
     sim = make_sim()
     assert sim.path == PATH
     assert sim.credentials["extensions"] == ["201-206"]
+
+
+def test_a_status_answer_repeated_word_for_word_is_read_once() -> None:
+    reader = StatusReader(PBX)
+    idle = VendorResponse(200, '{"data":{"exten":"101","Status":"free"}}', "application/json", 1)
+    first = reader.read("101", idle)
+    assert reader.read("101", idle) is first  # the same text: the same reading, not parsed again
+    busy = VendorResponse(
+        200, '{"data":{"Status":"busy","Channel":"SIP/101-1"}}', "application/json", 1
+    )
+    assert reader.read("101", busy).state is LineState.BUSY  # a new text is read afresh
+    refused = VendorResponse(200, "You need to login first!", "text/html", 1)
+    with pytest.raises(AuthRefused):
+        reader.read("101", refused)
+    with pytest.raises(AuthRefused):  # a refusal is never kept as the last good reading
+        reader.read("101", refused)
+    padded = '{"data":{"Status":"free","pad":"' + "x" * STATUS_MEMO_CHARS + '"}}'
+    reader.read("102", VendorResponse(200, padded, "application/json", 1))
+    assert "102" not in reader._last  # a long answer is read but never kept in memory

@@ -278,16 +278,28 @@ async def test_envelope_variants(body: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [
-        [{"success": True, "count": 0, "data": []}],
-        {"success": True, "count": 0, "data": None},
-        {"success": True, "count": 0},
-        [],
-    ],
+    "body", [[{"success": True, "count": 0, "data": []}], {"success": True, "data": {}}]
 )
 async def test_no_calls(body: Any) -> None:
     assert await answering(body).fetch_calls() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ({"success": True, "count": 0, "data": None}, "without data"),
+        ({"success": True, "count": 0}, "without data"),
+        ([{"success": None, "data": []}], "'success' as a JSON null"),
+        ([], "empty JSON list"),
+        ("null", "JSON null instead of"),
+    ],
+)
+async def test_nulls_and_missing_data_are_no_answer(body: Any, match: str) -> None:
+    # Documented "no calls" is an envelope whose data is an empty list; a PBX answering
+    # nulls or nothing in its place is broken and must not show as "ok, 0 calls".
+    for fetch in ("fetch_calls", "fetch_extensions", "fetch_queues", "probe"):
+        with pytest.raises(BadAnswer, match=match):
+            await getattr(answering(body), fetch)()
 
 
 def test_value_parsers() -> None:
@@ -601,7 +613,9 @@ async def test_http_auth_statuses_are_auth_refused(status: int) -> None:
         ({"success": False}, "no reason given"),
         ({"count": 1}, "without a success flag"),
         ({"success": True, "data": ["SIP/201"]}, "row 1 as a JSON string"),
-        ({"success": True, "data": [{"channel": {"x": 1}}]}, "'channel' as a JSON object"),
+        ({"success": True, "data": [{"channel": {"x": 1}}]}, "call 1 'channel' is a JSON object"),
+        ({"success": True, "data": [{"channel": "SIP/1-1", "src": ["x"]}]}, "'src' is a JSON list"),
+        ({"success": True, "data": [{"channel": True}]}, "'channel' is a JSON boolean"),
         ({"success": True, "data": 5}, "data as a JSON number"),
         ([{"success": True}, {"success": True}], "not one"),
         ('"activecalls"', "JSON string"),

@@ -258,11 +258,23 @@ async def test_unbridged_legs_without_linkedid_stay_separate_calls(board: Switch
     assert calls[placed.legs[1].channel].extension == "206"
 
 
-@pytest.mark.parametrize("empty", ["zero", "bracket", "null", "emptylist"])
-async def test_no_calls_in_every_empty_form(empty: str, board: Switchboard) -> None:
+async def test_no_calls_is_an_empty_list(board: Switchboard) -> None:
+    async with board.driver(make_sim(Quirks(channels_empty="emptylist"))) as driver:
+        assert await driver.fetch_calls() == []
+
+
+@pytest.mark.parametrize(
+    ("empty", "shown"), [("zero", "an empty body"), ("bracket", '"]"'), ("null", '"null"')]
+)
+async def test_an_empty_looking_channel_list_is_no_answer(
+    empty: str, shown: str, board: Switchboard
+) -> None:
+    # The API's other empty forms belong to other requests (vendor-notes §1.3): a PBX that
+    # answers CHANNELS with one of them is broken, not idle, and must not show "ok, 0 calls".
     sim = make_sim(Quirks(channels_empty=empty))  # type: ignore[arg-type]
     async with board.driver(sim) as driver:
-        assert await driver.fetch_calls() == []
+        with pytest.raises(BadAnswer, match=f"answered {re.escape(shown)} instead of the channel"):
+            await driver.fetch_calls()
 
 
 async def test_nodename_is_sent_with_channels(board: Switchboard) -> None:
@@ -786,22 +798,73 @@ async def test_plain_forms_and_empty_answers_are_tolerated(board: Switchboard) -
         {
             "INFO:queues": ("630: Sales, EU|631: Support|", "text/html; charset=UTF-8"),
             "INFO:agents": "201-ACME:paused|202-ACME:available|",
-            "INFO:queue": "]",
-            "INFO:extensions": "null",
-            "PEERS": "",
-            "BLFS": "]",
+            "INFO:queue": "[]",
+            "INFO:extensions": "[]",
+            "PEERS": "[]",
+            "BLFS": "[]",
         }
     )
     async with board.driver(canned.sim()) as driver:
         agents = await driver.fetch_agents()
-        assert await driver.fetch_queues() == []  # both queues answered "]"
         assert await driver.fetch_extensions() == []
         assert await driver.fetch_blf() == []
+        assert await driver.fetch_peers() == []
     states = {(a.id, a.queue_id): a.state for a in agents}
     assert states[("201-ACME", "630")] is AgentState.PAUSED
     assert states[("202-ACME", "631")] is AgentState.AVAILABLE
     assert len(states) == 4
     assert {q.get("queue") for q in canned.asked if q.get("info") == "agents"} == {"630", "631"}
+
+
+@pytest.mark.parametrize("body", ["", "]", "null", "{}", "0", "false", '""'])
+@pytest.mark.parametrize(
+    ("asked", "fetch", "what"),
+    [
+        ("CHANNELS", "fetch_calls", "the channel list"),
+        ("PEERS", "fetch_peers", "the peer list"),
+        ("BLFS", "fetch_blf", "the BLF list"),
+        ("INFO:extensions", "fetch_extensions", "the extension list"),
+        ("INFO:queues", "fetch_queues", "the queue list"),
+    ],
+)
+async def test_an_empty_looking_listing_is_no_answer(
+    body: str, asked: str, fetch: str, what: str, board: Switchboard
+) -> None:
+    canned = Canned({"PEERS": "[]", asked: body})
+    async with board.driver(canned.sim()) as driver:
+        with pytest.raises(BadAnswer, match=f"{what}|list of"):
+            await getattr(driver, fetch)()
+
+
+async def test_a_queue_gone_since_the_list_is_skipped_but_not_every_queue(
+    board: Switchboard,
+) -> None:
+    figures = '{"CALLSINQUEUE": "2", "FIRSTWAITING": "40", "AGENTSONLINE": "3"}'
+
+    class OneGone(Canned):
+        async def endpoint(self, request: Request) -> Response:
+            if request.query_params.get("id") == "631":
+                return Response(b"null", media_type="application/json")
+            return await super().endpoint(request)
+
+    one_gone = OneGone({"INFO:queues": '{"630": "Sales", "631": "Support"}', "INFO:queue": figures})
+    async with board.driver(one_gone.sim()) as driver:
+        (queue,) = await driver.fetch_queues()
+    assert (queue.id, queue.waiting, queue.longest_wait) == ("630", 2, 40)
+    all_gone = Canned({"INFO:queues": '{"630": "Sales", "631": "Support"}', "INFO:queue": ""})
+    async with board.driver(all_gone.sim()) as driver:
+        with pytest.raises(BadAnswer, match="nothing for every queue"):
+            await driver.fetch_queues()
+        with pytest.raises(BadAnswer, match='answered "\\]" instead of the figures of queue'):
+            all_gone.bodies["INFO:queue"] = "]"
+            await driver.fetch_queues()
+    assert len([q for q in all_gone.asked if q.get("info") == "queues"]) == 2  # list asked again
+
+
+async def test_agents_of_an_empty_queue_are_none(board: Switchboard) -> None:
+    canned = Canned({"INFO:queues": '{"630": "Sales"}', "INFO:agents": "null"})
+    async with board.driver(canned.sim()) as driver:
+        assert await driver.fetch_agents() == []
 
 
 QUEUED = "Originate successfully queued"
@@ -870,3 +933,28 @@ async def test_driver_is_registered() -> None:
     from pbxtui.drivers import driver_class
 
     assert driver_class("pbxcloud") is PbxCloudDriver
+
+
+async def test_a_live_pbx_read_with_the_memos_of_earlier_polls_reads_as_afresh(
+    board: Switchboard,
+) -> None:
+    # A busy live scenario moved on a second between polls: calls arrive, ring, are answered,
+    # held and end. Each answer is read by the driver that read every earlier one (its memos
+    # warm) and by a driver that never saw one; they must agree in every field.
+    spec = ScenarioSpec(seed=11, extensions=60, calls_per_minute=300.0, warmup_seconds=120)
+    sim = build("hq", spec=spec, key=CANARY)
+    moment = [sim.scenario.now]
+    sim.scenario.clock = lambda: moment[0]
+    async with board.driver(sim) as warm, board.driver(sim) as cold_config:
+        assert isinstance(warm, PbxCloudDriver) and isinstance(cold_config, PbxCloudDriver)
+        seen = 0
+        for _ in range(40):
+            moment[0] += 1.0
+            answer = await warm._send("CHANNELS", nodename="pbx21")
+            at = datetime.now(UTC)
+            fresh = PbxCloudDriver(cold_config.config, board.client)
+            read = [c.model_copy(update={"observed_at": at}) for c in warm.read_calls(answer)]
+            expected = [c.model_copy(update={"observed_at": at}) for c in fresh.read_calls(answer)]
+            assert read == expected
+            seen += len(read)
+    assert seen > 40 * 5  # the PBX was busy enough for the memos to matter

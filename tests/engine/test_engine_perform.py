@@ -95,7 +95,10 @@ async def test_a_hangup_acts_on_the_confirmed_snapshot_and_is_audited(
     assert fakes["hq"].actions == [("hangup", (confirmed,))]
     assert fakes["hq"].actions[0][1][0] is confirmed
 
-    [entry] = audit.read_entries()
+    # Recorded before it was sent, then with its outcome (the same id).
+    [intent, entry] = audit.read_entries()
+    assert (intent["result"], intent["id"]) == ("intent", entry["id"])
+    assert (intent["target"], intent["params"]) == (entry["target"], entry["params"])
     assert entry["pbx"] == "hq" and entry["action"] == "hangup" and entry["result"] == "ok"
     assert entry["target"].startswith("SIP/201-0000c9 (0501234567 → 201, ")
     assert entry["params"] == {"call_id": "c9"}
@@ -160,7 +163,7 @@ async def test_driver_errors_are_failures_with_their_reason(
     assert (outcome.ok, outcome.status) == (False, "failed")
     assert expected in outcome.message
     assert len(fakes["hq"].actions) == 1
-    assert audit.read_entries()[0]["result"] == "failed"
+    assert [e["result"] for e in audit.read_entries()] == ["intent", "failed"]
 
 
 async def test_a_vendor_no_is_a_failure_with_the_vendor_words(
@@ -354,7 +357,12 @@ async def test_one_action_per_target_in_flight(
     assert [o.status for o in (second, transfer)] == ["in-flight", "in-flight"]
     assert outcomes[0].ok and len(hq.actions) == 1
     assert not engine.in_flight(Hangup(pbx="hq", call=call))
-    assert [e["result"] for e in audit.read_entries()] == ["in-flight", "in-flight", "ok"]
+    assert [e["result"] for e in audit.read_entries()] == [
+        "intent",  # the first hangup, before it was sent
+        "in-flight",
+        "in-flight",
+        "ok",
+    ]
 
 
 async def test_a_protected_pbx_needs_its_name_for_destructive_actions(

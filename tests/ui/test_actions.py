@@ -545,3 +545,16 @@ async def test_the_footer_and_keys_follow_the_selected_rows_pbx() -> None:
         assert isinstance(app.screen, HelpModal)
         help_rows = dict(app.screen.bindings_list)
         assert "hq, eu; not istanbul, branch" in help_rows["t"]
+
+
+async def test_a_command_from_another_pane_lands_in_its_pane() -> None:
+    app, _engine = make()
+    async with run(app, SIZE) as pilot:
+        await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
+        await command(pilot, app, "agents paused")  # typed on the Calls pane
+        screen = app.console_screen
+        await wait_for(pilot, lambda: table(app, "agents").has_focus, what="agents focused")
+        assert screen.active_pane.pane_id == "queues"
+        await command(pilot, app, "ext")
+        await wait_for(pilot, lambda: table(app, "extensions").has_focus, what="extensions")
+        assert screen.active_pane.pane_id == "extensions"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
 from pbxtui.config import ConfigError, DialupConfig, expand_extensions, load_config, parse_config
+from pbxtui.redact import scrub
 
 GOOD = """
 [settings]
@@ -50,6 +52,7 @@ def load(text: str, tmp_path: Path) -> object:
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("HQ_API_KEY", "CANARY-env-key")
     (tmp_path / "ist.secret").write_text("CANARY-file-pass\n")
+    (tmp_path / "ist.secret").chmod(0o600)
     return tmp_path
 
 
@@ -104,9 +107,18 @@ def test_missing_field_and_unknown_field(env: Path) -> None:
     assert '[[pbx]] #1 "hq": unknown field "tennant" — did you mean "tenant"?' in message
 
 
-def test_duplicate_names_refused(env: Path) -> None:
+def test_duplicate_names_refused_naming_both_lines(env: Path) -> None:
     message = error_for(GOOD.replace('name = "ist"', 'name = "hq"'), env)
-    assert "repeated: hq" in message
+    assert 'lines 6 and 14: [[pbx]] #1 and #2 are both named "hq"' in message
+    assert "names must be unique" in message
+
+
+def test_three_of_one_name_and_two_of_another(env: Path) -> None:
+    text = GOOD.replace('name = "ist"', 'name = "hq"').replace('name = "branch"', 'name = "hq"')
+    text += text[text.index("[[pbx]]") :].replace('name = "hq"', 'name = "eu"')
+    message = error_for(text, env)
+    assert 'lines 6, 14 and 22: [[pbx]] #1, #2 and #3 are all named "hq"' in message
+    assert '[[pbx]] #4, #5 and #6 are all named "eu"' in message
 
 
 def test_bad_toml_syntax_gives_line(tmp_path: Path) -> None:
@@ -219,3 +231,88 @@ def test_a_typo_inside_a_secret_table(env: Path) -> None:
     assert (
         'line 10: [[pbx]] #1 "hq" field "key": unknown field "evn" — did you mean "env"?' in message
     )
+
+
+# -- hostile files: bounded reads, deep nesting ------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_secret_file_without_end_is_refused_not_read(env: Path) -> None:
+    message = error_for(GOOD.replace('"ist.secret"', '"/dev/zero"'), env)
+    assert 'field "password"' in message and "/dev/zero" in message
+    assert "larger than 64 KiB" in message
+
+
+def test_a_large_secret_file_is_refused(env: Path) -> None:
+    (env / "ist.secret").write_text("x" * (64 * 1024 + 1))
+    message = error_for(GOOD, env)
+    assert "larger than 64 KiB" in message and "ist.secret" in message
+    (env / "ist.secret").write_text("y" * (64 * 1024))
+    assert load(GOOD, env)
+
+
+def test_a_secret_file_that_is_not_text_is_refused(env: Path) -> None:
+    (env / "ist.secret").write_bytes(b"\xff\xfe\x00secret")
+    message = error_for(GOOD, env)
+    assert 'field "password"' in message and "not UTF-8 text" in message
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_config_file_without_end_is_refused_not_read() -> None:
+    with pytest.raises(ConfigError, match=r"/dev/zero: larger than 1 MiB"):
+        load_config("/dev/zero")
+
+
+@pytest.mark.parametrize(
+    "deep",
+    [
+        "x = " + "[" * 100_000 + "]" * 100_000,
+        "x = " + "{ a = " * 50_000 + "1" + " }" * 50_000,
+        "[[pbx]]\nname = " + "[" * 3_000 + "]" * 3_000,
+    ],
+    ids=["array", "inline table", "pbx field"],
+)
+def test_deep_nesting_is_a_config_error_naming_the_file(tmp_path: Path, deep: str) -> None:
+    message = error_for(deep, tmp_path)
+    assert message.startswith(f"{tmp_path / 'config.toml'}: ")
+    assert "nested too deeply" in message or "the config is not valid" in message
+
+
+# -- insecure set-ups are said -------------------------------------------------------------------
+
+
+def test_a_config_others_can_read_with_literal_secrets_is_warned(env: Path) -> None:
+    path = env / "config.toml"
+    path.write_text(GOOD)
+    path.chmod(0o644)
+    [warning] = load_config(path).warnings
+    assert str(path) in warning and f"chmod 600 {path}" in warning
+    assert 'the pass of "branch"' in warning and "hq" not in warning  # hq's key is { env }
+    path.chmod(0o600)
+    assert load_config(path).warnings == ()
+
+
+def test_no_warning_without_literal_secrets(env: Path) -> None:
+    path = env / "config.toml"
+    path.write_text(GOOD.replace('"CANARY-literal-pass"', '{ env = "HQ_API_KEY" }'))
+    path.chmod(0o644)
+    assert load_config(path).warnings == ()
+
+
+def test_a_secret_file_others_can_read_is_warned(env: Path) -> None:
+    path = env / "config.toml"
+    path.write_text(GOOD)
+    path.chmod(0o600)
+    secret = env / "ist.secret"
+    secret.chmod(0o640)
+    [warning] = load_config(path).warnings
+    assert f"chmod 600 {secret.resolve()}" in warning and '"ist"' in warning
+
+
+def test_credentials_in_the_url_are_scrubbed_as_httpx_sends_them(env: Path) -> None:
+    text = GOOD.replace(
+        "https://voip.example.co.il", "https://admin:CANARY%2Bauth@voip.example.co.il"
+    )
+    load(text, env)
+    token = base64.b64encode(b"admin:CANARY+auth").decode()
+    assert scrub(f"Basic {token} CANARY+auth CANARY%2Bauth") == "Basic *** *** ***"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import zlib
 
+import anyio
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from pbxtui.sim.faults import CONTROL_PATH, FaultMiddleware, Faults, gzip_bomb
+from pbxtui.sim.faults import CONTROL_PATH, REQUESTS_PATH, FaultMiddleware, Faults, gzip_bomb
 
 
 async def hello(_: object) -> PlainTextResponse:
@@ -151,3 +153,25 @@ async def test_the_control_endpoint_counts_the_vendor_requests() -> None:
         assert (await c.post(CONTROL_PATH, json={"clear": True})).json()["requests"] == 3
     assert state["requests"] == 3
     assert state["huge"] == 0.0
+
+
+async def test_requests_are_listed_with_their_arrival_time() -> None:
+    async with client(Faults()) as c:
+        assert (await c.get(REQUESTS_PATH)).json() == {"arrivals": []}
+        before = time.time()
+        await c.get("/")
+        await c.get("/")
+        await c.post(CONTROL_PATH, json={})  # the control endpoints are not the PBX's API
+        arrivals = (await c.get(REQUESTS_PATH)).json()["arrivals"]
+    assert len(arrivals) == 2
+    assert all(before <= t <= time.time() for t in arrivals)
+
+
+async def test_a_request_left_hanging_is_listed_too() -> None:
+    faults = Faults()
+    faults.update({"hang": True})
+    async with client(faults) as c:
+        with anyio.move_on_after(0.05):
+            await c.get("/")
+        faults.clear()
+        assert len((await c.get(REQUESTS_PATH)).json()["arrivals"]) == 1

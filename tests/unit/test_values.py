@@ -19,10 +19,16 @@ from pbxtui.drivers.values import clock_seconds, json_scalar, qualify
         ("nan", None),
         ("1e999", None),
         ("-3", None),
+        ("9" * 30, None),  # no call lasts 10^30 seconds: a figure that is no duration
+        ("9" * 5_000, None),  # beyond int()'s 4,300 digits
+        ("1" * 5_000 + ":00", None),
+        (" 00:00:07 ", 7),
+        ("\u0663:\u0664\u0665", 225),  # Arabic-Indic digits are digits to int()
     ],
 )
 def test_clock_seconds(text: str, seconds: int | None) -> None:
     assert clock_seconds(text) == seconds
+    assert clock_seconds(text) == seconds  # and again, from the cache of short texts
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,5 @@ def test_json_scalar() -> None:
     assert [json_scalar(v) for v in (True, 12, 12.0, 1.5, " x ", None, [1], {})] == [
         "true", "12", "12", "1.5", "x", None, None, None,
     ]  # fmt: skip
+    huge = (float("inf"), float("nan"), 1e300)
+    assert [json_scalar(v) for v in huge] == ["inf", "nan", "1e+300"]

@@ -29,8 +29,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
 
 from pbxtui.model import (
-    ACTION_LABELS,
-    Action,
     Call,
     Capabilities,
     Change,
@@ -41,10 +39,7 @@ from pbxtui.model import (
 )
 from pbxtui.ui.commands import (
     PALETTE_ACTIONS,
-    Command,
-    CommandError,
     ConsoleCommands,
-    parse_command,
 )
 from pbxtui.ui.flows.agents import PauseFlow, UnpauseFlow
 from pbxtui.ui.flows.dialing import (
@@ -56,43 +51,26 @@ from pbxtui.ui.flows.dialing import (
 )
 from pbxtui.ui.flows.hangup import HangupFlow
 from pbxtui.ui.flows.runner import ActionRunner
-from pbxtui.ui.flows.targets import CALL_PANES
 from pbxtui.ui.flows.transfer import AttendedTransferFlow, BlindTransferFlow
 from pbxtui.ui.format import describe_call, mask_text, one_line
 from pbxtui.ui.modals.details import DetailModal, details_of
 from pbxtui.ui.modals.help import HelpModal
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
+from pbxtui.ui.screens.availability import ACTION_NEEDS, Availability
+from pbxtui.ui.screens.command_mode import CommandMode
 from pbxtui.ui.session import Session
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
 from pbxtui.ui.views import ViewContext
 from pbxtui.ui.widgets.health import HealthStrip
 from pbxtui.ui.widgets.keyed_table import KeyedTable
-from pbxtui.ui.widgets.panes import PANES, EventsPane, Pane, QueuesPane
+from pbxtui.ui.widgets.panes import PANES, EventsPane, Pane
 from pbxtui.ui.widgets.text import TextLines
 
 T = TypeVar("T")
 
 MIN_RENDER_SPACING = 0.5
 MAX_RENDER_SPACING = 2.0
-
-# Console action → the capability it needs, and the panes it works on ("" = any).
-ACTION_NEEDS: dict[str, tuple[Action, tuple[str, ...]]] = {
-    "hangup": (Action.HANGUP, CALL_PANES),
-    "transfer": (Action.TRANSFER, CALL_PANES),
-    "attended": (Action.ATTENDED_TRANSFER, CALL_PANES),
-    "pause": (Action.PAUSE, ("queues",)),
-    "unpause": (Action.UNPAUSE, ("queues",)),
-    "click2call": (Action.CLICK2CALL, ()),
-    "scheduled_call": (Action.SCHEDULED_CALL, ()),
-    "callback": (Action.CALLBACK, ()),
-    "ivr": (Action.CALL_IVR, ()),
-    "directory": (Action.PHONEBOOK, ()),
-}
-WRONG_PANE = {
-    CALL_PANES: "works on calls: the Calls, Extensions and BLF panes (1, 2, 3)",
-    ("queues",): "works on queue agents: press 5, then Tab to the agents table",
-}
 
 
 def placeholder_state(name: str, kind: str, *, read_only: bool, protected: bool) -> PbxState:
@@ -184,6 +162,8 @@ class ConsoleScreen(Screen[None]):
         self.palette = Palette()
         self.panes: dict[str, Pane] = {cls.pane_id: cls() for cls in PANES}
         self.runner = ActionRunner(self)
+        self.available = Availability(self)
+        self.commands = CommandMode(self)
         self.hangup_flow = HangupFlow(self, self.runner)
         self.transfer_flow = BlindTransferFlow(self, self.runner)
         self.attended_flow = AttendedTransferFlow(self, self.runner)
@@ -299,7 +279,7 @@ class ConsoleScreen(Screen[None]):
         # The footer dims an action the selected row's PBX cannot do, and Textual then runs
         # no binding: the key still says why. On a pane it does not apply to it is only said;
         # elsewhere the flow runs, so the policy's refusal is audited and told.
-        why = self.wrong_pane(action)
+        why = self.available.wrong_pane(action)
         if why:
             self.notify(why, severity="warning")
             return True
@@ -314,48 +294,11 @@ class ConsoleScreen(Screen[None]):
                 return binding.action
         return None
 
-    def wrong_pane(self, action: str) -> str:
-        """Why ``action`` does not apply to the pane shown ("" if it does)."""
-        needs = ACTION_NEEDS.get(action)
-        if needs is None:
-            return ""
-        capability, panes = needs
-        if not panes or self.active_pane.pane_id in panes:
-            return ""
-        key = next(
-            (b.key for b in self.BINDINGS if isinstance(b, Binding) and b.action == action), ""
-        )
-        return f"{key} ({ACTION_LABELS[capability]}) {WRONG_PANE[panes]}"
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.available.check(action)
 
     def why_not(self, action: str) -> str:
-        """Why the console action ``action`` cannot run now, on this pane and row ("" if it
-        can): the footer dims it, help and the palette say it."""
-        needs = ACTION_NEEDS.get(action)
-        if needs is None or self.session.engine is None:
-            return ""
-        capability, _panes = needs
-        label = ACTION_LABELS[capability]
-        pane = self.active_pane
-        wrong = self.wrong_pane(action)
-        if wrong:
-            return wrong
-        if action == "attended" and self.attended_flow.pending():
-            return ""
-        record = pane.current()
-        if record is not None:
-            return self.session.engine.refusal(capability, record.pbx)
-        if not self.click2call_flow.allowed(capability):
-            return f"{label}: no PBX shown offers it"
-        return ""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        needs = ACTION_NEEDS.get(action)
-        if needs is None:
-            return True
-        _capability, panes = needs
-        if panes and self.active_pane.pane_id not in panes:
-            return False  # not this pane's action: hidden from the footer
-        return None if self.why_not(action) else True  # dimmed when the row's PBX cannot
+        return self.available.why_not(action)
 
     def _bindings_may_have_changed(self) -> None:
         record = self.active_pane.current()
@@ -575,7 +518,10 @@ class ConsoleScreen(Screen[None]):
             seen.add(binding.action)
             description = self.KEY_HELP.get(binding.action, binding.description)
             rows.append(
-                (self.app.get_key_display(binding), description + self.support(binding.action))
+                (
+                    self.app.get_key_display(binding),
+                    description + self.available.support(binding.action),
+                )
             )
         rows += [
             ("↑ ↓ PgUp PgDn", "move in the current table"),
@@ -584,20 +530,6 @@ class ConsoleScreen(Screen[None]):
             ("ctrl+p", "command palette: every action, searchable"),
         ]
         self.app.push_screen(HelpModal(rows))
-
-    def support(self, action: str) -> str:
-        """`` — hq, eu; not istanbul, branch`` for an action some PBXs shown cannot do."""
-        needs = ACTION_NEEDS.get(action)
-        engine = self.session.engine
-        if needs is None or engine is None:
-            return ""
-        can = [n for n in self.shown_pbxs if not engine.refusal(needs[0], n)]
-        cannot = [n for n in self.shown_pbxs if n not in can]
-        if not cannot:
-            return ""
-        if not can:
-            return " — no PBX shown offers it"
-        return f" — {', '.join(can)}; not {', '.join(cannot)}"
 
     def action_pick_pbxs(self) -> None:
         labels = {name: f"{name} ({state.kind})" for name, state in self.states.items()}
@@ -631,7 +563,9 @@ class ConsoleScreen(Screen[None]):
             self.notify("select a row first", severity="warning")
             return
         state = self.states.get(record.pbx)
-        self.app.push_screen(DetailModal(details_of(record, state, mask=self.session.mask)))
+        self.app.push_screen(
+            DetailModal(details_of(record, state, mask=self.session.mask, now=self.now()))
+        )
 
     # -- actions: each is a flow -----------------------------------------------------------
     def action_hangup(self) -> None:
@@ -685,13 +619,14 @@ class ConsoleScreen(Screen[None]):
         prompt.value = self.active_pane.needle if mode == "filter" else ""
         self.set_focus(prompt)
 
-    def close_prompt(self, *, clear: bool = False) -> None:
+    def close_prompt(self, *, clear: bool = False, focus: bool = True) -> None:
         mode, self._prompt_mode = self._prompt_mode, ""
         self.query_one("#prompt-bar").display = False
         if clear and mode == "filter":
             self.active_pane.set_needle("")
             self.active_pane.show(self.context())
-        self.active_pane.focus_main()
+        if focus:
+            self.active_pane.focus_main()
         self.show_status()
 
     @on(Input.Changed, "#prompt")
@@ -702,86 +637,24 @@ class ConsoleScreen(Screen[None]):
             pane.show(self.context())
             self.show_status()
 
+    def _focus_shown_pane(self) -> None:
+        """After a command: the focus in the pane shown (the agents table after :agents)."""
+        focused = self.focused
+        if self._prompt_mode or isinstance(focused, Input):
+            return
+        pane = self.active_pane
+        if focused is None or pane not in focused.ancestors:
+            pane.focus_main()
+
     @on(Input.Submitted, "#prompt")
     def _prompt_submitted(self, event: Input.Submitted) -> None:
         mode = self._prompt_mode
-        self.close_prompt()
+        # A command may change pane: focusing the old pane's table first would make the tabs
+        # switch back to it. The pane shown after the command gets the focus.
+        self.close_prompt(focus=mode != "command")
         if mode == "command":
-            self.run_command(event.value)
-
-    def run_command(self, text: str) -> None:
-        try:
-            command = parse_command(text, self.session.pbx_names)
-        except CommandError as exc:
-            self.notify(str(exc), title="Command", severity="error")
-            return
-        self.execute(command)
-
-    def execute(self, command: Command) -> None:
-        kind = command.kind
-        if kind == "pane":
-            self._go_to(command)
-        elif kind == "pbx":
-            if command.pbxs is None:
-                self.action_pick_pbxs()
-            else:
-                self.show_pbxs(command.pbxs)
-        elif kind == "quit":
-            self.app.exit()
-        elif kind == "refresh":
-            engine = self.session.engine
-            if engine is not None:
-                for name in command.pbxs or self.shown_pbxs:
-                    engine.refresh(name)
-        elif kind == "directory":
-            self.action_directory(command.pbxs[0] if command.pbxs else "")
-        elif kind == "help":
-            self.action_help()
-        elif kind == "theme":
-            self._theme(command.arg)
-        elif kind == "sort":
-            self._sort(command)
-        elif kind == "filter":
-            pane = self.active_pane
-            pane.set_needle(command.needle or "")
-            pane.show(self.context())
-            self.show_status()
-
-    def _go_to(self, command: Command) -> None:
-        if command.pbxs is not None:
-            self.show_pbxs(command.pbxs)
-        self.action_pane(command.pane)
-        pane = self.panes[command.pane]
-        if isinstance(pane, QueuesPane) and command.section == "agents":
-            self.call_after_refresh(pane.focus_agents)
-        name = command.section if isinstance(pane, QueuesPane) else None
-        if name is None and pane.sections:
-            name = pane.sections[0].builder.name
-        pane.set_needle(command.needle or "", name)
-        self._stale_panes.add(pane.pane_id)
-        self.call_after_refresh(self.render_all)
-
-    def _theme(self, name: str) -> None:
-        if name not in self.app.available_themes:
-            known = ", ".join(sorted(self.app.available_themes))
-            self.notify(f"no theme {name!r} (known: {known})", severity="error")
-        else:
-            self.app.theme = name
-
-    def _sort(self, command: Command) -> None:
-        target = self.active_pane.active
-        if target is None:
-            return
-        specs = [c for c in target.table.column_specs if c.sortable]
-        keys = {c.key: c.key for c in specs} | {c.label.lower(): c.key for c in specs}
-        column = keys.get(command.arg)
-        if column is None:
-            self.notify(
-                f"no column {command.arg!r} here (columns: {', '.join(keys)})", severity="error"
-            )
-            return
-        target.table.set_sort(column, command.reverse)
-        self.show_status()
+            self.commands.run(event.value)
+            self.call_after_refresh(self._focus_shown_pane)
 
     # -- the command palette ---------------------------------------------------------------
     async def palette_run(self, action: str) -> None:

@@ -1,4 +1,5 @@
-"""The BLF board: a grid of lamps coloured by state, grouped by PBX, as wide as the terminal.
+"""The BLF board: a grid of lamps shaped and coloured by state, grouped by PBX, as wide as the
+terminal.
 
 A Line-API widget (``ScrollView`` + ``render_line``): the layout is recomputed only when the
 lamps or the width change, and each line is rendered on demand, so hundreds of lamps cost
@@ -24,13 +25,26 @@ from pbxtui.ui.format import truncate
 from pbxtui.ui.palette import Palette
 
 LAMP_WIDTH = 18
+# Each state has its own shape as well as its colour: colour-blind operators and monochrome
+# terminals (NO_COLOR, ansi themes) must tell a free line from a busy one at a glance.
 LAMP_GLYPHS = {
-    LineState.IDLE: "●",
-    LineState.RINGING: "◉",
+    LineState.IDLE: "○",
+    LineState.RINGING: "◆",
     LineState.BUSY: "●",
-    LineState.UNAVAILABLE: "○",
-    LineState.UNKNOWN: "◌",
+    LineState.UNAVAILABLE: "✕",
+    LineState.UNKNOWN: "?",
 }
+FLOW_MARK = "⚑"
+
+
+def legend(palette: Palette) -> Text:
+    """``○ idle  ◆ ringing  ● busy  ✕ unavailable  ? unknown  ⚑ flow``, styled like the lamps."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    for state, glyph in LAMP_GLYPHS.items():
+        text.append(glyph, palette.line_state(state) or Style())
+        text.append(f" {state.value}  ", palette.muted)
+    text.append(f"{FLOW_MARK} flow", palette.muted)
+    return text
 
 
 @dataclass(frozen=True)
@@ -149,7 +163,7 @@ class BlfBoard(ScrollView, can_focus=True):
         label = lamp.extension or lamp.id
         name = lamp.label if lamp.label != label else self._names.get((lamp.pbx, label), "")
         if lamp.kind is LampKind.FLOW:
-            label = f"{label}⚑" if label else "⚑"
+            label = f"{label}{FLOW_MARK}"
         body = truncate(f"{label} {name}".strip(), LAMP_WIDTH - 3)
         text = Text(no_wrap=True, end="")
         text.append(LAMP_GLYPHS[lamp.state] + " ", style)

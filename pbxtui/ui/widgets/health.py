@@ -33,6 +33,8 @@ def badge(state: PbxState, now: datetime, palette: Palette, *, mask: bool = Fals
         text.append(" RO", palette.accent + palette.bold)
     if health.protected:
         text.append(" PROT", palette.warn)
+    if not health.tls_verified:
+        text.append(" TLS verification OFF", palette.alert)
     if health.state is HealthState.STARTING:
         text.append(" waiting for the first answer…", palette.muted)
         return text

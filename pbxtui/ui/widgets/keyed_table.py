@@ -10,7 +10,8 @@ would cost over a second at 10k rows and would reset the cursor.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import IntEnum
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -20,9 +21,24 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowDoesNotExist
 
-from pbxtui.ui.cells import Cell
+from pbxtui.ui.cells import GAP, Cell, with_cut
+from pbxtui.ui.format import Cut, fit_text
 
 Row = tuple[Cell, ...]
+
+
+class Keep(IntEnum):
+    """Which columns keep their width longest on a narrow terminal: the lowest give up room
+    first, each down to its ``min_width``, before the next ones give any."""
+
+    TEXT = 0
+    """Names, descriptions, reasons, free text."""
+    DETAIL = 1
+    """Channels, hosts, queue and agent labels: worth keeping, readable when cut."""
+    PBX = 2
+    """The PBX's name."""
+    DATA = 3
+    """Numbers, states, durations, figures: what the operator acts on, cut last."""
 
 
 @dataclass(frozen=True)
@@ -34,40 +50,69 @@ class Column:
     min_width: int = 0
     """How narrow it may get on a small terminal (0: never narrower than ``width``)."""
     sortable: bool = True
+    keep: Keep = Keep.TEXT
+    """When it gives up room (see ``Keep``)."""
+    cut: Cut = Cut.END
+    """Where its texts lose cells when they do not fit."""
+    max_width: int = 0
+    """How wide it may grow on a wide terminal when the others have what they prefer (0: not
+    wider than ``width``): a long channel shows whole at 160 columns."""
 
     @property
     def narrowest(self) -> int:
         return min(self.width, self.min_width) if self.min_width else self.width
 
 
-def fit_widths(columns: Sequence[Column], available: int, padding: int = 1) -> list[int]:
+def fit_widths(columns: Sequence[Column], available: int, gap: int = GAP) -> list[int]:
     """Column widths that fit ``available`` cells when they can, shrinking flexible columns.
 
-    Each column gives up room in proportion to how much it may shrink; none goes below its
-    ``min_width``. When even the minimum does not fit, the table scrolls sideways.
+    Spare room goes to the columns with a ``max_width``. Short of room, columns give it up
+    by ``keep``, lowest first; within one level each gives up room in
+    proportion to how much it may shrink. None goes below its ``min_width``: when even the
+    minimums do not fit, the table scrolls sideways.
     """
-    preferred = [c.width for c in columns]
-    room = available - 2 * padding * len(columns)
-    excess = sum(preferred) - room
-    if excess <= 0:
-        return preferred
-    slack = [c.width - c.narrowest for c in columns]
-    total_slack = sum(slack)
-    if total_slack <= 0:
-        return preferred
-    if excess >= total_slack:
-        return [c.narrowest for c in columns]
-    widths = [w - (excess * s) // total_slack for w, s in zip(preferred, slack, strict=True)]
-    # Integer division leaves a few cells over: take them from the widest flexible columns.
-    over = sum(widths) - room
-    order = sorted(range(len(columns)), key=lambda i: widths[i] - columns[i].narrowest)
-    while over > 0 and order:
-        i = order.pop()
-        if widths[i] > columns[i].narrowest:
-            widths[i] -= 1
-            over -= 1
-            order.insert(0, i)
+    widths = [c.width for c in columns]
+    excess = sum(widths) - (available - gap * len(columns))
+    if excess < 0:
+        _grow(widths, columns, -excess)
+        return widths
+    for level in sorted({c.keep for c in columns}):
+        if excess <= 0:
+            break
+        members = [i for i, c in enumerate(columns) if c.keep == level]
+        excess -= _shrink(widths, columns, members, excess)
     return widths
+
+
+def _grow(widths: list[int], columns: Sequence[Column], spare: int) -> None:
+    """Give ``spare`` cells to the columns that may grow, in column order."""
+    for i, column in enumerate(columns):
+        room = min(spare, max(0, column.max_width - widths[i]))
+        widths[i] += room
+        spare -= room
+
+
+def _shrink(widths: list[int], columns: Sequence[Column], members: list[int], excess: int) -> int:
+    """Take up to ``excess`` cells from the ``members`` columns; returns how many were taken."""
+    slack = {i: widths[i] - columns[i].narrowest for i in members}
+    total = sum(slack.values())
+    if total <= 0:
+        return 0
+    if excess >= total:
+        for i in members:
+            widths[i] = columns[i].narrowest
+        return total
+    taken = 0
+    for i in members:
+        share = excess * slack[i] // total
+        widths[i] -= share
+        taken += share
+    # Integer division leaves a few cells over: take them from the most flexible columns.
+    while taken < excess:
+        i = max(members, key=lambda j: (widths[j] - columns[j].narrowest, -j))
+        widths[i] -= 1
+        taken += 1
+    return taken
 
 
 @dataclass(frozen=True)
@@ -108,8 +153,13 @@ class KeyedTable(DataTable[Cell]):
             classes=classes,
             cursor_type="row",
             cursor_foreground_priority="renderable",
+            cell_padding=0,  # each Cell leaves its own GAP: one blank between columns
         )
         self.column_specs: tuple[Column, ...] = tuple(columns)
+        self._cut_columns = [(i, c.cut) for i, c in enumerate(columns) if c.cut is not Cut.END]
+        self._preferred: dict[str, int] = {}
+        self._available = 0
+        """The width the columns were last fitted to (0: not sized yet)."""
         self._index = {c.key: i for i, c in enumerate(self.column_specs)}
         if sort_column not in self._index:
             raise ValueError(f"unknown sort column {sort_column!r}")
@@ -169,7 +219,7 @@ class KeyedTable(DataTable[Cell]):
             new = tuple(cells)
             old = self._rows.get(key)
             if old is None:
-                self.add_row(*new, key=key, height=1)
+                self.add_row(*self._present(new), key=key, height=1)
                 self._rows[key] = new
                 added += 1
                 continue
@@ -177,7 +227,7 @@ class KeyedTable(DataTable[Cell]):
                 continue
             for index, (before, after) in enumerate(zip(old, new, strict=True)):
                 if before != after:
-                    self.update_cell(key, self.column_specs[index].key, after)
+                    self.update_cell(key, self.column_specs[index].key, self._cut(index, after))
                     updated += 1
                     if index == sort_index and before.sort != after.sort:
                         sort_changed = True
@@ -250,7 +300,7 @@ class KeyedTable(DataTable[Cell]):
                 if index is None or new[index] == value:
                     continue
                 new[index] = value
-                self.update_cell(key, column, value)
+                self.update_cell(key, column, self._cut(index, value))
                 changed += 1
             self._rows[key] = tuple(new)
         return changed
@@ -278,17 +328,34 @@ class KeyedTable(DataTable[Cell]):
         position = sortable.index(self.sort_column) if self.sort_column in sortable else -1
         self.set_sort(sortable[(position + 1) % len(sortable)], reverse=False)
 
+    def prefer(self, column: str, width: int) -> None:
+        """Make ``column`` prefer ``width`` cells (the PBX column: the longest name shown)."""
+        if column not in self._index or self._preferred.get(column) == width:
+            return
+        self._preferred[column] = width
+        self.fit(self._available)
+
+    @property
+    def fitted(self) -> bool:
+        """The columns are fitted to the width the table has now (nothing left to re-fit)."""
+        return self._available == self.scrollable_content_region.width
+
     def fit(self, available: int) -> bool:
-        """Fit the columns to ``available`` cells; rebuilds only when a width changes."""
-        widths = fit_widths(self.column_specs, available, self.cell_padding)
+        """Fit the columns to ``available`` cells (0: not sized yet, preferred widths);
+        rebuilds only when a width changes."""
+        self._available = available
+        specs = self._specs()
+        widths = fit_widths(specs, available) if available else [c.width for c in specs]
         if widths == self._widths:
             return False
         self._widths = widths
+        if not self.columns:
+            return True
         keep, keep_index = self.current_key, self.cursor_row
         self.clear(columns=True)
         self._add_columns()
         for key, row in self._rows.items():
-            self.add_row(*row, key=key, height=1)
+            self.add_row(*self._present(row), key=key, height=1)
         if self.row_count > 1:
             self._sort()
         self._restore_cursor(keep, keep_index)
@@ -302,19 +369,42 @@ class KeyedTable(DataTable[Cell]):
         if not self.columns:
             self._add_columns()
 
+    def _specs(self) -> list[Column]:
+        """The columns with the preferred widths set by ``prefer``."""
+        return [
+            replace(c, width=self._preferred[c.key]) if c.key in self._preferred else c
+            for c in self.column_specs
+        ]
+
     def _add_columns(self) -> None:
         for column, width in zip(self.column_specs, self._widths, strict=True):
-            self.add_column(self._label(column), width=width, key=column.key)
+            self.add_column(self._label(column), width=width + GAP, key=column.key)
+
+    def _cut(self, index: int, value: Cell) -> Cell:
+        return with_cut(value, self.column_specs[index].cut)
+
+    def _present(self, row: Row) -> Row:
+        """The row as the table holds it: each cell cut its column's way (``_rows`` keeps the
+        cells as built, so a diff compares like with like)."""
+        if not self._cut_columns:
+            return row
+        cells = list(row)
+        for index, cut in self._cut_columns:
+            cells[index] = with_cut(cells[index], cut)
+        return tuple(cells)
 
     @property
     def column_keys(self) -> list[Any]:
         return list(self.columns)
 
     def _label(self, column: Column) -> Text:
+        width = self._widths[self._index[column.key]]
+        arrow = ""
         if column.key == self.sort_column and column.sortable:
             arrow = "▼" if self.sort_reverse else "▲"
-            return Text(f"{column.label}{arrow}", no_wrap=True, overflow="ellipsis")
-        return Text(column.label, no_wrap=True, overflow="ellipsis")
+        # The arrow is kept when the label is cut: it is the only sign of the sort order.
+        label = fit_text(column.label, max(1, width - len(arrow))) + arrow
+        return Text(" " * GAP + label, no_wrap=True, overflow="ellipsis")
 
     def _sort(self) -> None:
         index = self._index[self.sort_column]
@@ -322,7 +412,13 @@ class KeyedTable(DataTable[Cell]):
         def key(values: tuple[Cell, ...]) -> tuple[Any, ...]:
             return (values[index].sort, tuple(v.sort for v in values))
 
-        self.sort(key=key, reverse=self.sort_reverse)
+        def reversed_key(values: tuple[Cell, ...]) -> tuple[Any, ...]:
+            # A row without a value (sort (1, ...)) goes last in this order too: longest
+            # first (L) must select the longest paused agent, not one that is not paused.
+            primary = values[index].sort
+            return (1 - primary[0], primary, tuple(v.sort for v in values))
+
+        self.sort(key=reversed_key if self.sort_reverse else key, reverse=self.sort_reverse)
 
     def _restore_cursor(self, key: str | None, fallback: int) -> None:
         if self.row_count == 0:

@@ -30,10 +30,11 @@ from pbxtui.ui.views import (
     event_row,
     matches,
     notices,
+    pbx_width,
     queue_names,
     state_word,
 )
-from pbxtui.ui.widgets.blf import BlfBoard, LampGroup
+from pbxtui.ui.widgets.blf import BlfBoard, LampGroup, legend
 from pbxtui.ui.widgets.keyed_table import Column, KeyedTable, Row
 from pbxtui.ui.widgets.text import TextLines
 
@@ -87,7 +88,9 @@ class Pane(Vertical):
     def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
         self.show_notices(notices(self.resources, ctx), ctx)
         ctx = replace(ctx, marks=frozenset(self.marks))
+        width = pbx_width(ctx.pbxs)
         for section in self.sections:
+            section.table.prefer("pbx", width)
             rows, records = section.builder.build(ctx, section.needle)
             section.records = dict(records)
             section.total = len(records)
@@ -337,11 +340,13 @@ class BlfPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.board = BlfBoard(id="blf-board")
+        self.legend = TextLines(id="blf-legend")
         self.detail = TextLines(id="blf-detail")
         self.needle_text = ""
         self._ctx: ViewContext | None = None
 
     def body(self) -> ComposeResult:
+        yield self.legend
         yield self.board
         yield self.detail
 
@@ -364,6 +369,7 @@ class BlfPane(Pane):
                 title = f"{name} ({state.kind}){' — stale' if stale else ''}"
                 names = tuple((e.number, e.name) for e in state.extensions() if e.name)
                 groups.append(LampGroup(name, title, lamps, stale, names))
+        self.legend.update(legend(ctx.palette))
         self.board.show(groups, ctx.palette)
         self.describe(self.board.selected)
 
