@@ -4,7 +4,10 @@ Two limits, as the config states them (``max_in_flight``, ``requests_per_second`
 
 - at most ``max_in_flight`` poll requests in flight at once (actions take no such slot, so
   a hang-up never queues behind a sweep of a hundred extensions);
-- at most ``requests_per_second`` request starts in any second, actions included. A PBX with
+- at most ``requests_per_second`` requests in any second, actions included, *as the PBX sees
+  them*: arrivals bunch up on the way (a busy network, a busy PBX, a busy console), so the
+  budget counts its starts over a second and a quarter (``JITTER``). A stream that never
+  stops runs at four fifths of the budget; a poll round still goes out at once. A PBX with
   ``spread = True`` (dialup) gets its starts evenly spaced instead (no bursts at all).
 
 Actions go to the head of the queue; polls are served first come, first served.
@@ -36,6 +39,7 @@ from enum import IntEnum
 import anyio
 
 MAX_PAUSE = 30.0
+JITTER = 0.25  # seconds by which arrivals may bunch up on the way to the PBX
 MIN_RATE_FRACTION = 0.1
 CUT_EVERY = 1.0  # seconds between two multiplicative cuts: one outage is one signal
 SLOW_FRACTION = 0.5  # of the request timeout: an answer slower than this is "slow"
@@ -204,11 +208,11 @@ class RequestBudget:
         if self.spread:
             if not self._starts:
                 return 0.0
-            return max(0.0, self._starts[-1] + 1.0 / self.rate - now)
+            return max(0.0, self._starts[-1] + (1.0 + JITTER) / self.rate - now)
         # At most ``count`` starts in any ``window`` seconds: a whole poll round may go at
-        # once, and no second ever sees more than the budget.
+        # once, and no second the PBX sees ever holds more than the budget.
         count = max(1, int(self.rate))
-        window = count / self.rate
+        window = count / self.rate + JITTER
         while self._starts and self._starts[0] <= now - window:
             self._starts.popleft()
         while len(self._starts) > count:  # the rate was cut: only the newest count
