@@ -5,10 +5,11 @@ Two limits, as the config states them (``max_in_flight``, ``requests_per_second`
 - at most ``max_in_flight`` poll requests in flight at once (actions take no such slot, so
   a hang-up never queues behind a sweep of a hundred extensions);
 - at most ``requests_per_second`` requests in any second, actions included, *as the PBX sees
-  them*: arrivals bunch up on the way (a busy network, a busy PBX, a busy console), so the
-  budget counts its starts over a second and a quarter (``JITTER``). A stream that never
-  stops runs at four fifths of the budget; a poll round still goes out at once. A PBX with
-  ``spread = True`` (dialup) gets its starts evenly spaced instead (no bursts at all).
+  them*: a poll round goes out at once, and a burst delayed on the way (a busy network, PBX
+  or console) could land in the same second as the next one, so the budget counts its
+  starts over a second and a quarter (``JITTER``); a stream that never stops runs at four
+  fifths of the budget. A PBX with ``spread = True`` (dialup) gets its starts evenly spaced
+  at the budget instead: no bursts, so nothing to bunch up.
 
 Actions go to the head of the queue; polls are served first come, first served.
 
@@ -208,7 +209,7 @@ class RequestBudget:
         if self.spread:
             if not self._starts:
                 return 0.0
-            return max(0.0, self._starts[-1] + (1.0 + JITTER) / self.rate - now)
+            return max(0.0, self._starts[-1] + 1.0 / self.rate - now)
         # At most ``count`` starts in any ``window`` seconds: a whole poll round may go at
         # once, and no second the PBX sees ever holds more than the budget.
         count = max(1, int(self.rate))

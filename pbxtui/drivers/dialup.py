@@ -5,8 +5,7 @@ The API has no list of calls, queues or peers: only the status of one extension 
 So the driver sweeps the configured extensions under a per-PBX budget (at most
 ``max_in_flight`` requests in flight, starts spaced at ``requests_per_second``), derives calls
 and BLF lamps from that one sweep, and shares it between the resources the engine polls.
-With the defaults (4 in flight, 20 requests/s) a sweep of 100 extensions takes at least 6 s
-(``drivers/budget.py`` leaves a quarter second a second for arrivals bunching up).
+With the defaults (4 in flight, 20 requests/s) a sweep of 100 extensions takes at least 5 s.
 
 Call durations are *observed*: the API gives none, so a call's age is the time since this
 driver first saw its ``Uniqueid`` (unless the PBX adds a duration field).
@@ -35,7 +34,7 @@ from pbxtui.drivers.base import (
     PbxTimeout,
     PbxUnreachable,
 )
-from pbxtui.drivers.budget import JITTER, Priority
+from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.dialup_answers import (
     BAD_EVENT,
     STATUS_MEMO_CHARS,
@@ -194,9 +193,8 @@ class DialupDriver(Driver):
 
     def fetch_seconds(self) -> float:
         # One request per watched extension under the rate limit: 200 extensions at 20/s
-        # need 12.5 s on top of one request's timeout.
-        spacing = (1 + JITTER) / self.dialup.requests_per_second
-        return self.config.timeout + len(self.dialup.extensions) * spacing
+        # need 10 s on top of one request's timeout.
+        return self.config.timeout + len(self.dialup.extensions) / self.dialup.requests_per_second
 
     # -- resources ------------------------------------------------------------------------
     async def fetch_extensions(self) -> list[Extension]:
