@@ -127,6 +127,8 @@ class Driver(ABC):
     kind: ClassVar[str]
     vendor: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    push_only: ClassVar[bool] = False
+    """No polling API: the PBX's resources come from what it pushes (``Engine.ingest``)."""
     spread_requests: ClassVar[bool] = False
     """Whether this API wants its requests evenly spaced rather than at most N a second."""
 

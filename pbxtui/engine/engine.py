@@ -1,9 +1,11 @@
 """The engine: one path from drivers to views, and from operators back to drivers.
 
-It polls every (PBX, resource) in its own loop, keeps the latest immutable state, diffs it into
-events, tells subscribers, and performs actions through the one policy (``policy``) that the
-console and the headless commands share, auditing every attempt. It satisfies the model's
-``EnginePort`` (read side and write side).
+Two sources feed it: the pollers (one loop per PBX and resource) and what the PBXs push
+(``ingest``, from the webhook receiver). Every result becomes the PBX's new immutable state,
+joined across resources, with the changes it brought, published through the one state store
+(``store``: numbered updates, synchronous subscribers and coalescing streams). Actions go
+through the one policy (``policy``) that the console and the headless commands share, and
+every attempt is audited. It satisfies the model's ``EnginePort`` (read side and write side).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from pbxtui.engine.health import derive_health
 from pbxtui.engine.joins import Joiner
 from pbxtui.engine.policy import ActionPolicy
 from pbxtui.engine.poller import Publish, ResourcePoller, fetch_limit, interval_for, log_bug
+from pbxtui.engine.push import PushTracker
+from pbxtui.engine.store import StateStore, Subscription
 from pbxtui.model import (
     Action,
     ActionOutcome,
@@ -61,6 +65,7 @@ from pbxtui.model import (
     DirectoryEntry,
     EngineUpdate,
     FetchDirectory,
+    HealthState,
     PbxHealth,
     PbxState,
     PlaceCall,
@@ -70,6 +75,7 @@ from pbxtui.model import (
     utcnow,
 )
 from pbxtui.model.port import Listener
+from pbxtui.model.push import PushEvent
 from pbxtui.redact import scrub
 
 logger = logging.getLogger("pbxtui.engine")
@@ -123,6 +129,9 @@ class _Pbx:
         self.consultations: tuple[Consultation, ...] = ()
         self.joiner = Joiner()
         self.publishing = anyio.Lock()
+        self.pushed = PushTracker(config.name, push_only=driver.push_only)
+        self.push_refusals = 0
+        self.last_push_refusal = ""
 
 
 class Engine:
@@ -155,7 +164,7 @@ class Engine:
         self._fetch_margin = fetch_margin
         self._rng = rng or random.Random()
         self._pbxs: dict[str, _Pbx] = {}
-        self._listeners: list[Listener] = []
+        self.store = StateStore()
         self._stack: AsyncExitStack | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -212,11 +221,12 @@ class Engine:
                 rng=self._rng,
             )
             for resource in Resource
-            if resource in driver.capabilities.resources
+            if resource in driver.capabilities.resources and not driver.push_only
         }
         entry = _Pbx(config, driver, pollers)
         entry.health = self._health(entry)
         entry.state = self._snapshot(entry)
+        self.store.put(entry.state)
         return entry
 
     # -- lookups --------------------------------------------------------------------------
@@ -257,21 +267,23 @@ class Engine:
 
     # -- subscriptions --------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` after every poll result and action; returns the unsubscriber."""
-        self._listeners.append(listener)
+        """Call ``listener`` after every update (poll result, push, action); returns the
+        unsubscriber."""
+        return self.store.subscribe(listener)
 
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+    def updates(self, *, max_changes: int | None = None) -> Subscription:
+        """A coalescing stream of updates for an async reader (``async for batch in …``);
+        give it back with ``engine.store.close_stream``."""
+        return (
+            self.store.stream()
+            if max_changes is None
+            else self.store.stream(max_changes=max_changes)
+        )
 
-        return unsubscribe
-
-    def _notify(self, update: EngineUpdate) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(update)
-            except Exception as exc:
-                log_bug(f"an engine listener failed on an update from {update.pbx}", exc)
+    def _publish(
+        self, entry: _Pbx, resource: Resource | None, changes: tuple[Change, ...] = ()
+    ) -> EngineUpdate:
+        return self.store.publish(self._state_of(entry), resource, changes)
 
     # -- polling --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -305,6 +317,37 @@ class Engine:
         for name in names:
             for poller in self._get(name).pollers.values():
                 poller.wake()
+
+    # -- what the PBXs push ---------------------------------------------------------------
+    async def ingest(self, event: PushEvent) -> None:
+        """Take in one event a PBX pushed (the webhook receiver calls this): the live state and
+        the Events pane show it at once, and the PBX is polled now to catch up (within its
+        request budget). An event for an unknown PBX raises ConfigError."""
+        entry = self._get(event.pbx)
+        async with entry.publishing:
+            changes = tuple(entry.pushed.apply(event))
+            entry.health = self._health(entry)
+            entry.state = self._snapshot(entry)
+            self.store.publish(entry.state, Resource.CALLS, changes)
+        for poller in entry.pollers.values():
+            if poller.resource in (Resource.CALLS, Resource.EXTENSIONS, Resource.BLF):
+                poller.wake()
+
+    async def push_refused(self, pbx: str, reason: str) -> None:
+        """A webhook request for ``pbx`` was refused: counted in its health, with the reason."""
+        entry = self._pbxs.get(pbx)
+        if entry is None:
+            return
+        async with entry.publishing:
+            entry.push_refusals += 1
+            entry.last_push_refusal = scrub(reason)[:200]
+            entry.health = self._health(entry)
+            entry.state = self._snapshot(entry)
+            self.store.publish(entry.state, None)
+
+    def push_history(self, pbx: str) -> tuple[PushEvent, ...]:
+        """The calls ``pbx`` pushed the end of (newest last): history where no CDR API is."""
+        return tuple(self._get(pbx).pushed.history)
 
     async def probe(self, pbx: str) -> tuple[bool, str, int | None]:
         """One cheap authenticated request: ``(ok, reason, latency_ms)``."""
@@ -377,10 +420,10 @@ class Engine:
             if change.kind in (ChangeKind.PBX_DOWN, ChangeKind.PBX_UP):
                 logger.warning("%s", change.text)
         entry.health, entry.consultations, entry.state = health, consultations, state
-        self._notify(EngineUpdate(entry.config.name, resource, state, changes))
+        self.store.publish(state, resource, changes)
 
     def _health(self, entry: _Pbx) -> PbxHealth:
-        return derive_health(
+        health = derive_health(
             entry.config.name,
             entry.driver.kind,
             {resource: poller.state for resource, poller in entry.pollers.items()},
@@ -388,6 +431,21 @@ class Engine:
             protected=entry.config.protected,
             tls_verified=entry.config.verify_tls,
         )
+        pushed = entry.pushed
+        update: dict[str, object] = {
+            "pushes": pushed.events,
+            "last_push": pushed.last_event_at,
+            "push_refusals": entry.push_refusals,
+            "last_push_refusal": entry.last_push_refusal,
+        }
+        if pushed.push_only:
+            # Nothing to poll: it is up once it has been heard from.
+            update |= {
+                "push_only": True,
+                "state": HealthState.OK if pushed.last_event_at else HealthState.STARTING,
+                "last_ok": pushed.last_event_at,
+            }
+        return health.model_copy(update=update)
 
     def _snapshot(
         self,
@@ -403,7 +461,7 @@ class Engine:
             kind=entry.driver.kind,
             capabilities=entry.driver.capabilities,
             health=health or entry.health,
-            resources={resource: poller.state for resource, poller in entry.pollers.items()},
+            resources=self._resources(entry),
             consultations=entry.consultations if consultations is None else consultations,
         )
         try:
@@ -412,6 +470,20 @@ class Engine:
             # A bug in a join must not freeze every pane: publish the records unjoined.
             log_bug(f"{entry.config.name}: failed to join its resources", exc)
             return state
+
+    def _resources(self, entry: _Pbx) -> dict[Resource, ResourceState]:
+        """The pollers' latest results, the calls merged with what the PBX pushed."""
+        resources = {resource: poller.state for resource, poller in entry.pollers.items()}
+        pushed = entry.pushed
+        if pushed.push_only:
+            resources[Resource.CALLS] = ResourceState(
+                records=pushed.calls(), fetched_at=pushed.last_event_at
+            )
+        elif pushed.events and Resource.CALLS in resources:
+            calls = resources[Resource.CALLS]
+            polled = [c for c in calls.records if isinstance(c, Call)]
+            resources[Resource.CALLS] = replace(calls, records=pushed.overlay(polled))
+        return resources
 
     def _consultations(self, entry: _Pbx) -> tuple[Consultation, ...]:
         poller = entry.pollers.get(Resource.CALLS)
@@ -491,6 +563,7 @@ class Engine:
             text=scrub(outcome.text()),
             key=request.record_key,
             ok=outcome.ok,
+            source="action",
         )
         entry = self._pbxs.get(request.pbx)
         if entry is not None:
@@ -499,7 +572,7 @@ class Engine:
             ):
                 entry.consultations = self._consultations(entry)
                 entry.state = self._snapshot(entry)
-            self._notify(EngineUpdate(request.pbx, None, self._state_of(entry), (change,)))
+            self._publish(entry, None, (change,))
             if outcome.ok:
                 self.refresh(request.pbx)
         return outcome

@@ -19,6 +19,7 @@ class ChangeKind(StrEnum):
     AGENT_STATE = "agent_state"
     PEER_DROPPED = "peer_dropped"
     PEER_REGISTERED = "peer_registered"
+    CALL_MISSED = "call_missed"
     PBX_DOWN = "pbx_down"
     PBX_UP = "pbx_up"
     ACTION = "action"
@@ -35,6 +36,8 @@ class Change:
     """The ``Record.key`` this is about, when it is about one."""
     ok: bool = True
     """For an action: whether it succeeded (a refusal or failure is not ok)."""
+    source: str = "poll"
+    """Where it was learnt: "poll", "push" (a webhook) or "action"."""
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,5 @@ class EngineUpdate:
     resource: Resource | None
     state: PbxState
     changes: tuple[Change, ...] = ()
+    seq: int = 0
+    """The store's number for this update: one sequence for the whole engine."""

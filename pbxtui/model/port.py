@@ -13,6 +13,7 @@ from typing import Protocol, Self
 
 from pbxtui.model.events import EngineUpdate
 from pbxtui.model.outcomes import ActionOutcome
+from pbxtui.model.push import PushEvent
 from pbxtui.model.requests import ActionRequest
 from pbxtui.model.state import PbxState
 from pbxtui.model.vocabulary import Action, Capabilities
@@ -52,6 +53,16 @@ class ActionSink(Protocol):
 
     async def perform(self, request: ActionRequest) -> ActionOutcome:
         """Apply the policy, send, audit and announce; never raises for a refusal."""
+        ...
+
+
+class PushSink(Protocol):
+    """Where the webhook receiver hands what the PBXs push (the engine, or a collector)."""
+
+    async def ingest(self, event: PushEvent) -> None: ...
+
+    async def push_refused(self, pbx: str, reason: str) -> None:
+        """A request for ``pbx`` was refused (bad token, source, size, rate): counted."""
         ...
 
 

@@ -204,6 +204,15 @@ class PbxHealth(BaseModel):
     protected: bool = False
     tls_verified: bool = True
     """False when the config says ``verify_tls = false``: said wherever health is shown."""
+    push_only: bool = False
+    """The PBX has no polling API: what is known of it is what it pushes."""
+    last_push: datetime | None = None
+    """When the last webhook of this PBX was accepted."""
+    pushes: int = 0
+    """Webhooks accepted from this PBX."""
+    push_refusals: int = 0
+    """Webhook requests for this PBX refused (bad token, source, size, rate)."""
+    last_push_refusal: str = ""
 
 
 class DirectoryEntry(BaseModel):
