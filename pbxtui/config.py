@@ -8,13 +8,14 @@ the field and what is expected. Secrets are resolved at load time into ``SecretS
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -35,6 +36,9 @@ MAX_SECRET_FILE_BYTES = 64 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
 SECRET_FIELDS = ("key", "password", "pass")
 """The config keys that hold a secret, in every kind (as written in the file)."""
+TABLE_SECRETS = (("webhooks", "token"), ("lookup", "token"))
+"""The secrets of the tables outside ``[[pbx]]``: (table, key)."""
+MAX_HOOK_BODY = 16 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -114,7 +118,10 @@ def _others_can_read(path: Path) -> bool:
 
 def _entry_name(info: ValidationInfo) -> str:
     name = info.data.get("name") if info.data else None
-    return f'"{name}"' if isinstance(name, str) else "a [[pbx]] entry"
+    if isinstance(name, str):
+        return f'"{name}"'
+    title = info.config.get("title") if info.config else None
+    return title or "a [[pbx]] entry"
 
 
 class _PbxBase(BaseModel):
@@ -216,7 +223,42 @@ class DialupConfig(_PbxBase):
         return expand_extensions(value)
 
 
-PbxConfig = Annotated[PbxCloudConfig | IexPbxConfig | DialupConfig, Field(discriminator="kind")]
+class While1Config(BaseModel):
+    """A While1 Voice PBX: push-only. It has no polling API: it asks our caller-data
+    webservice about each caller and sends its events to the [webhooks] receiver, so it has
+    no URL and no credentials here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    kind: Literal["while1"]
+    read_only: bool = False
+    protected: bool = False
+    ring_timeout: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    """Seconds a caller-data request shows as a ringing call when no answer event follows."""
+
+    # Code written for every kind (client pools, budgets, TLS badges) reads these; a push-only
+    # PBX is never polled and never sent a request, so they are fixed, not settable.
+    url: ClassVar[str] = ""
+    poll_interval: ClassVar[float] = 1.0
+    timeout: ClassVar[float] = 5.0
+    verify_tls: ClassVar[bool] = True
+    max_in_flight: ClassVar[int] = 1
+    requests_per_second: ClassVar[float] = 1.0
+
+    def secret_values(self) -> list[str]:
+        return []
+
+
+PbxConfig = Annotated[
+    PbxCloudConfig | IexPbxConfig | DialupConfig | While1Config, Field(discriminator="kind")
+]
+PUSH_KINDS: dict[str, tuple[str, ...]] = {
+    "dialup": ("incoming", "end_call"),
+    "iexpbx": ("call_start", "hangup"),
+    "while1": ("caller_data", "events"),
+}
+"""The webhook routes each kind's PBXs send (``/hook/{pbx}/{route}``); PBX Cloud sends none."""
 
 
 class Thresholds(BaseModel):
@@ -242,6 +284,134 @@ class Settings(BaseModel):
     thresholds: Thresholds = Thresholds()
 
 
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
+ANY_NETWORK = ("0.0.0.0/0", "::/0")
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not an IP address or network (e.g. "10.1.2.0/24", "192.0.2.7")'
+        ) from None
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:8787"`` → ``("127.0.0.1", 8787)``; ``"[::1]:8787"`` → ``("::1", 8787)``."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^:\[\]\s]+):(\d{1,5})", value.strip())
+    if not match:
+        raise ValueError('expected "HOST:PORT", e.g. "127.0.0.1:8787" or "[::1]:8787"')
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4))
+    if port > 65535:
+        raise ValueError(f"port {port} is not a port (0 to 65535; 0 = any free one)")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(
+                f"{host!r} is not an IP address: give the address to listen on "
+                '("127.0.0.1", "0.0.0.0", "[::]") or "localhost"'
+            ) from None
+    return host, port
+
+
+def is_loopback(host: str) -> bool:
+    return host == "localhost" or ipaddress.ip_address(host).is_loopback
+
+
+class WebhooksConfig(BaseModel):
+    """``[webhooks]``: the receiver of what the PBXs push (off unless the table is there)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="[webhooks]")
+
+    listen: str = "127.0.0.1:8787"
+    token: SecretStr | None = None
+    allow_from: tuple[str, ...] | None = None
+    """Senders allowed; unset: any source when a token is set, loopback only otherwise."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Peers whose ``X-Forwarded-For`` names the sender (a TLS reverse proxy); none by default."""
+    max_body: Annotated[int, Field(ge=1024, le=MAX_HOOK_BODY)] = 65536
+    rate: Annotated[float, Field(gt=0, le=10_000)] = 50.0
+    """Requests per second per source (bursts of as many)."""
+
+    _secret = field_validator("token", mode="before")(_resolve_secret)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        split_listen(value)
+        return value.strip()
+
+    @field_validator("allow_from", "trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise ValueError('expected a list such as ["10.1.2.0/24", "192.0.2.7"]')
+        return tuple(_network(str(item)) for item in value)
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
+
+    def allowed_networks(self) -> tuple[str, ...]:
+        """``allow_from``, or its default: any source with a token, loopback only without."""
+        if self.allow_from is not None:
+            return self.allow_from
+        return ANY_NETWORK if self.token is not None else LOOPBACK_NETWORKS
+
+
+class ContactsConfig(BaseModel):
+    """``[contacts]``: caller names from a CSV file (``number,name,id,backend_link,...``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="[contacts]")
+
+    csv: Path
+    country_code: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")] | None = None
+    """Digits (e.g. "972"): numbers are then matched exactly in national and E.164 forms."""
+
+    @field_validator("csv", mode="before")
+    @classmethod
+    def _csv_file(cls, value: Any, info: ValidationInfo) -> Path:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError('expected the path of a CSV file, e.g. "contacts.csv"')
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = (base / os.path.expanduser(value)).resolve()
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file (a CSV with a header row: number,name,...)")
+        return path
+
+
+class LookupConfig(BaseModel):
+    """``[lookup]``: a CRM that answers in the While1 caller-data format, asked in the
+    background for each caller number not yet known."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="[lookup]")
+
+    url: str
+    token: SecretStr | None = None
+    ttl: Annotated[float, Field(ge=0, le=7 * 86400)] = 600.0
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    timeout: Annotated[float, Field(gt=0, le=60)] = 2.0
+    verify_tls: bool = True
+
+    _secret = field_validator("token", mode="before")(_resolve_secret)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s?#]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        if urlsplit(value).password:
+            raise ValueError("give the token in the token field, not in the URL")
+        return value
+
+
 UNIQUE_NAMES = "PBX names must be unique"
 
 
@@ -250,6 +420,9 @@ class Config(BaseModel):
 
     settings: Settings = Settings()
     pbx: Annotated[list[PbxConfig], Field(min_length=1)]
+    webhooks: WebhooksConfig | None = None
+    contacts: ContactsConfig | None = None
+    lookup: LookupConfig | None = None
     source: str = Field("", exclude=True)
     warnings: tuple[str, ...] = Field((), exclude=True)
     """Set-ups that work but are unsafe (secrets others can read), to say at start-up."""
@@ -327,6 +500,10 @@ def _literal_secrets(data: dict[str, Any]) -> list[str]:
         for field in SECRET_FIELDS:
             if isinstance(entry.get(field), str):
                 found.append(f'the {field} of "{entry.get("name", "?")}"')
+    for table, field in TABLE_SECRETS:
+        section = data.get(table)
+        if isinstance(section, dict) and isinstance(section.get(field), str):
+            found.append(f"the {field} of [{table}]")
     return found
 
 
@@ -372,6 +549,8 @@ def parse_config(
         raise ConfigError(_describe(exc, text, data, source)) from None
     except RecursionError:
         raise ConfigError(f"{source}: the config is not valid: nested too deeply") from None
+    _check_push_only(config, text, source)
+    warnings.extend(_webhook_warnings(config.webhooks, source))
     literal = _literal_secrets(data)
     if exposed and literal:
         warnings.insert(
@@ -383,19 +562,64 @@ def parse_config(
     return config.model_copy(update={"source": source, "warnings": tuple(warnings)})
 
 
+def _check_push_only(config: Config, text: str, source: str) -> None:
+    """A push-only PBX hears nothing without the receiver: say so where it is declared."""
+    if config.webhooks is not None:
+        return
+    problems = [
+        f"  line {_line_of(text, '[[pbx]]', index, 'kind')}: [[pbx]] #{index + 1} "
+        f'"{pbx.name}" field "kind": a "while1" PBX is push-only (it has no API to poll): '
+        "add a [webhooks] table so its events and caller-data requests can reach pbxtui, "
+        'e.g. [webhooks] listen = "0.0.0.0:8787" and token = { env = "PBXTUI_HOOK_TOKEN" }'
+        for index, pbx in enumerate(config.pbx)
+        if pbx.kind == "while1"
+    ]
+    if problems:
+        raise ConfigError("\n".join([f"{source}: the config is not valid:", *problems]))
+
+
+def _webhook_warnings(hooks: WebhooksConfig | None, source: str) -> list[str]:
+    """Receiver set-ups that work but may not be what was meant."""
+    if hooks is None or is_loopback(hooks.host):
+        return []
+    if hooks.token is None and hooks.allow_from is None:
+        return [
+            f"{source}: [webhooks] listens on {hooks.listen} but, with neither a token nor "
+            "allow_from, accepts only senders on this machine (loopback): set token, or list "
+            "the PBXs' addresses in allow_from"
+        ]
+    if hooks.token is not None:
+        return [
+            f"{source}: [webhooks] listens on {hooks.listen} over plain HTTP: the token crosses "
+            "the network unencrypted; put the receiver behind a TLS reverse proxy (README: "
+            '"What the PBXs push") or keep it to a trusted network with allow_from'
+        ]
+    return []
+
+
+_SECRET_HINT = 'a string, { env = "VAR" } or { file = "path" }'
 _FIELD_HINTS = {
-    "kind": 'one of "pbxcloud", "iexpbx", "dialup"',
-    "key": 'a string, { env = "VAR" } or { file = "path" }',
-    "password": 'a string, { env = "VAR" } or { file = "path" }',
-    "pass": 'a string, { env = "VAR" } or { file = "path" }',
+    "kind": 'one of "pbxcloud", "iexpbx", "dialup", "while1"',
+    "key": _SECRET_HINT,
+    "password": _SECRET_HINT,
+    "pass": _SECRET_HINT,
+    "token": _SECRET_HINT,
 }
 
 
-KINDS: dict[str, type[_PbxBase]] = {
+KINDS: dict[str, type[BaseModel]] = {
     "pbxcloud": PbxCloudConfig,
     "iexpbx": IexPbxConfig,
     "dialup": DialupConfig,
+    "while1": While1Config,
 }
+TABLES: dict[str, type[BaseModel]] = {
+    "settings": Settings,
+    "webhooks": WebhooksConfig,
+    "contacts": ContactsConfig,
+    "lookup": LookupConfig,
+}
+"""The single tables of the file, by name (``[settings.thresholds]`` is said on its own)."""
 
 
 def _suggest(word: str, known: Sequence[str]) -> str:
@@ -419,14 +643,30 @@ def _table_fields(loc: list[Any], data: dict[str, Any]) -> tuple[str, list[str]]
         return (f'a "{kind}" entry', field_names(model)) if model else ("", [])
     if loc[:2] == ["settings", "thresholds"]:
         return "[settings.thresholds]", field_names(Thresholds)
-    if loc[:1] == ["settings"]:
-        return "[settings]", field_names(Settings)
+    if loc and loc[0] in TABLES:
+        if len(loc) > 2 and (loc[0], loc[1]) in TABLE_SECRETS:  # inside { env = … }
+            return "a secret", field_names(SecretSource)
+        return f"[{loc[0]}]", field_names(TABLES[loc[0]])
     return "the file", field_names(Config)
+
+
+def _polled_only(field: str) -> bool:
+    """A key of the polled kinds that a push-only PBX does not take (url, credentials…)."""
+    polled = {f for m in (PbxCloudConfig, IexPbxConfig, DialupConfig) for f in field_names(m)}
+    return field in polled - set(field_names(While1Config))
 
 
 def _unknown_field(field: str, loc: list[Any], data: dict[str, Any], *, table: bool) -> str:
     """``unknown field "pol_interval" — did you mean "poll_interval"?``, or the fields known."""
     what, known = _table_fields(loc, data)
+    if what == 'a "while1" entry' and _polled_only(field):
+        name = _pbx_value(data, loc, "name")
+        name = name if isinstance(name, str) else "NAME"
+        return (
+            f'field "{field}" does not apply to a "while1" PBX: it is push-only (no URL, no '
+            "credentials, nothing polled): its events and caller-data requests come to the "
+            f"[webhooks] receiver at /hook/{name}/events and /hook/{name}/caller_data"
+        )
     noun = "table" if table else "field"
     guess = _suggest(field, known)
     if guess:
@@ -515,7 +755,7 @@ def _locate(loc: list[Any], text: str, data: dict[str, Any]) -> tuple[str, str, 
         index = loc[1]
         name = _entry_at(data, index).get("name")
         where = f"[[pbx]] #{index + 1}" + (f' "{name}"' if isinstance(name, str) else "")
-        rest = [p for p in loc[2:] if p not in ("pbxcloud", "iexpbx", "dialup")]
+        rest = [p for p in loc[2:] if p not in KINDS]
         field = str(rest[0]) if rest else ""
         field = "pass" if field == "pass_" else field
         return where, field, _line_of(text, "[[pbx]]", index, field)
@@ -526,6 +766,10 @@ def _locate(loc: list[Any], text: str, data: dict[str, Any]) -> tuple[str, str, 
     if loc and loc[0] == "settings":
         field = ".".join(str(p) for p in loc[1:])
         return "[settings]", field, _line_of(text, "[settings]", 0, str(loc[-1]))
+    if loc and loc[0] in TABLES:
+        header = f"[{loc[0]}]"
+        field = str(loc[1]) if len(loc) > 1 else ""
+        return header, field, _line_of(text, header, 0, field)
     return "", ".".join(str(p) for p in loc), None
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from pbxtui.config import KINDS, Config, Settings, Thresholds, field_names, load_config
+from pbxtui.config import KINDS, TABLES, Config, Settings, Thresholds, field_names, load_config
 from tests.cli.test_commands import run
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -20,10 +20,13 @@ def secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """What the examples' secrets point at: two environment variables and a file in ~."""
     monkeypatch.setenv("HQ_API_KEY", "CANARY-hq-key")
     monkeypatch.setenv("BRANCH_PASS", "CANARY-branch-pass")
+    monkeypatch.setenv("PBXTUI_HOOK_TOKEN", "CANARY-hook-token")
+    monkeypatch.setenv("CRM_TOKEN", "CANARY-crm-token")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     secret = tmp_path / "home" / ".config" / "pbxtui" / "istanbul.secret"
     secret.parent.mkdir(parents=True)
     secret.write_text("CANARY-istanbul-password\n")
+    (secret.parent / "contacts.csv").write_text("number,name\n0501234567,Dana\n")
     return tmp_path
 
 
@@ -34,7 +37,7 @@ def test_config_example_loads_with_the_real_loader(secrets: Path) -> None:
     path.write_text(out)
     config = load_config(path)
     assert {p.kind for p in config.pbx} == set(KINDS)
-    assert [p.name for p in config.pbx] == ["hq", "istanbul", "branch"]
+    assert [p.name for p in config.pbx] == ["hq", "istanbul", "branch", "callcenter"]
     assert config.get("istanbul").password.get_secret_value() == "CANARY-istanbul-password"  # type: ignore[union-attr]
 
 
@@ -50,6 +53,8 @@ def test_config_example_sets_every_setting_of_every_kind() -> None:
     assert set(data["settings"]["thresholds"]) == keys(Thresholds)
     for entry in data["pbx"]:
         assert set(entry) == keys(KINDS[entry["kind"]]), entry["kind"]
+    for table in ("webhooks", "contacts", "lookup"):
+        assert set(data[table]) == keys(TABLES[table]), table
     assert "# " in out  # commented
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pbxtui.config import ConfigError, DialupConfig, expand_extensions, load_config, parse_config
+from pbxtui.config import (
+    ConfigError,
+    DialupConfig,
+    While1Config,
+    expand_extensions,
+    load_config,
+    parse_config,
+)
 from pbxtui.redact import scrub
 
 GOOD = """
@@ -316,3 +323,156 @@ def test_credentials_in_the_url_are_scrubbed_as_httpx_sends_them(env: Path) -> N
     load(text, env)
     token = base64.b64encode(b"admin:CANARY+auth").decode()
     assert scrub(f"Basic {token} CANARY+auth CANARY%2Bauth") == "Basic *** *** ***"
+
+
+# -- what the PBXs push: [webhooks], [contacts], [lookup] and the push-only kind -------------
+
+PUSH = """
+[[pbx]]
+name = "cc"
+kind = "while1"
+
+[webhooks]
+listen = "0.0.0.0:8787"
+token = { env = "HOOK_TOKEN" }
+allow_from = ["10.1.2.0/24", "192.0.2.7"]
+max_body = 4096
+rate = 5
+"""
+
+
+@pytest.fixture
+def hook_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("HOOK_TOKEN", "CANARY-hook-token")
+    return tmp_path
+
+
+def test_a_push_only_pbx_and_the_receiver_load(hook_env: Path) -> None:
+    config = load(PUSH, hook_env)
+    [cc] = config.pbx  # type: ignore[attr-defined]
+    assert isinstance(cc, While1Config) and cc.url == "" and cc.secret_values() == []
+    hooks = config.webhooks  # type: ignore[attr-defined]
+    assert (hooks.host, hooks.port, hooks.max_body, hooks.rate) == ("0.0.0.0", 8787, 4096, 5)
+    assert hooks.allowed_networks() == ("10.1.2.0/24", "192.0.2.7/32")
+    assert hooks.token.get_secret_value() == "CANARY-hook-token"
+    assert "CANARY" not in repr(config)
+    assert scrub("?token=CANARY-hook-token") == "?token=***"  # registered for scrubbing
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [("", ("127.0.0.0/8", "::1/128")), ('token = "CANARY-t0ken"', ("0.0.0.0/0", "::/0"))],
+    ids=["no token: loopback only", "a token: any source"],
+)
+def test_allow_from_defaults_on_the_token(token: str, expected: tuple[str, ...]) -> None:
+    config = parse_config(f'[[pbx]]\nname = "cc"\nkind = "while1"\n[webhooks]\n{token}\n')
+    assert config.webhooks is not None
+    assert config.webhooks.listen == "127.0.0.1:8787" and config.webhooks.max_body == 65536
+    assert config.webhooks.allowed_networks() == expected
+    assert config.webhooks.trusted_proxies == ()
+
+
+def test_no_webhooks_table_no_receiver() -> None:
+    config = parse_config(
+        '[[pbx]]\nname="a"\nkind="pbxcloud"\nurl="http://x/pbx/proxyapi.php"\ntenant="T"\nkey="k1234"'
+    )
+    assert config.webhooks is None and config.contacts is None and config.lookup is None
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "says"),
+    [
+        ('listen = "8787"', "listen", 'expected "HOST:PORT"'),
+        ('listen = "127.0.0.1:99999"', "listen", "is not a port"),
+        ('listen = "pbx.example.com:8787"', "listen", "is not an IP address"),
+        ('allow_from = ["10.1.2.0/33"]', "allow_from", "is not an IP address or network"),
+        ('allow_from = "10.1.2.0/24"', "allow_from", "expected a list"),
+        ("max_body = 10", "max_body", "greater than or equal to 1024"),
+        ("rate = 0", "rate", "greater than 0"),
+    ],
+)
+def test_a_bad_webhooks_key_names_its_line_and_field(
+    hook_env: Path, line: str, field: str, says: str
+) -> None:
+    key = line.split(" ", 1)[0]
+    text = "\n".join(line if row.startswith(f"{key} =") else row for row in PUSH.splitlines())
+    if f"{key} =" not in PUSH:
+        text += f"\n{line}\n"
+    message = error_for(text, hook_env)
+    number = text.splitlines().index(line) + 1
+    assert f'line {number}: [webhooks] field "{field}": ' in message, message
+    assert says in message
+
+
+def test_the_token_is_a_secret_like_the_others(
+    hook_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOOK_TOKEN")
+    message = error_for(PUSH, hook_env)
+    assert 'line 8: [webhooks] field "token": environment variable HOOK_TOKEN is not set' in message
+    message = error_for(PUSH.replace("{ env =", "{ evn ="), hook_env)
+    assert '[webhooks] field "token": unknown field "evn" — did you mean "env"?' in message
+    (hook_env / "hook.secret").write_text("CANARY-filed-token\n")
+    (hook_env / "hook.secret").chmod(0o644)
+    config = load(PUSH.replace('{ env = "HOOK_TOKEN" }', '{ file = "hook.secret" }'), hook_env)
+    assert any("[webhooks]" in w and "chmod 600" in w for w in config.warnings)  # type: ignore[attr-defined]
+
+
+def test_a_literal_token_in_a_file_others_read_is_warned(hook_env: Path) -> None:
+    path = hook_env / "config.toml"
+    path.write_text(PUSH.replace('{ env = "HOOK_TOKEN" }', '"CANARY-literal-token"'))
+    path.chmod(0o644)
+    warnings = load_config(path).warnings
+    assert any("the token of [webhooks]" in w for w in warnings)
+    assert not any("CANARY" in w for w in warnings)
+
+
+def test_typos_in_the_new_tables_suggest_the_right_key(hook_env: Path) -> None:
+    message = error_for(PUSH.replace("allow_from", "alow_from"), hook_env)
+    assert 'line 9: [webhooks]: unknown field "alow_from" — did you mean "allow_from"?' in message
+    message = error_for(PUSH.replace("[webhooks]", "[webhook]"), hook_env)
+    assert 'unknown table "webhook" — did you mean "webhooks"?' in message
+
+
+def test_a_push_only_pbx_takes_no_url_nor_credentials(hook_env: Path) -> None:
+    text = PUSH.replace('kind = "while1"', 'kind = "while1"\nurl = "https://x/api"\npassword = "p"')
+    message = error_for(text, hook_env)
+    assert 'line 5: [[pbx]] #1 "cc": field "url" does not apply to a "while1" PBX' in message
+    assert 'field "password" does not apply' in message and "push-only" in message
+
+
+def test_a_push_only_pbx_needs_the_receiver(hook_env: Path) -> None:
+    message = error_for(PUSH[: PUSH.index("[webhooks]")], hook_env)
+    assert 'line 4: [[pbx]] #1 "cc" field "kind": a "while1" PBX is push-only' in message
+    assert "add a [webhooks] table" in message
+
+
+def test_receiver_warnings(hook_env: Path) -> None:
+    open_without_guard = PUSH.replace('token = { env = "HOOK_TOKEN" }\n', "").replace(
+        'allow_from = ["10.1.2.0/24", "192.0.2.7"]\n', ""
+    )
+    [warning] = load(open_without_guard, hook_env).warnings  # type: ignore[attr-defined]
+    assert "accepts only senders on this machine" in warning
+    [warning] = load(PUSH, hook_env).warnings  # type: ignore[attr-defined]
+    assert "plain HTTP" in warning and "TLS reverse proxy" in warning
+    assert load(PUSH.replace("0.0.0.0:8787", "127.0.0.1:0"), hook_env).warnings == ()  # type: ignore[attr-defined]
+
+
+def test_contacts_and_lookup(hook_env: Path) -> None:
+    (hook_env / "people.csv").write_text("number,name\n0501234567,Dana\n")
+    text = PUSH + (
+        '\n[contacts]\ncsv = "people.csv"\ncountry_code = "972"\n'
+        '\n[lookup]\nurl = "https://crm.example.com/w1"\ntoken = "CANARY-crm"\nttl = 60\n'
+    )
+    config = load(text, hook_env)
+    assert config.contacts.csv == (hook_env / "people.csv").resolve()  # type: ignore[attr-defined]
+    assert config.contacts.country_code == "972"  # type: ignore[attr-defined]
+    lookup = config.lookup  # type: ignore[attr-defined]
+    assert (lookup.ttl, lookup.concurrency, lookup.timeout, lookup.verify_tls) == (60, 4, 2.0, True)
+    assert scrub("CANARY-crm") == "***"
+    message = error_for(text.replace("people.csv", "nobody.csv"), hook_env)
+    assert '[contacts] field "csv": ' in message and "nobody.csv: no such file" in message
+    message = error_for(text.replace('"972"', '"+972"'), hook_env)
+    assert '[contacts] field "country_code"' in message
+    message = error_for(text.replace("https://crm.example.com/w1", "crm.example.com"), hook_env)
+    assert '[lookup] field "url": expected an http:// or https:// URL' in message
