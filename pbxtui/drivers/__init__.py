@@ -14,6 +14,7 @@ DRIVERS: dict[str, str] = {
     "pbxcloud": "pbxtui.drivers.pbxcloud:PbxCloudDriver",
     "iexpbx": "pbxtui.drivers.iexpbx:IexPbxDriver",
     "dialup": "pbxtui.drivers.dialup:DialupDriver",
+    "while1": "pbxtui.drivers.while1:While1Driver",
 }
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
@@ -46,7 +47,7 @@ from pbxtui.engine.health import derive_health
 from pbxtui.engine.joins import Joiner
 from pbxtui.engine.policy import ActionPolicy
 from pbxtui.engine.poller import Publish, ResourcePoller, fetch_limit, interval_for, log_bug
-from pbxtui.engine.push import PushTracker
+from pbxtui.engine.push import RINGING_TTL, PushTracker
 from pbxtui.engine.store import StateStore, Subscription
 from pbxtui.model import (
     Action,
@@ -129,7 +130,12 @@ class _Pbx:
         self.consultations: tuple[Consultation, ...] = ()
         self.joiner = Joiner()
         self.publishing = anyio.Lock()
-        self.pushed = PushTracker(config.name, push_only=driver.push_only)
+        ring_timeout = getattr(config, "ring_timeout", None)
+        self.pushed = PushTracker(
+            config.name,
+            push_only=driver.push_only,
+            ringing_ttl=timedelta(seconds=ring_timeout) if ring_timeout else RINGING_TTL,
+        )
         self.push_refusals = 0
         self.last_push_refusal = ""
 
@@ -364,6 +370,8 @@ class Engine:
         except Exception as exc:
             log_bug(f"{pbx}: unexpected error probing", exc)
             return False, scrub(f"internal error: {type(exc).__name__}: {exc}")[:300], None
+        if entry.driver.push_only:
+            return True, "push-only: its events come to the webhook receiver", None
         latency_ms = round((time.perf_counter() - started) * 1000)
         return True, f"ok in {latency_ms} ms", latency_ms
 

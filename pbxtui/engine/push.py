@@ -46,6 +46,7 @@ class _Pushed:
 class PushTracker:
     pbx: str
     push_only: bool = False
+    ringing_ttl: timedelta = RINGING_TTL
     last_event_at: datetime | None = None
     events: int = 0
     duplicates: int = 0
@@ -191,7 +192,7 @@ class PushTracker:
                 del self._pushed[key]
         for key, value in list(self._ringing.items()):
             assert isinstance(value, PushEvent)
-            if now - value.received_at > RINGING_TTL:
+            if now - value.received_at > self.ringing_ttl:
                 del self._ringing[key]
         for key, value in list(self._ended.items()):
             assert isinstance(value, datetime)
@@ -201,7 +202,7 @@ class PushTracker:
     def _ttl(self, call: Call) -> timedelta:
         if not self.push_only:
             return PUSHED_CALL_TTL
-        return RINGING_TTL if call.state is CallState.RINGING else LIVE_TTL
+        return self.ringing_ttl if call.state is CallState.RINGING else LIVE_TTL
 
     def calls(self) -> tuple[Call, ...]:
         """A push-only PBX's live calls, as its events describe them."""

@@ -199,3 +199,27 @@ def test_what_a_sender_sends_cannot_bloat_the_tracker() -> None:
             )
         )
     assert len(tracker.calls()) <= 2_000
+
+
+async def test_a_while1_pbx_is_push_only_up_once_heard_from() -> None:
+    from pbxtui.config import parse_config
+
+    text = '[webhooks]\ntoken = "t0ken-t0ken"\n\n[[pbx]]\nname = "w1"\nkind = "while1"\n'
+    config = parse_config(text, source="<test>")
+    async with Engine(config) as engine:
+        health = engine.state()["w1"].health
+        assert health.push_only and health.state.value == "starting"
+        assert await engine.probe("w1") == (
+            True,
+            "push-only: its events come to the webhook receiver",
+            None,
+        )
+        await engine.ingest(
+            PushEvent(pbx="w1", kind=PushKind.CALL_RINGING, route="caller_data", caller=OUTSIDE)
+        )
+        state = engine.state()["w1"]
+        assert state.health.state.value == "ok" and state.health.last_push is not None
+        (call,) = state.calls()
+        assert call.caller == OUTSIDE and call.state is CallState.RINGING
+        await engine.push_refused("w1", "wrong token from 10.0.0.9")
+        assert engine.state()["w1"].health.push_refusals == 1
