@@ -1,27 +1,27 @@
-"""One table cell: what it shows (one line, one style), how it sorts, and how it is cut."""
+"""One table cell: what it shows (one line, one style), how it sorts, and how it is cut.
+
+A ``Ticking`` cell shows a time elapsed since a fixed moment (a call's start, an agent's
+pause): it is drawn from ``now`` when it is painted, so the cell itself never changes while
+its record does not, and an unchanged row compares equal from one second to the next.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions
-from rich.measure import Measurement
-from rich.segment import Segment
 from rich.style import Style
 
-from pbxtui.ui.format import Cut, fit_text, one_line
+from pbxtui.ui.format import format_duration, one_line
 
 GAP = 1
-"""Blank cells before every cell: the space between two columns. The table has no padding
-of its own (DataTable pads both sides, two cells between columns: too many for 80 columns)."""
+"""Blank cells before every cell: the space between two columns."""
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """Compared by value, so the keyed-diff table can tell a changed cell from an equal one.
+    """Compared by value, so the live table can tell a changed cell from an equal one.
 
     ``sort`` is a tuple: ``(0, value)`` for a value, ``(1, ...)`` for a missing one, so rows
     with no value sort last and values of one column never meet values of another type.
@@ -32,24 +32,54 @@ class Cell:
     sort: tuple[Any, ...] = (1,)
     right: bool = False
     """Right-aligned (figures, durations) in whatever width the column has."""
-    cut: Cut = Cut.END
-    """Where the text loses cells when the column is narrower (the table sets its column's)."""
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-        # Cut here, at the width the column has now: Rich's own overflow only cuts the end.
-        room = max(0, options.max_width - GAP)
-        shown = fit_text(self.plain, room, self.cut)
-        pad = " " * (room - cell_len(shown))
-        yield Segment(" " * GAP)
-        if self.right and pad:
-            yield Segment(pad)
-        yield Segment(shown, self.style)
-        if not self.right and pad:
-            yield Segment(pad)
+    def at(self, now: datetime) -> Cell:
+        """The cell as shown at ``now`` (itself: only a ``Ticking`` cell changes with time)."""
+        return self
 
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        width = cell_len(self.plain) + GAP
-        return Measurement(width, width)
+    def restyled(self, style: Style | None) -> Cell:
+        return Cell(self.plain, style, self.sort, self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """Past ``warn`` seconds a ticking figure takes ``warn_style``, past ``alert`` the other."""
+
+    warn: float
+    alert: float
+    warn_style: Style | None
+    alert_style: Style | None
+
+    def style(self, seconds: int) -> Style | None:
+        if seconds >= self.alert:
+            return self.alert_style
+        if seconds >= self.warn:
+            return self.warn_style
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticking(Cell):
+    """``plain`` followed by the time elapsed since ``since`` (``0501234567 → 201 2:13``)."""
+
+    since: datetime | None = None
+    levels: Levels | None = None
+
+    def seconds(self, now: datetime) -> int:
+        if self.since is None:
+            return 0
+        return max(0, int((now - self.since).total_seconds()))
+
+    def at(self, now: datetime) -> Cell:
+        seconds = self.seconds(now)
+        style = self.levels.style(seconds) if self.levels is not None else None
+        return Cell(
+            self.plain + format_duration(seconds), style or self.style, self.sort, self.right
+        )
+
+    def restyled(self, style: Style | None) -> Cell:
+        # A restyled figure (a stale row) keeps one style: thresholds no longer colour it.
+        return Ticking(self.plain, style, self.sort, self.right, self.since, None)
 
 
 def cell(value: str, style: Style | None = None, sort: Any = None) -> Cell:
@@ -67,12 +97,21 @@ def num_cell(value: float | None, text: str, style: Style | None = None) -> Cell
     return Cell(one_line(text), style, (1, 0) if value is None else (0, value), right=True)
 
 
+def since_cell(
+    since: datetime | None,
+    *,
+    prefix: str = "",
+    style: Style | None = None,
+    levels: Levels | None = None,
+    right: bool = True,
+    sort: tuple[Any, ...] | None = None,
+) -> Ticking:
+    """The time elapsed since ``since``, ticking; sorts by it (longer after shorter), with
+    ``since is None`` as the shortest (elapsed 0). ``prefix`` is shown before the figure."""
+    if sort is None:
+        sort = (0, -since.timestamp()) if since is not None else (0, float("-inf"))
+    return Ticking(one_line(prefix), style, sort, right, since, levels)
+
+
 def restyle(original: Cell, style: Style | None) -> Cell:
-    return Cell(original.plain, style, original.sort, original.right, original.cut)
-
-
-def with_cut(original: Cell, cut: Cut) -> Cell:
-    """``original`` cut ``cut``-wise (itself when it already is)."""
-    if original.cut is cut:
-        return original
-    return Cell(original.plain, original.style, original.sort, original.right, cut)
+    return original.restyled(style)

@@ -7,14 +7,15 @@ from textual.app import App, ComposeResult
 
 from pbxtui.ui.cells import cell, num_cell
 from pbxtui.ui.format import Cut
-from pbxtui.ui.widgets.keyed_table import Column, Keep, KeyedTable
+from pbxtui.ui.widgets.columns import Column, Keep
+from pbxtui.ui.widgets.live_table import LiveTable
 
 COLUMNS = (Column("name", "Name", 10), Column("n", "N", 6))
 
 
 class One(App[None]):
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, sort_column="n")
+        yield LiveTable(COLUMNS, sort_column="n")
 
 
 def rows(numbers: list[int]) -> dict[str, list[object]]:
@@ -24,7 +25,7 @@ def rows(numbers: list[int]) -> dict[str, list[object]]:
 async def test_many_rows_leave_at_once() -> None:
     app = One()
     async with app.run_test() as pilot:
-        table = app.query_one(KeyedTable)
+        table = app.query_one(LiveTable)
         table.apply(rows(list(range(50))))  # type: ignore[arg-type]
         table.move_cursor(row=30)
         await pilot.pause()
@@ -37,7 +38,7 @@ async def test_many_rows_leave_at_once() -> None:
         assert table.row_count == len(keep)
         assert table.current_key == "k30", "the cursor stays on its row"
         assert table.row_plain("k48") == ("row 48", "48")
-        assert table.get_row("k3")[1].plain == "3"  # type: ignore[union-attr]
+        assert table.row("k3")[1].plain == "3"
         # the next change still lands on the right rows
         table.apply(rows([n for n in keep if n != 30]))  # type: ignore[arg-type]
         await pilot.pause()
@@ -46,14 +47,14 @@ async def test_many_rows_leave_at_once() -> None:
 
 class Sparse(App[None]):
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, sort_column="n", reverse=True)
+        yield LiveTable(COLUMNS, sort_column="n", reverse=True)
 
 
 async def test_rows_without_a_value_sort_last_both_ways() -> None:
     """Longest first (L) must select the longest, not a row that has no value at all."""
     app = Sparse()
     async with app.run_test() as pilot:
-        table = app.query_one(KeyedTable)
+        table = app.query_one(LiveTable)
         data = {
             "none1": [cell("not paused"), num_cell(None, "")],
             "short": [cell("paused 5 min"), num_cell(300, "5:00")],
@@ -78,11 +79,11 @@ async def test_cells_are_cut_their_columns_way_at_the_width_they_get() -> None:
 
     class Narrow(App[None]):
         def compose(self) -> ComposeResult:
-            yield KeyedTable(columns, sort_column="n")
+            yield LiveTable(columns, sort_column="n")
 
     app = Narrow()
     async with app.run_test(size=(20, 6)) as pilot:
-        table = app.query_one(KeyedTable)
+        table = app.query_one(LiveTable)
         table.apply(
             {
                 "a": [cell("SIP/trunk-sip-Trunk110-000020a1"), num_cell(1, "1")],  # type: ignore[list-item]

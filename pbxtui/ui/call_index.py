@@ -1,0 +1,66 @@
+"""Each PBX's calls by id, and when each call started, worked out once per calls poll.
+
+A driver reports a call's duration in whole seconds as of the poll (``observed_at``), so the
+start it implies (``observed_at - duration``) wobbles by up to a second from one poll to the
+next. The start kept here stays the one first seen while a new poll's start is within
+``STEADY`` of it: a call that did not change has the same start, so its row compares equal
+and is not rebuilt, and its duration is drawn from that start as it is painted. A start that
+moves further (a PBX that restarted the call's clock) is taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pbxtui.model import Call, PbxState, Resource, ResourceState
+
+STEADY = timedelta(seconds=2)
+"""How far a new poll's start may drift from the one kept before it is taken instead."""
+
+
+@dataclass(frozen=True)
+class PbxCalls:
+    source: ResourceState
+    by_id: dict[str, Call]
+    starts: dict[str, datetime]
+
+
+def implied_start(call: Call) -> datetime:
+    return call.observed_at - timedelta(seconds=call.duration)
+
+
+@dataclass
+class CallIndex:
+    """Shared by every view of one console, so the panes agree on each call's start."""
+
+    _pbxs: dict[str, PbxCalls] = field(default_factory=dict)
+
+    def of(self, state: PbxState) -> PbxCalls:
+        source = state.resource(Resource.CALLS)
+        known = self._pbxs.get(state.name)
+        if known is not None and known.source is source:
+            return known
+        before = known.starts if known is not None else {}
+        by_id: dict[str, Call] = {}
+        starts: dict[str, datetime] = {}
+        for call in source.records:
+            if not isinstance(call, Call):
+                continue
+            by_id[call.id] = call
+            start = implied_start(call)
+            kept = before.get(call.key)
+            if kept is not None and -STEADY <= start - kept <= STEADY:
+                start = kept
+            starts[call.key] = start
+        found = PbxCalls(source, by_id, starts)
+        self._pbxs[state.name] = found
+        return found
+
+    def start(self, call: Call, state: PbxState | None) -> datetime:
+        """When ``call`` started, steady across polls (see the module docstring)."""
+        if state is not None:
+            start = self.of(state).starts.get(call.key)
+            if start is not None:
+                return start
+        return implied_start(call)

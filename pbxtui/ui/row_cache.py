@@ -1,0 +1,149 @@
+"""One live table's rows, kept per PBX and rebuilt only where something changed.
+
+A PBX whose resources are the same objects as at the last build (the engine replaces a
+``ResourceState`` after each poll, never mutates one) and whose filter is the same costs
+nothing: its rows are reused as they are. Within a PBX that did change, each record's row is
+rebuilt only when the record's *version* changed (what the row shows depends on: the record,
+its linked call, the stale flag; see ``TableSpec.version``), and its search text with it: a
+filter matches that text, built once per version, never the row's cells again.
+
+``refresh`` answers with what the table must change (rows added or changed, keys gone): an
+unchanged row is the very object the table already holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pbxtui.model import PbxState, Record, Resource
+from pbxtui.ui.widgets.live_table import Row
+
+if TYPE_CHECKING:
+    from pbxtui.ui.views import ViewContext
+
+
+class Spec(Protocol):
+    @property
+    def resource(self) -> Resource: ...
+
+    @property
+    def depends(self) -> tuple[Resource, ...]: ...
+
+    def records(self, state: PbxState) -> Sequence[Record]: ...
+
+    def version(self, record: Any, ctx: ViewContext, *, stale: bool) -> object: ...
+
+    def row(self, record: Any, ctx: ViewContext, *, stale: bool) -> Row: ...
+
+    def keywords(self, record: Any) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    version: object
+    row: Row
+    haystack: str
+    """What a filter matches, lower-cased: every cell as shown, and the keywords."""
+
+
+def haystack(row: Row, keywords: str) -> str:
+    return (" ".join(c.plain for c in row) + " " + keywords).lower()
+
+
+@dataclass
+class Delta:
+    changed: dict[str, Row] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Group:
+    sources: tuple[object, ...]
+    needle: str
+    entries: dict[str, Entry]
+    rows: dict[str, Row]
+    """The rows the filter lets through."""
+
+
+@dataclass
+class RowCache:
+    _groups: dict[str, _Group] = field(default_factory=dict)
+    _epoch: object = None
+    records: dict[str, Any] = field(default_factory=dict)
+    """Every record of every PBX shown, filtered or not, by key."""
+
+    def refresh(self, spec: Spec, ctx: ViewContext, needle: str = "") -> Delta:
+        needle = needle.lower()
+        delta = Delta()
+        fresh = ctx.epoch != self._epoch
+        self._epoch = ctx.epoch
+        for name in [n for n in self._groups if n not in ctx.pbxs]:
+            self._drop(self._groups.pop(name), delta)
+        for name, state in ctx.pbxs.items():
+            sources = tuple(state.resource(r) for r in spec.depends)
+            old = self._groups.get(name)
+            if (
+                old is not None
+                and not fresh
+                and old.needle == needle
+                and all(a is b for a, b in zip(old.sources, sources, strict=True))
+            ):
+                continue
+            group = self._build(spec, ctx, state, sources, needle, old, reuse=not fresh)
+            self._groups[name] = group
+            self._diff(old, group, delta)
+        return delta
+
+    def _build(
+        self,
+        spec: Spec,
+        ctx: ViewContext,
+        state: PbxState,
+        sources: tuple[object, ...],
+        needle: str,
+        old: _Group | None,
+        *,
+        reuse: bool,
+    ) -> _Group:
+        stale = state.resource(spec.resource).stale
+        before = old.entries if old is not None else {}
+        reusable = before if reuse else {}
+        entries: dict[str, Entry] = {}
+        rows: dict[str, Row] = {}
+        records = self.records
+        for record in spec.records(state):
+            key = record.key
+            records[key] = record
+            version = spec.version(record, ctx, stale=stale)
+            entry = reusable.get(key)
+            if entry is None or (entry.version is not version and entry.version != version):
+                row = spec.row(record, ctx, stale=stale)
+                entry = Entry(version, row, haystack(row, spec.keywords(record)))
+            entries[key] = entry
+            if not needle or needle in entry.haystack:
+                rows[key] = entry.row
+        for key in before:
+            if key not in entries:
+                records.pop(key, None)
+        return _Group(sources, needle, entries, rows)
+
+    def _diff(self, old: _Group | None, new: _Group, delta: Delta) -> None:
+        before = old.rows if old is not None else {}
+        for key, row in new.rows.items():
+            if before.get(key) is not row:
+                delta.changed[key] = row
+        delta.removed.extend(key for key in before if key not in new.rows)
+
+    def _drop(self, group: _Group, delta: Delta) -> None:
+        delta.removed.extend(group.rows)
+        for key in group.entries:
+            self.records.pop(key, None)
+
+    def rows(self) -> dict[str, Row]:
+        """Every row the filter lets through (for tests and one-off builds)."""
+        found: dict[str, Row] = {}
+        for group in self._groups.values():
+            found.update(group.rows)
+        return found
