@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pbxtui.model import PbxState, Record, Resource
+from pbxtui.ui.cells import PLAIN
 from pbxtui.ui.widgets.live_table import Row
 
 if TYPE_CHECKING:
@@ -40,16 +41,17 @@ class Spec(Protocol):
     def keywords(self, record: Any) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    version: object
-    row: Row
-    haystack: str
-    """What a filter matches, lower-cased: every cell as shown, and the keywords."""
+Entry = tuple[object, Row, str]
+"""(version, row, haystack): what the filter matches, lower-cased (every cell's text and the
+keywords). A plain tuple: for calls it holds strings and numbers only, which the garbage
+collector skips."""
+VERSION: Final = 0
+ROW: Final = 1
+HAYSTACK: Final = 2
 
 
 def haystack(row: Row, keywords: str) -> str:
-    return (" ".join(c.plain for c in row) + " " + keywords).lower()
+    return (" ".join(c[PLAIN] for c in row) + " " + keywords).lower()
 
 
 @dataclass
@@ -84,14 +86,18 @@ class RowCache:
         for name, state in ctx.pbxs.items():
             sources = tuple(state.resource(r) for r in spec.depends)
             old = self._groups.get(name)
-            if (
+            same = (
                 old is not None
                 and not fresh
-                and old.needle == needle
                 and all(a is b for a, b in zip(old.sources, sources, strict=True))
-            ):
+            )
+            if same and old is not None and old.needle == needle:
                 continue
-            group = self._build(spec, ctx, state, sources, needle, old, reuse=not fresh)
+            if same and old is not None:
+                # Only the filter changed: each row's search text is already there.
+                group = _Group(sources, needle, old.entries, _filtered(old.entries, needle))
+            else:
+                group = self._build(spec, ctx, state, sources, needle, old, reuse=not fresh)
             self._groups[name] = group
             self._diff(old, group, delta)
         return delta
@@ -118,12 +124,12 @@ class RowCache:
             records[key] = record
             version = spec.version(record, ctx, stale=stale)
             entry = reusable.get(key)
-            if entry is None or (entry.version is not version and entry.version != version):
+            if entry is None or (entry[VERSION] is not version and entry[VERSION] != version):
                 row = spec.row(record, ctx, stale=stale)
-                entry = Entry(version, row, haystack(row, spec.keywords(record)))
+                entry = (version, row, haystack(row, spec.keywords(record)))
             entries[key] = entry
-            if not needle or needle in entry.haystack:
-                rows[key] = entry.row
+            if not needle or needle in entry[HAYSTACK]:
+                rows[key] = entry[ROW]
         for key in before:
             if key not in entries:
                 records.pop(key, None)
@@ -147,3 +153,9 @@ class RowCache:
         for group in self._groups.values():
             found.update(group.rows)
         return found
+
+
+def _filtered(entries: dict[str, Entry], needle: str) -> dict[str, Row]:
+    if not needle:
+        return {key: entry[ROW] for key, entry in entries.items()}
+    return {key: entry[ROW] for key, entry in entries.items() if needle in entry[HAYSTACK]}

@@ -5,8 +5,8 @@ widgets only hand the rows to a ``LiveTable``. The console never sees a vendor p
 
 Rows are built once per record *version* (``TableSpec.version``: what the row depends on)
 and kept in a ``RowCache``: a poll that changed a tenth of the calls rebuilds a tenth of the
-rows. Nothing in a row depends on the time: durations are ``Ticking`` cells drawn from a
-start that stays put (``CallIndex``), so an unchanged call's row compares equal.
+rows. Nothing in a row depends on the time: durations are ticking cells drawn from a start
+that stays put (``CallIndex``), so an unchanged call's row compares equal.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from operator import attrgetter
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -37,8 +38,18 @@ from pbxtui.model import (
     Record,
     Resource,
 )
-from pbxtui.ui.call_index import CallIndex
-from pbxtui.ui.cells import Cell, Levels, cell, num_cell, restyle, since_cell
+from pbxtui.ui.call_index import CallIndex, PbxCalls, implied_start
+from pbxtui.ui.cells import (
+    PLAIN,
+    Cell,
+    Levels,
+    cell,
+    fixed_cell,
+    num_cell,
+    restyle,
+    since_cell,
+)
+from pbxtui.ui.cells import levels as make_levels
 from pbxtui.ui.format import (
     Cut,
     Level,
@@ -81,6 +92,8 @@ class ViewContext:
     calls: CallIndex = field(default_factory=CallIndex, compare=False, repr=False)
     """Calls by id and their steady starts; the console shares one between its contexts."""
     _order: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _last: list[Any] = field(default_factory=list, compare=False, repr=False)
+    """The last PBX whose calls were looked up, and its calls (rows come PBX by PBX)."""
 
     def number(self, value: str) -> str:
         return mask_number(value) if self.mask else value
@@ -99,30 +112,46 @@ class ViewContext:
         """What every row depends on besides its record: a change rebuilds every row."""
         return (self.palette, self.thresholds, self.mask, tuple(self.pbxs), self.now.tzinfo)
 
+    def _pbx_calls(self, pbx: str) -> PbxCalls | None:
+        last = self._last
+        if last and last[0] == pbx:
+            found: PbxCalls | None = last[1]
+            return found
+        state = self.pbxs.get(pbx)
+        found = self.calls.of(state) if state is not None else None
+        last[:] = [pbx, found]
+        return found
+
     def calls_by_id(self, pbx: str) -> dict[str, Call]:
         """The calls of ``pbx`` by id (worked out once per calls poll)."""
-        state = self.pbxs.get(pbx)
-        return self.calls.of(state).by_id if state is not None else {}
+        found = self._pbx_calls(pbx)
+        return found.by_id if found is not None else {}
 
     def start(self, call: Call) -> datetime:
         """When ``call`` started, steady across polls (``CallIndex``)."""
-        return self.calls.start(call, self.pbxs.get(call.pbx))
+        found = self._pbx_calls(call.pbx)
+        start = found.starts.get(call.key) if found is not None else None
+        return start if start is not None else implied_start(call)
 
 
-NO_MARK = Cell(" ")
+NO_MARK = cell(" ")
 """The mark column's cell in a row: the table draws the marks itself."""
 
 
 def levels(ctx: ViewContext, warn: float, alert: float) -> Levels:
-    palette = ctx.palette
-    return Levels(warn, alert, palette.level(Level.WARN), palette.level(Level.ALERT))
+    return _levels(ctx.palette, warn, alert)
+
+
+@lru_cache(maxsize=64)
+def _levels(palette: Palette, warn: float, alert: float) -> Levels:
+    return make_levels(warn, alert, palette.level(Level.WARN), palette.level(Level.ALERT))
 
 
 def matches(row: Row, needle: str, keywords: str = "") -> bool:
     """Case-insensitive text match over every column as shown (and hidden keywords)."""
     if not needle:
         return True
-    haystack = " ".join(c.plain for c in row) + " " + keywords
+    haystack = " ".join(c[PLAIN] for c in row) + " " + keywords
     return needle.lower() in haystack.lower()
 
 
@@ -215,6 +244,11 @@ def _direction(direction: Direction) -> str:
 
 
 def call_state_style(state: CallState, palette: Palette) -> Style | None:
+    return _call_state_styles(palette)[state]
+
+
+@lru_cache(maxsize=8)
+def _call_state_styles(palette: Palette) -> dict[CallState, Style]:
     # A queued caller waits for the queue, not for a phone: told apart from ringing by colour
     # and by weight (bold alone still shows on a monochrome terminal).
     return {
@@ -224,7 +258,7 @@ def call_state_style(state: CallState, palette: Palette) -> Style | None:
         CallState.DIALING: palette.warn,
         CallState.HELD: palette.accent,
         CallState.OTHER: palette.muted,
-    }[state]
+    }
 
 
 class CallsSpec(TableSpec[Call]):
@@ -250,7 +284,7 @@ class CallsSpec(TableSpec[Call]):
     def version(self, record: Call, ctx: ViewContext, *, stale: bool) -> object:
         # Not the record itself: every poll observes each call anew (a new observed_at and
         # duration); what the row shows is these fields and the call's steady start.
-        return (CALL_FIELDS(record), ctx.start(record), stale)
+        return (*call_version(record), ctx.start(record), stale)
 
     def cells(self, record: Call, ctx: ViewContext) -> list[Cell]:
         caller, callee = (ctx.number(party) for party in call_parties(record, mask=False))
@@ -273,18 +307,15 @@ class CallsSpec(TableSpec[Call]):
         ]
 
 
-CALL_FIELDS = attrgetter(
-    "channel",
-    "caller",
-    "caller_name",
-    "callee",
-    "extension",
-    "state",
-    "state_raw",
-    "queue",
-    "direction",
+_CALL_TEXTS = attrgetter(
+    "channel", "caller", "caller_name", "callee", "extension", "state_raw", "queue"
 )
-"""The fields of a call its rows show (with its start): a call equal in these is unchanged."""
+
+
+def call_version(call: Call) -> tuple[str, ...]:
+    """The fields of a call its rows show (with its start): a call equal in these is
+    unchanged. Strings only (no enum member), so the garbage collector can skip it."""
+    return (*_CALL_TEXTS(call), call.state._value_, call.direction._value_)
 
 
 def call_summary(call: Call | None, ctx: ViewContext) -> str:
@@ -328,7 +359,7 @@ class ExtensionsSpec(TableSpec[Extension]):
 
     def version(self, record: Extension, ctx: ViewContext, *, stale: bool) -> object:
         call = self._call(record, ctx)
-        linked = None if call is None else (CALL_FIELDS(call), ctx.start(call))
+        linked = None if call is None else (call_version(call), ctx.start(call))
         return (record, stale, linked)
 
     def _current(self, record: Extension, ctx: ViewContext) -> Cell:
@@ -487,11 +518,11 @@ class AgentsSpec(TableSpec[Agent]):
     def _paused(self, record: Agent, ctx: ViewContext) -> Cell:
         limits = ctx.thresholds
         if record.state is not AgentState.PAUSED:
-            return Cell("", None, (1, 0), right=True)
+            return fixed_cell("", (1, 0), right=True)
         if record.paused_since is None:
             # A paused agent whose API gives no start sorts as paused for 0 s: after the
             # other paused agents longest first, but never among those not paused.
-            return Cell("yes", None, (0, float("-inf")), right=True)
+            return fixed_cell("yes", (0, float("-inf")), right=True)
         return since_cell(
             record.paused_since, levels=levels(ctx, limits.paused_warn, limits.paused_alert)
         )
@@ -554,7 +585,7 @@ def event_row(entry: EventEntry, ctx: ViewContext) -> Row:
     text = change.text.removeprefix(f"{change.pbx}: ")
     return (
         NO_MARK,
-        Cell(at.strftime("%H:%M:%S"), palette.muted, (0, entry.seq)),
+        cell(at.strftime("%H:%M:%S"), palette.muted, sort=entry.seq),
         cell(change.pbx, sort=(ctx.order(change.pbx), change.pbx)),
         cell(kind.replace("_", " "), style),
         cell(ctx.text(one_line(text)), style if kind in ("pbx_down", "action") else None),

@@ -26,6 +26,7 @@ from pbxtui.model import (
     Resource,
 )
 from pbxtui.ui.app import PbxApp
+from pbxtui.ui.cells import plain
 from pbxtui.ui.modals.click2call import Click2CallModal
 from pbxtui.ui.modals.details import DetailModal, details_of
 from pbxtui.ui.modals.picker import PbxPicker
@@ -169,10 +170,10 @@ def test_tables_show_normalized_words_and_filter_on_the_vendors() -> None:
     states["hq"] = with_records(states["hq"], Resource.EXTENSIONS, [unmonitored])
     ctx = ViewContext(now=NOW, pbxs={"hq": states["hq"]})
     rows, _ = CallsSpec().build(ctx)
-    assert rows["hq\x1fq1"][5].plain == "queued" and rows["hq\x1fo1"][5].plain == "other"
+    assert plain(rows["hq\x1fq1"][5]) == "queued" and plain(rows["hq\x1fo1"][5]) == "other"
     assert set(CallsSpec().build(ctx, "waiting")[0]) == {"hq\x1fq1"}  # the vendor's word
     ext_rows, _ = ExtensionsSpec().build(ctx)
-    assert ext_rows["hq\x1f230"][4].plain == "unknown"
+    assert plain(ext_rows["hq\x1f230"][4]) == "unknown"
     assert set(ExtensionsSpec().build(ctx, "unmonitored")[0]) == {"hq\x1f230"}
     assert [peer_word(r) for r in (True, False, None)] == ["registered", "UNREGISTERED", "unknown"]
 

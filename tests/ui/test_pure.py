@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from pbxtui.model import CallState, Change, ChangeKind, EngineUpdate, Resource
+from pbxtui.ui.cells import shown, style_of
 from pbxtui.ui.commands import CommandError, parse_command
 from pbxtui.ui.format import (
     Cut,
@@ -179,12 +180,13 @@ def test_calls_rows_mark_long_calls_and_tick() -> None:
     ctx = ViewContext(now=NOW, pbxs=states)
     rows, records = CallsSpec().build(ctx)
     stuck = next(k for k, c in records.items() if c.duration > 7000)
-    assert rows[stuck][6].at(NOW).plain == "2:07:01"
+    assert shown(rows[stuck][6], NOW)[0] == "2:07:01"
     later = ViewContext(now=NOW + timedelta(seconds=60), pbxs=states)
     rows_later, _ = CallsSpec().build(later)
     assert rows_later[stuck] == rows[stuck]
-    assert rows_later[stuck][6].at(later.now).plain == "2:08:01"
-    assert rows[stuck][6].at(NOW).style == ctx.palette.level(Level.ALERT)  # past 1 h
+    assert shown(rows_later[stuck][6], later.now)[0] == "2:08:01"
+    alert = style_of(shown(rows[stuck][6], NOW)[1])
+    assert alert == ctx.palette.level(Level.ALERT)  # past 1 h
     filtered, _ = CallsSpec().build(ctx, "ringing")
     assert len(filtered) == 1
 

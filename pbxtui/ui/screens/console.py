@@ -70,7 +70,7 @@ from pbxtui.ui.widgets.text import TextLines
 
 T = TypeVar("T")
 
-MIN_RENDER_SPACING = 0.1
+MIN_RENDER_SPACING = 0.25
 """Repaints after engine updates are at least this far apart (updates between merge)."""
 MAX_RENDER_SPACING = 1.0
 RENDER_COST_FACTOR = 4
@@ -190,7 +190,7 @@ class ConsoleScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._typed_filter = ""
         self.call_index = CallIndex()
-        self._bindings_key: tuple[str, str] = ("", "")
+        self._bindings_key: tuple[object, ...] = ()
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -311,8 +311,10 @@ class ConsoleScreen(Screen[None]):
         return self.available.why_not(action)
 
     def _bindings_may_have_changed(self) -> None:
-        record = self.active_pane.current()
-        key = (self.active_pane.pane_id, record.pbx if record is not None else "")
+        # What the footer shows, not the row's PBX: a footer is rebuilt (a layout of the
+        # screen) when this changes, and a cursor crossing PBXs that can do the same
+        # actions changes nothing in it.
+        key = (self.active_pane.pane_id, *(self.available.check(a) for a in ACTION_NEEDS))
         if key != self._bindings_key:
             self._bindings_key = key
             self.refresh_bindings()

@@ -32,7 +32,19 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pbxtui.ui.cells import GAP, Cell, Ticking
+from pbxtui.ui.cells import (
+    GAP,
+    PLAIN,
+    RIGHT,
+    SORT,
+    STYLE,
+    Cell,
+    cell,
+    shown,
+    style_id,
+    style_of,
+    ticks,
+)
 from pbxtui.ui.format import Cut, fit_text
 from pbxtui.ui.widgets.columns import Column, fit_widths
 from pbxtui.ui.widgets.sorted_keys import SortedKeys, SortKey
@@ -40,7 +52,7 @@ from pbxtui.ui.widgets.sorted_keys import SortedKeys, SortKey
 Row = tuple[Cell, ...]
 
 MARK = "●"
-_NO_MARK = Cell(" ")
+_NO_MARK = cell(" ")
 MARK_COLUMN_KEY = "mark"
 """A column with this key shows the table's marks (the rows' own cell there is ignored)."""
 
@@ -174,16 +186,28 @@ class LiveTable(ScrollView, can_focus=True):
         self._order.reverse = reverse
         self.follow_top = follow_top
         self.marks: set[str] = marks if marks is not None else set()
-        self.mark_style: Style | None = None
+        self._mark_style = 0
         self.now: datetime = datetime.now(UTC)
         """The moment ticking cells are drawn at (the pane sets it)."""
         self._rows: dict[str, Row] = {}
+        self._ties: dict[str, tuple[Row, SortKey]] = {}
+        """Each row's tie-breaking sort key, kept for rows a filter hides as well: a row
+        shown again, or a new sort column, costs no new one."""
         self._ticking: set[str] = set()
         self._cursor = 0
         self._cursor_key: str | None = None
         self._header: Strip | None = None
+        self._styles: tuple[Style, Style, Style] | None = None
 
     # -- reading ---------------------------------------------------------------------------
+    @property
+    def mark_style(self) -> Style | None:
+        return style_of(self._mark_style)
+
+    @mark_style.setter
+    def mark_style(self, style: Style | None) -> None:
+        self._mark_style = style_id(style)
+
     @property
     def sort_reverse(self) -> bool:
         return self._order.reverse
@@ -216,9 +240,13 @@ class LiveTable(ScrollView, can_focus=True):
         """The cells of row ``key`` as given (ticking cells not drawn)."""
         return self._rows[key]
 
+    def row_styles(self, key: str) -> tuple[Style | None, ...]:
+        """The style each cell of row ``key`` is painted in now."""
+        return tuple(style_of(style) for _text, style in self._shown_cells(key, self._rows[key]))
+
     def row_plain(self, key: str) -> tuple[str, ...]:
         """What row ``key`` shows, as plain strings."""
-        return tuple(c.plain for c in self._shown_cells(key, self._rows[key]))
+        return tuple(text for text, _style in self._shown_cells(key, self._rows[key]))
 
     def visible_keys(self) -> list[str]:
         """Keys of the rows on screen now."""
@@ -267,11 +295,11 @@ class LiveTable(ScrollView, can_focus=True):
             if key not in rows:
                 added += 1
             rows[key] = row
-            if any(type(c) is Ticking for c in row):
+            if any(ticks(c) for c in row):
                 self._ticking.add(key)
             else:
                 self._ticking.discard(key)
-            sort_keys[key] = _sort_key(row, index)
+            sort_keys[key] = self._sort_key_of(key, row, index)
         moved = self._order.update(sort_keys, gone)
         self._resize_virtual()
         if follow or cursor_key is None:
@@ -298,10 +326,10 @@ class LiveTable(ScrollView, can_focus=True):
         self.now = now
         if not self._ticking:
             return
-        top = self._top
-        for offset, key in enumerate(self.visible_keys()):
-            if key in self._ticking:
-                self._refresh_position(top + offset)
+        top, ticking = self._top, self._ticking
+        self._refresh_positions(
+            top + offset for offset, key in enumerate(self.visible_keys()) if key in ticking
+        )
 
     # -- the cursor ------------------------------------------------------------------------
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
@@ -365,13 +393,28 @@ class LiveTable(ScrollView, can_focus=True):
         if column != self.sort_column:
             self.sort_column = column
             index = self._index[column]
-            self._order.rebuild({k: _sort_key(r, index) for k, r in self._rows.items()})
+            self._order.rebuild({k: self._sort_key_of(k, r, index) for k, r in self._rows.items()})
         self._order.reverse = reverse
         self._header = None
         key = self._cursor_key
         found = self._order.position(key) if key is not None else None
         self._place(found if found is not None else 0)
         self.refresh()
+
+    def _sort_key_of(self, key: str, row: Row, index: int) -> SortKey:
+        """The sort column's key, then every column's from the left (the mark column's
+        aside): rows alike in the sort column keep a readable order. The second part is
+        worked out once per row, so a new sort column costs a pair per row."""
+        known = self._ties.get(key)
+        if known is not None and known[0] is row:
+            ties = known[1]
+        else:
+            ties = tuple([c[SORT] for i, c in enumerate(row) if i != self._mark_index])
+            if len(self._ties) > 2 * len(self._rows) + 1000:
+                rows = self._rows
+                self._ties = {k: v for k, v in self._ties.items() if rows.get(k) is v[0]}
+            self._ties[key] = (row, ties)
+        return (row[index][SORT], ties)
 
     def cycle_sort(self) -> None:
         """Sort by the next sortable column (the order resets to ascending)."""
@@ -415,87 +458,119 @@ class LiveTable(ScrollView, can_focus=True):
 
     def _resize_virtual(self) -> None:
         size = Size(sum(self._widths) + GAP * len(self._widths), self.row_count + 1)
-        if size != self.virtual_size:
+        old = self.virtual_size
+        if size == old:
+            return
+        if size.width != old.width or not self.container_size:
             self.virtual_size = size
+            return
+        # Rows came or went: the widget's own size does not depend on them, so no layout of
+        # the screen (a layout of the console costs tens of ms): the scrollbars are updated
+        # as a layout would (a scrollbar appearing or going asks for a layout itself). A
+        # Textual internal, pinned below 9 in pyproject.toml for that reason; the UI tests
+        # add and remove rows on every poll, so a change there shows at once.
+        self.set_reactive(LiveTable.virtual_size, size)
+        self._scroll_update(size)
 
     # -- painting --------------------------------------------------------------------------
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles = None
         self._header = None
 
     def on_focus(self) -> None:
+        self._styles = None
         self._refresh_position(self._cursor)
 
     def on_blur(self) -> None:
+        self._styles = None
         self._refresh_position(self._cursor)
+
+    def _line_styles(self) -> tuple[Style, Style, Style]:
+        """(row, cursor row, header) base styles, worked out once per style change: the
+        widget's own style costs a walk up the DOM each time it is asked for."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = (
+                base,
+                base + self.get_component_rich_style("live-table--cursor"),
+                base + self.get_component_rich_style("live-table--header"),
+            )
+        return self._styles
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x = int(self.scroll_x)
+        base, cursor_style, _ = self._line_styles()
         if y == 0:
-            strip = self._header_strip()
+            strip, style = self._header_strip(), base
         else:
             position = self._top + y - 1
             if position >= self.row_count:
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             key = self._order.key_at(position)
-            cursor = position == self._cursor
-            strip = self._row_strip(key, self._rows[key], cursor=cursor)
-            if cursor:  # the cursor's bar spans the whole width, not only the columns
-                style = self.rich_style + self.get_component_rich_style("live-table--cursor")
-                return strip.crop_extend(scroll_x, scroll_x + width, style)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            # The cursor's bar spans the whole width, not only the columns.
+            style = cursor_style if position == self._cursor else base
+            strip = self._row_strip(key, self._rows[key], style)
+        if scroll_x == 0 and strip.cell_length == width:
+            return strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def _header_strip(self) -> Strip:
         width = max(self.scrollable_content_region.width, self.virtual_size.width)
         if self._header is None or self._header.cell_length != width:
-            segments = []
+            style = self._line_styles()[2]
+            text = ""
             for column, room in zip(self.column_specs, self._widths, strict=True):
                 arrow = ""
                 if column.key == self.sort_column and column.sortable:
                     arrow = "▼" if self.sort_reverse else "▲"
                 # The arrow is kept when the label is cut: it is the only sign of the order.
                 label = fit_text(fit_text(column.label, max(1, room - len(arrow))) + arrow, room)
-                segments.append(Segment(" " * GAP + label + " " * (room - cell_len(label))))
-            style = self.rich_style + self.get_component_rich_style("live-table--header")
-            self._header = Strip(segments).extend_cell_length(width).apply_style(style)
+                text += " " * GAP + label + " " * (room - cell_len(label))
+            text += " " * max(0, width - cell_len(text))
+            self._header = Strip([Segment(text, style)], width)
         return self._header
 
-    def _shown_cells(self, key: str, row: Row) -> list[Cell]:
-        now = self.now
-        cells = [c.at(now) for c in row] if key in self._ticking else list(row)
+    def _shown_cells(self, key: str, row: Row) -> list[tuple[str, int]]:
+        """(text, style) of each cell as painted now, the marks drawn in."""
+        if key in self._ticking:
+            now = self.now
+            cells = [shown(c, now) for c in row]
+        else:
+            cells = [(c[PLAIN], c[STYLE]) for c in row]
         if self._mark_index is not None:
-            marked = key in self.marks
-            cells[self._mark_index] = Cell(MARK, self.mark_style) if marked else _NO_MARK
+            cells[self._mark_index] = (MARK, self._mark_style) if key in self.marks else (" ", 0)
         return cells
 
-    def _row_strip(self, key: str, row: Row, *, cursor: bool) -> Strip:
+    def _row_strip(self, key: str, row: Row, base: Style) -> Strip:
+        """One line: every cell cut to its column, padded, on ``base``, as wide as the
+        widget (one strip made, no restyling pass)."""
         segments: list[Segment] = []
         append = segments.append
-        total = 0
+        plain = ""  # unstyled text is gathered into one segment
         cells = self._shown_cells(key, row)
-        for value, width, cut in zip(cells, self._widths, self._cuts, strict=True):
-            plain = value.plain
+        for (text, style), width, cut, source in zip(
+            cells, self._widths, self._cuts, row, strict=True
+        ):
+            right = source[RIGHT]
             # The common case first: an ASCII text that fits, measured once.
-            if cut is Cut.END and len(plain) <= width and plain.isascii():
-                text = plain
-            else:
-                text = fit_text(plain, width, cut)
+            if cut is not Cut.END or len(text) > width or not text.isascii():
+                text = fit_text(text, width, cut)
             pad = " " * (width - cell_len(text))
-            total += width + GAP
-            if value.style is None:
-                append(Segment(" " * GAP + (pad + text if value.right else text + pad)))
-            elif value.right:
-                append(Segment(" " * GAP + pad))
-                append(Segment(text, value.style))
-            else:
-                append(Segment(" " * GAP))
-                append(Segment(text, value.style))
-                append(Segment(pad))
-        base = self.rich_style
-        if cursor:
-            base = base + self.get_component_rich_style("live-table--cursor")
-        return Strip(segments, total).apply_style(base)
+            if not style:
+                plain += " " * GAP + (pad + text if right else text + pad)
+                continue
+            plain += " " * GAP + (pad if right else "")
+            append(Segment(plain, base))
+            append(Segment(text, base + style_of(style)))
+            plain = "" if right else pad
+        total = sum(self._widths) + GAP * len(self._widths)
+        room = max(total, self.scrollable_content_region.width)
+        plain += " " * (room - total)
+        if plain:
+            append(Segment(plain, base))
+        return Strip(segments, room)
 
     def _window(self) -> list[tuple[str, Row]]:
         """What the lines on screen show now (to repaint only those that change)."""
@@ -504,19 +579,33 @@ class LiveTable(ScrollView, can_focus=True):
     def _refresh_changed(self, before: list[tuple[str, Row]]) -> None:
         after = self._window()
         if len(after) != len(before):
-            self.refresh()
+            self._refresh_positions(range(self._top, self._top + max(len(after), len(before))))
             return
         top = self._top
-        for offset, ((old_key, old_row), (new_key, new_row)) in enumerate(
-            zip(before, after, strict=True)
-        ):
-            if old_key != new_key or old_row is not new_row:
-                self._refresh_position(top + offset)
+        self._refresh_positions(
+            top + offset
+            for offset, ((old_key, old_row), (new_key, new_row)) in enumerate(
+                zip(before, after, strict=True)
+            )
+            if old_key != new_key or old_row is not new_row
+        )
 
     def _refresh_position(self, position: int) -> None:
-        line = position - self._top + 1
-        if 1 <= line <= self._data_height:
-            self.refresh(Region(0, line, self.size.width, 1))
+        self._refresh_positions((position,))
+
+    def _refresh_positions(self, positions: Iterable[int]) -> None:
+        """Repaint the lines showing these positions, one region per run of lines (each
+        ``refresh`` call clears the widget's caches: one call per run, not per line)."""
+        top, height, width = self._top, self._data_height, self.size.width
+        lines = sorted({p - top + 1 for p in positions if 0 <= p - top < height})
+        start = previous = None
+        for line in [*lines, None]:
+            if line is not None and previous is not None and line == previous + 1:
+                previous = line
+                continue
+            if start is not None and previous is not None:
+                self.refresh(Region(0, start, width, previous - start + 1))
+            start = previous = line
 
     # -- the mouse -------------------------------------------------------------------------
     def on_click(self, event: events.Click) -> None:
@@ -544,7 +633,3 @@ class LiveTable(ScrollView, can_focus=True):
             if x < left:
                 return column
         return None
-
-
-def _sort_key(row: Row, index: int) -> SortKey:
-    return (row[index].sort, tuple(c.sort for c in row))
