@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import gc
 import os
 import platform
 import random
@@ -85,11 +86,13 @@ class Plan:
     key_seconds: float = 20.0
     """How long the keys scenario runs (the polls keep landing meanwhile)."""
     idle_seconds: float = 20.0
+    warm_up: float = 2.0
+    """Seconds the keys scenario runs before it measures (every PBX has polled twice)."""
 
 
-WARM_UP = 2.0
-"""Seconds the keys scenario runs before it measures (every PBX has polled twice)."""
 QUICK = Plan(rows=600, pbxs=4, rounds=2, key_seconds=3.0, idle_seconds=3.0)
+SMOKE = Plan(rows=120, pbxs=2, rounds=1, key_seconds=0.5, idle_seconds=0.5, warm_up=0.3)
+"""The test suite's run: every scenario, tiny, to keep them working (figures meaningless)."""
 
 
 # -- reporting ---------------------------------------------------------------------------------
@@ -509,6 +512,19 @@ async def press(app: Any, frames: Frames, key: str) -> tuple[float, float]:
     return handled - started, frame - started
 
 
+def as_on_a_terminal() -> Callable[[], None]:
+    """The heap as the console sets it up on a terminal (``freeze_long_lived``; headless, it
+    does not); returns what undoes it, so a test process running this is left as it was."""
+    threshold = gc.get_threshold()
+    freeze_long_lived()
+
+    def thaw() -> None:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+    return thaw
+
+
 class LoopLag:
     """How late a 10 ms sleep wakes up: the event loop's stalls."""
 
@@ -560,7 +576,7 @@ async def bench_keys(plan: Plan, report: Report) -> None:
         frames = Frames(app)
         screen = app.console_screen
         await pilot.pause()
-        freeze_long_lived()  # as the console does on a terminal (headless, it does not)
+        thaw = as_on_a_terminal()
 
         async def feed() -> None:
             """One PBX's poll lands every 1/pbxs s: each PBX once a second. Each is made when
@@ -581,7 +597,7 @@ async def bench_keys(plan: Plan, report: Report) -> None:
                     engine.push(state)
 
         feeder = asyncio.create_task(feed())
-        await asyncio.sleep(WARM_UP)  # every PBX has polled: the steady state
+        await asyncio.sleep(plan.warm_up)  # every PBX has polled: the steady state
         lag_task = asyncio.create_task(lag.run())
         made[0] = 0.0
         cpu, wall = time.process_time(), time.perf_counter()
@@ -603,6 +619,7 @@ async def bench_keys(plan: Plan, report: Report) -> None:
         feeder.cancel()
         lag_task.cancel()
         count = screen.panes["calls"].status()
+    thaw()
     report.title(
         f"keys: the console over {plan.rows} calls on {plan.pbxs} PBXs, "
         f"{plan.churn:.0%} changing a second, {plan.key_seconds:.0f} s ({count})"
@@ -666,7 +683,7 @@ async def bench_idle(plan: Plan, report: Report) -> None:
                     ):
                         break
                     await pilot.pause(0.05)
-                freeze_long_lived()  # as the console does on a terminal
+                thaw = as_on_a_terminal()
                 await pilot.pause(1.0)
                 recorded: list[tuple[float, EngineUpdate]] = []
                 app.engine.subscribe(lambda u: recorded.append((time.perf_counter(), u)))
@@ -679,6 +696,7 @@ async def bench_idle(plan: Plan, report: Report) -> None:
         finally:
             sims.terminate()
             await sims.wait()
+        thaw()
         painting = await replay(config, initial, recorded, wall, wall_used)
     share = cpu_used / wall_used
     report.title(f"idle: the demo fleet in another process, {plan.idle_seconds:.0f} s ({count})")
@@ -723,22 +741,25 @@ async def replay(
 SCENARIOS = {"table": bench_table, "pane": bench_pane, "keys": bench_keys, "idle": bench_idle}
 
 
+async def run(plan: Plan, names: list[str] | None = None) -> Report:
+    import textual
+
+    report = Report()
+    report.title(
+        f"bench_table: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"Textual {textual.__version__}"
+    )
+    for name in names or list(SCENARIOS):
+        await SCENARIOS[name](plan, report)
+    return report
+
+
 async def main(argv: list[str] | None = None) -> Report:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small, short run")
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else Plan()
-    report = Report()
-    import textual
-
-    report.title(
-        f"bench_table: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"Textual {textual.__version__}"
-    )
-    for name in args.only or list(SCENARIOS):
-        await SCENARIOS[name](plan, report)
-    return report
+    return await run(QUICK if args.quick else Plan(), args.only)
 
 
 if __name__ == "__main__":

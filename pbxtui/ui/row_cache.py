@@ -34,7 +34,11 @@ class Spec(Protocol):
 
     def records(self, state: PbxState) -> Sequence[Record]: ...
 
-    def version(self, record: Any, ctx: ViewContext, *, stale: bool) -> object: ...
+    def keys(self, state: PbxState, records: Sequence[Any]) -> list[str]: ...
+
+    def versions(
+        self, state: PbxState, records: Sequence[Any], ctx: ViewContext, *, stale: bool
+    ) -> list[object]: ...
 
     def row(self, record: Any, ctx: ViewContext, *, stale: bool) -> Row: ...
 
@@ -86,21 +90,67 @@ class RowCache:
         for name, state in ctx.pbxs.items():
             sources = tuple(state.resource(r) for r in spec.depends)
             old = self._groups.get(name)
-            same = (
-                old is not None
-                and not fresh
-                and all(a is b for a, b in zip(old.sources, sources, strict=True))
-            )
-            if same and old is not None and old.needle == needle:
-                continue
-            if same and old is not None:
+            if old is None or fresh:
+                group = self._build(spec, ctx, state, sources, needle, old)
+                self._diff(old, group, delta)
+            elif all(a is b for a, b in zip(old.sources, sources, strict=True)):
+                if old.needle == needle:
+                    continue
                 # Only the filter changed: each row's search text is already there.
-                group = _Group(sources, needle, old.entries, _filtered(old.entries, needle))
+                group = _refiltered(old, needle)
+                self._diff(old, group, delta)
+            elif old.needle == needle:
+                group = self._update(spec, ctx, state, sources, old, delta)
             else:
-                group = self._build(spec, ctx, state, sources, needle, old, reuse=not fresh)
+                group = _refiltered(self._update(spec, ctx, state, sources, old, Delta()), needle)
+                self._diff(old, group, delta)
             self._groups[name] = group
-            self._diff(old, group, delta)
         return delta
+
+    def _update(
+        self,
+        spec: Spec,
+        ctx: ViewContext,
+        state: PbxState,
+        sources: tuple[object, ...],
+        old: _Group,
+        delta: Delta,
+    ) -> _Group:
+        """A PBX's new poll, same filter: rows are rebuilt where the version changed, and
+        the delta is made of those and of the keys gone (no walk over every row again)."""
+        stale = state.resource(spec.resource).stale
+        needle = old.needle
+        found = spec.records(state)
+        keys = spec.keys(state, found)
+        versions = spec.versions(state, found, ctx, stale=stale)
+        before = old.entries
+        get = before.get
+        entries = {
+            key: entry
+            for key, version, entry in zip(keys, versions, map(get, keys), strict=True)
+            if entry is not None and entry[VERSION] == version
+        }
+        rows = dict(old.rows)
+        changed = delta.changed
+        if len(entries) < len(keys):
+            for key, record, version in zip(keys, found, versions, strict=True):
+                if key in entries:
+                    continue
+                row = spec.row(record, ctx, stale=stale)
+                entry = entries[key] = (version, row, haystack(row, spec.keywords(record)))
+                if not needle or needle in entry[HAYSTACK]:
+                    rows[key] = changed[key] = row
+                elif key in rows:
+                    del rows[key]
+                    delta.removed.append(key)
+        records = self.records
+        records.update(zip(keys, found, strict=True))
+        gone = before.keys() - entries.keys()
+        for key in gone:
+            records.pop(key, None)
+            if rows.pop(key, None) is not None:
+                delta.removed.append(key)
+        return _Group(sources, needle, entries, rows)
 
     def _build(
         self,
@@ -110,30 +160,22 @@ class RowCache:
         sources: tuple[object, ...],
         needle: str,
         old: _Group | None,
-        *,
-        reuse: bool,
     ) -> _Group:
+        """A PBX's rows from scratch (its first poll, a new filter, a new look)."""
         stale = state.resource(spec.resource).stale
-        before = old.entries if old is not None else {}
-        reusable = before if reuse else {}
         entries: dict[str, Entry] = {}
-        rows: dict[str, Row] = {}
+        found = spec.records(state)
+        keys = spec.keys(state, found)
+        versions = spec.versions(state, found, ctx, stale=stale)
+        for key, record, version in zip(keys, found, versions, strict=True):
+            row = spec.row(record, ctx, stale=stale)
+            entries[key] = (version, row, haystack(row, spec.keywords(record)))
         records = self.records
-        for record in spec.records(state):
-            key = record.key
-            records[key] = record
-            version = spec.version(record, ctx, stale=stale)
-            entry = reusable.get(key)
-            if entry is None or (entry[VERSION] is not version and entry[VERSION] != version):
-                row = spec.row(record, ctx, stale=stale)
-                entry = (version, row, haystack(row, spec.keywords(record)))
-            entries[key] = entry
-            if not needle or needle in entry[HAYSTACK]:
-                rows[key] = entry[ROW]
-        for key in before:
-            if key not in entries:
+        if old is not None:
+            for key in old.entries.keys() - entries.keys():
                 records.pop(key, None)
-        return _Group(sources, needle, entries, rows)
+        records.update(zip(keys, found, strict=True))
+        return _Group(sources, needle, entries, _filtered(entries, needle))
 
     def _diff(self, old: _Group | None, new: _Group, delta: Delta) -> None:
         before = old.rows if old is not None else {}
@@ -159,3 +201,7 @@ def _filtered(entries: dict[str, Entry], needle: str) -> dict[str, Row]:
     if not needle:
         return {key: entry[ROW] for key, entry in entries.items()}
     return {key: entry[ROW] for key, entry in entries.items() if needle in entry[HAYSTACK]}
+
+
+def _refiltered(group: _Group, needle: str) -> _Group:
+    return _Group(group.sources, needle, group.entries, _filtered(group.entries, needle))

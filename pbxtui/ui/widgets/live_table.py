@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -36,6 +37,7 @@ from pbxtui.ui.cells import (
     GAP,
     PLAIN,
     RIGHT,
+    SINCE,
     SORT,
     STYLE,
     Cell,
@@ -43,7 +45,6 @@ from pbxtui.ui.cells import (
     shown,
     style_id,
     style_of,
-    ticks,
 )
 from pbxtui.ui.format import Cut, fit_text
 from pbxtui.ui.widgets.columns import Column, fit_widths
@@ -53,6 +54,8 @@ Row = tuple[Cell, ...]
 
 MARK = "●"
 _NO_MARK = cell(" ")
+_SINCE_OF = itemgetter(SINCE)
+"""A cell's ticking start: a row ticks if any of its cells has one."""
 MARK_COLUMN_KEY = "mark"
 """A column with this key shows the table's marks (the rows' own cell there is ignored)."""
 
@@ -190,9 +193,8 @@ class LiveTable(ScrollView, can_focus=True):
         self.now: datetime = datetime.now(UTC)
         """The moment ticking cells are drawn at (the pane sets it)."""
         self._rows: dict[str, Row] = {}
-        self._ties: dict[str, tuple[Row, SortKey]] = {}
-        """Each row's tie-breaking sort key, kept for rows a filter hides as well: a row
-        shown again, or a new sort column, costs no new one."""
+        self._second: tuple[int, int] = (-1, -1)
+        """(sort column, the column that breaks its ties)."""
         self._ticking: set[str] = set()
         self._cursor = 0
         self._cursor_key: str | None = None
@@ -295,7 +297,7 @@ class LiveTable(ScrollView, can_focus=True):
             if key not in rows:
                 added += 1
             rows[key] = row
-            if any(ticks(c) for c in row):
+            if any(map(_SINCE_OF, row)):
                 self._ticking.add(key)
             else:
                 self._ticking.discard(key)
@@ -402,19 +404,17 @@ class LiveTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _sort_key_of(self, key: str, row: Row, index: int) -> SortKey:
-        """The sort column's key, then every column's from the left (the mark column's
-        aside): rows alike in the sort column keep a readable order. The second part is
-        worked out once per row, so a new sort column costs a pair per row."""
-        known = self._ties.get(key)
-        if known is not None and known[0] is row:
-            ties = known[1]
-        else:
-            ties = tuple([c[SORT] for i, c in enumerate(row) if i != self._mark_index])
-            if len(self._ties) > 2 * len(self._rows) + 1000:
-                rows = self._rows
-                self._ties = {k: v for k, v in self._ties.items() if rows.get(k) is v[0]}
-            self._ties[key] = (row, ties)
-        return (row[index][SORT], ties)
+        """The sort column's key, then the first other column's (the PBX, or the channel
+        when sorting by PBX): rows alike in the sort column keep a readable order; the row
+        key breaks the last ties. Two parts only: a longer key made every comparison of
+        the incremental index (and every re-sort) walk further."""
+        return (row[index][SORT], row[self._secondary(index)][SORT])
+
+    def _secondary(self, index: int) -> int:
+        if self._second[0] != index:
+            others = [i for i in range(len(self._widths)) if i not in (index, self._mark_index)]
+            self._second = (index, others[0] if others else index)
+        return self._second[1]
 
     def cycle_sort(self) -> None:
         """Sort by the next sortable column (the order resets to ascending)."""

@@ -1,8 +1,8 @@
 """Row keys kept in sort order as rows come, go and change: the live table's index.
 
-Each row has a sort key: ``(primary, ties)`` where ``primary`` is the sort column's
-``Cell.sort`` (``(0, value)``, or ``(1, ...)`` for a row without a value) and ``ties`` the
-other columns'; the row key breaks the last ties, so the order is total and stable. The keys
+Each row has a sort key: ``(primary, secondary)`` where ``primary`` is the sort column's
+cell sort key (``(0, value)``, or ``(1, ...)`` for a row without a value) and ``secondary``
+another column's; the row key breaks the last ties, so the order is total and stable. The keys
 live in one list in ascending order (``bisect``): a new or changed row costs a binary search
 and one list move, never a re-sort, and position ``i`` is read in constant time.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 SortKey = tuple[Any, ...]
 Entry = tuple[Any, ...]
-"""``(primary, ties, row key)``."""
+"""``(primary, secondary, row key)``."""
 
 _MISSING = ((1,),)
 """Sorts before every entry whose primary is ``(1, ...)`` and after every ``(0, ...)``."""
