@@ -14,7 +14,10 @@ for one scenario). Four scenarios, each in this process with Textual's headless 
   for cursor keys, ``/`` typing and dialogs; event-loop stalls; console CPU. The polls are
   made in this process as they land (as a driver would make them); their CPU is not counted.
 * ``idle``: the demo fleet served by ``pbxtui sim`` in another process, the real console
-  polling it: the console's CPU over 20 s.
+  polling it: the console's CPU over 20 s; then the same engine updates replayed to a
+  console with no engine: the share of it that is painting.
+
+``--console`` opens the console itself on the terminal over the keys scenario's load.
 """
 
 from __future__ import annotations
@@ -754,11 +757,42 @@ async def run(plan: Plan, names: list[str] | None = None) -> Report:
     return report
 
 
-async def main(argv: list[str] | None = None) -> Report:
+async def console(plan: Plan) -> None:
+    """The console itself on this terminal, over the keys scenario's load (10,000 calls, 10 %
+    changing a second): to see for yourself. ``q`` quits."""
+    from pbxtui.ui.app import PbxApp
+
+    config = bench_config(plan.pbxs)
+    fleet = Fleet(plan, [p.name for p in config.pbx], start=datetime.now(UTC))
+    engine = FeedEngine(config, fleet.states(datetime.now(UTC)))
+    app = PbxApp(config, engine=engine)
+
+    async def feed() -> None:
+        while True:
+            for name in fleet.names:
+                await asyncio.sleep(1 / len(fleet.names))
+                at = datetime.now(UTC)
+                fleet.poll(name, at)
+                engine.push(fleet.state(name, at))
+
+    feeder = asyncio.create_task(feed())
+    try:
+        await app.run_async()
+    finally:
+        feeder.cancel()
+
+
+async def main(argv: list[str] | None = None) -> Report | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small, short run")
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
+    parser.add_argument(
+        "--console", action="store_true", help="open the console over the 10,000-call load"
+    )
     args = parser.parse_args(argv)
+    if args.console:
+        await console(Plan())
+        return None
     return await run(QUICK if args.quick else Plan(), args.only)
 
 
