@@ -19,12 +19,20 @@ STEADY = timedelta(seconds=2)
 """How far a new poll's start may drift from the one kept before it is taken instead."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class PbxCalls:
     source: ResourceState
-    by_id: dict[str, Call]
+    calls: list[Call]
     starts: dict[str, datetime]
     """By call id."""
+    _by_id: dict[str, Call] | None = None
+
+    @property
+    def by_id(self) -> dict[str, Call]:
+        """The calls by id, made the first time a view asks (the Calls pane does not)."""
+        if self._by_id is None:
+            self._by_id = {c.id: c for c in self.calls}
+        return self._by_id
 
 
 def implied_start(call: Call) -> datetime:
@@ -56,7 +64,6 @@ class CallIndex:
             return known
         before = known.starts if known is not None else {}
         calls = [c for c in source.records if isinstance(c, Call)]
-        by_id = {c.id: c for c in calls}
         starts: dict[str, datetime] = {}
         # The hot loop at 10,000 calls: locals, and a timedelta per distinct duration.
         deltas, delta, steady = _DELTAS, _delta, STEADY
@@ -68,7 +75,7 @@ class CallIndex:
             if kept is not None and -steady <= start - kept <= steady:
                 start = kept
             starts[call.id] = start
-        found = PbxCalls(source, by_id, starts)
+        found = PbxCalls(source, calls, starts)
         self._pbxs[state.name] = found
         return found
 
