@@ -265,3 +265,26 @@ async def test_marks_are_drawn_from_the_shared_set() -> None:
         assert table.row_plain("k2")[0] == MARK and table.row_plain("k1")[0] == " "
         assert table.row_styles("k2")[0] == Style(bold=True)
         assert table.render_line(2).text.startswith(f" {MARK}")
+
+
+async def test_a_table_as_tall_as_its_rows_grows_and_shrinks_with_them() -> None:
+    """The queues table is ``height: auto``: rows coming and going change its size."""
+
+    class Auto(App[None]):
+        CSS = "LiveTable { height: auto; }"
+
+        def compose(self) -> ComposeResult:
+            yield LiveTable(COLUMNS, sort_column="n")
+
+    app = Auto()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(LiveTable)
+        table.apply(rows([1, 2]))
+        await pilot.pause()
+        two = table.size.height
+        table.apply(rows([1, 2, 3, 4, 5]))
+        await pilot.pause()
+        assert table.size.height == two + 3
+        table.apply(rows([1]))
+        await pilot.pause()
+        assert table.size.height == two - 1

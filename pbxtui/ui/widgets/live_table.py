@@ -461,8 +461,9 @@ class LiveTable(ScrollView, can_focus=True):
         old = self.virtual_size
         if size == old:
             return
-        if size.width != old.width or not self.container_size:
-            self.virtual_size = size
+        height = self.styles.height
+        if size.width != old.width or not self.container_size or (height and height.is_auto):
+            self.virtual_size = size  # the table's own size follows: a layout
             return
         # Rows came or went: the widget's own size does not depend on them, so no layout of
         # the screen (a layout of the console costs tens of ms): the scrollbars are updated
