@@ -27,6 +27,7 @@ from pbxtui.model import EngineUpdate
 from pbxtui.model.errors import ShowableError
 from pbxtui.model.port import EnginePort, LiveEngine
 from pbxtui.redact import scrub
+from pbxtui.ui.heap import freeze_long_lived
 from pbxtui.ui.keys import KeyOrigins, TakesKeys
 from pbxtui.ui.modals.guard import ARM_SECONDS
 from pbxtui.ui.screens.console import ConsoleScreen
@@ -120,6 +121,8 @@ class PbxApp(App[None]):
             self.theme = theme
         else:
             self.notify(f"unknown theme {theme!r}: using {self.theme}", severity="warning")
+        if not self.is_headless:
+            self.call_after_refresh(freeze_long_lived)
         self._unsubscribe = self.engine.subscribe(self._on_engine_update)
         if self._live is not None:
             self.run_worker(self._run_engine(self._live), name="engine", exit_on_error=False)

@@ -1,16 +1,22 @@
 """What each live table shows: columns, one row per record, and the per-PBX notices.
 
 Everything here is a pure function of engine state (``PbxState``) and a ``ViewContext``; the
-widgets only hand the rows to a ``KeyedTable``. The console never sees a vendor payload.
+widgets only hand the rows to a ``LiveTable``. The console never sees a vendor payload.
+
+Rows are built once per record *version* (``TableSpec.version``: what the row depends on)
+and kept in a ``RowCache``: a poll that changed a tenth of the calls rebuilds a tenth of the
+rows. Nothing in a row depends on the time: durations are ticking cells drawn from a start
+that stays put (``CallIndex``), so an unchanged call's row compares equal.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len
@@ -31,9 +37,21 @@ from pbxtui.model import (
     Record,
     Resource,
 )
-from pbxtui.ui.cells import Cell, cell, num_cell, restyle
+from pbxtui.ui.call_index import CallIndex, PbxCalls, implied_start
+from pbxtui.ui.cells import (
+    PLAIN,
+    Cell,
+    Levels,
+    cell,
+    fixed_cell,
+    num_cell,
+    restyle,
+    since_cell,
+)
+from pbxtui.ui.cells import levels as make_levels
 from pbxtui.ui.format import (
     Cut,
+    Level,
     call_parties,
     format_age,
     format_duration,
@@ -42,14 +60,14 @@ from pbxtui.ui.format import (
     mask_number,
     mask_text,
     one_line,
-    seconds_since,
 )
 from pbxtui.ui.palette import Palette
-from pbxtui.ui.widgets.keyed_table import Column, Keep, Row
+from pbxtui.ui.row_cache import Delta, RowCache
+from pbxtui.ui.widgets.columns import Column, Keep
+from pbxtui.ui.widgets.live_table import MARK_COLUMN_KEY, Row
 
 R = TypeVar("R", bound=Record)
-
-MARK = "●"
+T = TypeVar("T")
 
 RESOURCE_NOUNS: dict[Resource, str] = {
     Resource.CALLS: "live calls",
@@ -71,8 +89,11 @@ class ViewContext:
     palette: Palette = field(default_factory=Palette)
     thresholds: Thresholds = field(default_factory=Thresholds)
     mask: bool = False
-    marks: frozenset[str] = frozenset()
-    _calls: dict[str, dict[str, Call]] = field(default_factory=dict, compare=False, repr=False)
+    calls: CallIndex = field(default_factory=CallIndex, compare=False, repr=False)
+    """Calls by id and their steady starts; the console shares one between its contexts."""
+    _order: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _last: list[Any] = field(default_factory=list, compare=False, repr=False)
+    """The last PBX whose calls were looked up, and its calls (rows come PBX by PBX)."""
 
     def number(self, value: str) -> str:
         return mask_number(value) if self.mask else value
@@ -82,31 +103,78 @@ class ViewContext:
 
     def order(self, pbx: str) -> int:
         """Position of ``pbx`` in the config (PBX columns sort that way)."""
-        for index, name in enumerate(self.pbxs):
-            if name == pbx:
-                return index
-        return len(self.pbxs)
+        if not self._order:
+            self._order.update((name, i) for i, name in enumerate(self.pbxs))
+        return self._order.get(pbx, len(self.pbxs))
+
+    @property
+    def epoch(self) -> tuple[object, ...]:
+        """What every row depends on besides its record: a change rebuilds every row."""
+        return (self.palette, self.thresholds, self.mask, tuple(self.pbxs), self.now.tzinfo)
+
+    def _pbx_calls(self, pbx: str) -> PbxCalls | None:
+        last = self._last
+        if last and last[0] == pbx:
+            found: PbxCalls | None = last[1]
+            return found
+        state = self.pbxs.get(pbx)
+        found = self.calls.of(state) if state is not None else None
+        last[:] = [pbx, found]
+        return found
 
     def calls_by_id(self, pbx: str) -> dict[str, Call]:
-        """The calls of ``pbx`` by id (built once per context)."""
-        found = self._calls.get(pbx)
+        """The calls of ``pbx`` by id (worked out once per calls poll)."""
+        found = self._pbx_calls(pbx)
+        return found.by_id if found is not None else {}
+
+    def start(self, call: Call) -> datetime:
+        """When ``call`` started, steady across polls (``CallIndex``)."""
+        found = self._pbx_calls(call.pbx)
+        start = found.starts.get(call.id) if found is not None else None
+        return start if start is not None else implied_start(call)
+
+
+NO_MARK = cell(" ")
+"""The mark column's cell in a row: the table draws the marks itself."""
+
+
+def levels(ctx: ViewContext, warn: float, alert: float) -> Levels:
+    return _levels(ctx.palette, warn, alert)
+
+
+def _levels(palette: Palette, warn: float, alert: float) -> Levels:
+    return _PER_PALETTE.get(
+        palette,
+        ("levels", warn, alert),
+        lambda: make_levels(warn, alert, palette.level(Level.WARN), palette.level(Level.ALERT)),
+    )
+
+
+class _PaletteMemo:
+    """Values worked out once per palette, found by the palette's identity: hashing a
+    palette hashes every style in it, which cost more than the rows it styled."""
+
+    def __init__(self) -> None:
+        self._palette: Palette | None = None
+        self._values: dict[object, Any] = {}
+
+    def get(self, palette: Palette, key: object, make: Callable[[], T]) -> T:
+        if palette is not self._palette:
+            self._palette, self._values = palette, {}
+        found = self._values.get(key)
         if found is None:
-            state = self.pbxs.get(pbx)
-            found = {c.id: c for c in state.calls()} if state else {}
-            self._calls[pbx] = found
+            found = self._values[key] = make()
         return found
 
 
-def mark_cell(key: str, ctx: ViewContext) -> Cell:
-    marked = key in ctx.marks
-    return Cell(MARK if marked else " ", ctx.palette.accent if marked else None, (0, not marked))
+_PER_PALETTE = _PaletteMemo()
 
 
 def matches(row: Row, needle: str, keywords: str = "") -> bool:
     """Case-insensitive text match over every column as shown (and hidden keywords)."""
     if not needle:
         return True
-    haystack = " ".join(c.plain for c in row) + " " + keywords
+    haystack = " ".join(c[PLAIN] for c in row) + " " + keywords
     return needle.lower() in haystack.lower()
 
 
@@ -120,6 +188,14 @@ class TableSpec(ABC, Generic[R]):
     reverse: ClassVar[bool] = False
     record_type: ClassVar[type[Record]]
 
+    @property
+    def depends(self) -> tuple[Resource, ...]:
+        """The resources a PBX's rows are built from: a PBX none of which changed is skipped."""
+        return (self.resource,)
+
+    def __init__(self) -> None:
+        self.cache = RowCache()
+
     def records(self, state: PbxState) -> Sequence[R]:
         found = [r for r in state.records(self.resource) if isinstance(r, self.record_type)]
         return found  # type: ignore[return-value]
@@ -128,37 +204,48 @@ class TableSpec(ABC, Generic[R]):
     def cells(self, record: R, ctx: ViewContext) -> list[Cell]:
         """The row's cells after the mark column."""
 
-    def tick(self, record: R, ctx: ViewContext) -> dict[str, Cell]:
-        """The cells that change with time alone (column key → cell), for the 1 s tick."""
-        return {}
+    def version(self, record: R, ctx: ViewContext, *, stale: bool) -> object:
+        """What the row shows depends on: an equal version is the same row."""
+        return (record, stale)
+
+    def keys(self, state: PbxState, records: Sequence[R]) -> list[str]:
+        return [r.key for r in records]
+
+    def versions(
+        self, state: PbxState, records: Sequence[R], ctx: ViewContext, *, stale: bool
+    ) -> list[object]:
+        """``version`` of each record (one PBX's, all at once: a table spec may do it faster)."""
+        return [self.version(r, ctx, stale=stale) for r in records]
 
     def row(self, record: R, ctx: ViewContext, *, stale: bool) -> Row:
         cells = self.cells(record, ctx)
         if stale:
             cells = [restyle(c, ctx.palette.stale) for c in cells]
-        return (mark_cell(record.key, ctx), *cells)
+        return (NO_MARK, *cells)
 
     def keywords(self, record: R) -> str:
         """Words a filter matches besides what the row shows (normalized states)."""
         return ""
 
+    def refresh(self, ctx: ViewContext, needle: str = "") -> Delta:
+        """What the table must change to show ``ctx`` filtered by ``needle``."""
+        return self.cache.refresh(self, ctx, needle)
+
+    @property
+    def shown_records(self) -> Mapping[str, R]:
+        """Every record of the PBXs shown at the last refresh, filtered or not."""
+        return self.cache.records
+
     def build(self, ctx: ViewContext, needle: str = "") -> tuple[dict[str, Row], dict[str, R]]:
-        """Rows to show (filtered by ``needle``) and the records of every row, filtered or not."""
-        rows: dict[str, Row] = {}
-        records: dict[str, R] = {}
-        for state in ctx.pbxs.values():
-            stale = state.resource(self.resource).stale
-            for record in self.records(state):
-                records[record.key] = record
-                row = self.row(record, ctx, stale=stale)
-                if matches(row, needle, self.keywords(record)):
-                    rows[record.key] = row
-        return rows, records
+        """Rows to show (filtered by ``needle``) and the records of every row, from scratch."""
+        cache = RowCache()
+        cache.refresh(self, ctx, needle)
+        return cache.rows(), dict(cache.records)
 
 
-MARK_COLUMN = Column("mark", " ", 1, sortable=False)
+MARK_COLUMN = Column(MARK_COLUMN_KEY, " ", 1, sortable=False)
 PBX_COLUMN = Column("pbx", "PBX", 10, 4, keep=Keep.PBX, cut=Cut.MIDDLE)
-"""Its preferred width is set to the longest PBX name shown (``KeyedTable.prefer``)."""
+"""Its preferred width is set to the longest PBX name shown (``LiveTable.prefer``)."""
 PBX_MAX_WIDTH = 16
 
 
@@ -189,6 +276,14 @@ def _direction(direction: Direction) -> str:
 
 
 def call_state_style(state: CallState, palette: Palette) -> Style | None:
+    return _call_state_styles(palette)[state]
+
+
+def _call_state_styles(palette: Palette) -> dict[CallState, Style]:
+    return _PER_PALETTE.get(palette, "call states", lambda: _state_styles(palette))
+
+
+def _state_styles(palette: Palette) -> dict[CallState, Style]:
     # A queued caller waits for the queue, not for a phone: told apart from ringing by colour
     # and by weight (bold alone still shows on a monochrome terminal).
     return {
@@ -198,7 +293,7 @@ def call_state_style(state: CallState, palette: Palette) -> Style | None:
         CallState.DIALING: palette.warn,
         CallState.HELD: palette.accent,
         CallState.OTHER: palette.muted,
-    }[state]
+    }
 
 
 class CallsSpec(TableSpec[Call]):
@@ -221,17 +316,29 @@ class CallsSpec(TableSpec[Call]):
     def keywords(self, record: Call) -> str:
         return f"{record.state_raw} {record.direction.value} {record.caller_name}"
 
-    def tick(self, record: Call, ctx: ViewContext) -> dict[str, Cell]:
-        return {"duration": self._duration(record, ctx)}
+    def version(self, record: Call, ctx: ViewContext, *, stale: bool) -> object:
+        # Not the record itself: every poll observes each call anew (a new observed_at and
+        # duration); what the row shows is these fields and the call's steady start.
+        return (*call_version(record), ctx.start(record), stale)
 
-    def _duration(self, record: Call, ctx: ViewContext) -> Cell:
-        seconds = record.duration_now(ctx.now)
-        limits = ctx.thresholds
-        long = ctx.palette.level(level(seconds, limits.long_call_warn, limits.long_call_alert))
-        return num_cell(seconds, format_duration(seconds), long)
+    def keys(self, state: PbxState, records: Sequence[Call]) -> list[str]:
+        prefix = f"{state.name}\x1f"
+        return [prefix + c.id for c in records]
+
+    def versions(
+        self, state: PbxState, records: Sequence[Call], ctx: ViewContext, *, stale: bool
+    ) -> list[object]:
+        # ``version`` for every call of one PBX, in one comprehension: 10,000 calls a poll
+        # round are looked at here, most of them unchanged.
+        starts = ctx.calls.of(state).starts
+        texts = _CALL_TEXTS
+        return [
+            (*texts(c), c.state._value_, c.direction._value_, starts[c.id], stale) for c in records
+        ]
 
     def cells(self, record: Call, ctx: ViewContext) -> list[Cell]:
         caller, callee = (ctx.number(party) for party in call_parties(record, mask=False))
+        limits = ctx.thresholds
         return [
             _pbx(record, ctx),
             cell(record.channel),
@@ -241,10 +348,24 @@ class CallsSpec(TableSpec[Call]):
                 state_word(record.state, record.state_raw),
                 call_state_style(record.state, ctx.palette),
             ),
-            self._duration(record, ctx),
+            since_cell(
+                ctx.start(record),
+                levels=levels(ctx, limits.long_call_warn, limits.long_call_alert),
+            ),
             cell(record.queue),
             cell(_direction(record.direction)),
         ]
+
+
+_CALL_TEXTS = attrgetter(
+    "channel", "caller", "caller_name", "callee", "extension", "state_raw", "queue"
+)
+
+
+def call_version(call: Call) -> tuple[str, ...]:
+    """The fields of a call its rows show (with its start): a call equal in these is
+    unchanged. Strings only (no enum member), so the garbage collector can skip it."""
+    return (*_CALL_TEXTS(call), call.state._value_, call.direction._value_)
 
 
 def call_summary(call: Call | None, ctx: ViewContext) -> str:
@@ -252,7 +373,8 @@ def call_summary(call: Call | None, ctx: ViewContext) -> str:
     if call is None:
         return ""
     caller, callee = (ctx.number(party) for party in call_parties(call, mask=False))
-    return f"{caller} → {callee} {format_duration(call.duration_now(ctx.now))}"
+    seconds = max(0, int((ctx.now - ctx.start(call)).total_seconds()))
+    return f"{caller} → {callee} {format_duration(seconds)}"
 
 
 def _registered(value: bool | None) -> str:
@@ -278,12 +400,25 @@ class ExtensionsSpec(TableSpec[Extension]):
     def keywords(self, record: Extension) -> str:
         return record.state_raw + (" unregistered" if record.registered is False else "")
 
-    def tick(self, record: Extension, ctx: ViewContext) -> dict[str, Cell]:
-        return {"call": self._current(record, ctx)} if record.call_id else {}
+    @property
+    def depends(self) -> tuple[Resource, ...]:
+        return (Resource.EXTENSIONS, Resource.CALLS)
+
+    def _call(self, record: Extension, ctx: ViewContext) -> Call | None:
+        return ctx.calls_by_id(record.pbx).get(record.call_id) if record.call_id else None
+
+    def version(self, record: Extension, ctx: ViewContext, *, stale: bool) -> object:
+        call = self._call(record, ctx)
+        linked = None if call is None else (call_version(call), ctx.start(call))
+        return (record, stale, linked)
 
     def _current(self, record: Extension, ctx: ViewContext) -> Cell:
-        call = ctx.calls_by_id(record.pbx).get(record.call_id) if record.call_id else None
-        return cell(call_summary(call, ctx) or (f"call {record.call_id}" if record.call_id else ""))
+        call = self._call(record, ctx)
+        if call is None:
+            return cell(f"call {record.call_id}" if record.call_id else "")
+        caller, callee = (ctx.number(party) for party in call_parties(call, mask=False))
+        prefix = one_line(f"{caller} → {callee} ")
+        return since_cell(ctx.start(call), prefix=prefix, right=False, sort=(0, prefix.lower()))
 
     def cells(self, record: Extension, ctx: ViewContext) -> list[Cell]:
         palette = ctx.palette
@@ -417,24 +552,30 @@ class AgentsSpec(TableSpec[Agent]):
     sort = "pbx"
 
     def __init__(self, queue_names: Mapping[tuple[str, str], str] | None = None) -> None:
+        super().__init__()
         self.queue_names = dict(queue_names or {})
 
     def keywords(self, record: Agent) -> str:
         return f"{record.state_raw} {record.id} {record.queue_id}"
 
-    def tick(self, record: Agent, ctx: ViewContext) -> dict[str, Cell]:
-        return {"paused": self._paused(record, ctx)} if record.paused_since else {}
+    @property
+    def depends(self) -> tuple[Resource, ...]:
+        return (Resource.AGENTS, Resource.QUEUES)
+
+    def version(self, record: Agent, ctx: ViewContext, *, stale: bool) -> object:
+        return (record, stale, self.queue_names.get((record.pbx, record.queue_id)))
 
     def _paused(self, record: Agent, ctx: ViewContext) -> Cell:
-        palette, limits = ctx.palette, ctx.thresholds
-        paused = record.state is AgentState.PAUSED
-        since = seconds_since(record.paused_since, ctx.now) if paused else None
-        paused_style = palette.level(level(since, limits.paused_warn, limits.paused_alert))
-        paused_text = format_duration(since) if since is not None else ("yes" if paused else "")
-        # A paused agent whose API gives no start sorts as paused for 0 s: after the other
-        # paused agents longest first, but never among those not paused.
-        value = (since or 0) if paused else None
-        return num_cell(value, paused_text, paused_style)
+        limits = ctx.thresholds
+        if record.state is not AgentState.PAUSED:
+            return fixed_cell("", (1, 0), right=True)
+        if record.paused_since is None:
+            # A paused agent whose API gives no start sorts as paused for 0 s: after the
+            # other paused agents longest first, but never among those not paused.
+            return fixed_cell("yes", (0, float("-inf")), right=True)
+        return since_cell(
+            record.paused_since, levels=levels(ctx, limits.paused_warn, limits.paused_alert)
+        )
 
     def cells(self, record: Agent, ctx: ViewContext) -> list[Cell]:
         palette = ctx.palette
@@ -493,8 +634,8 @@ def event_row(entry: EventEntry, ctx: ViewContext) -> Row:
     at = change.at.astimezone(ctx.now.tzinfo) if ctx.now.tzinfo else change.at
     text = change.text.removeprefix(f"{change.pbx}: ")
     return (
-        mark_cell(entry.key, ctx),
-        Cell(at.strftime("%H:%M:%S"), palette.muted, (0, entry.seq)),
+        NO_MARK,
+        cell(at.strftime("%H:%M:%S"), palette.muted, sort=entry.seq),
         cell(change.pbx, sort=(ctx.order(change.pbx), change.pbx)),
         cell(kind.replace("_", " "), style),
         cell(ctx.text(one_line(text)), style if kind in ("pbx_down", "action") else None),
@@ -530,8 +671,3 @@ def notices(resources: Sequence[Resource], ctx: ViewContext) -> list[tuple[str, 
             elif rstate.pending:
                 lines.append(("info", f"{name}: waiting for the first {noun}…"))
     return lines
-
-
-def summary_counts(rows: Mapping[str, Any], total: int, needle: str) -> str:
-    shown = len(rows)
-    return f"{shown} of {total} (filter: {needle})" if needle else f"{total}"

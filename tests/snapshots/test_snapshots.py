@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from pbxtui.ui.app import PbxApp
-from pbxtui.ui.widgets.keyed_table import KeyedTable
+from pbxtui.ui.widgets.live_table import LiveTable
 from tests.ui.fakes import StaticEngine, fixed_states, fleet_config, frozen_clock
 from tests.ui.helpers import wait_for
 
@@ -46,7 +46,7 @@ def _settled_console(app: PbxApp) -> bool:
     focused = app.focused
     if focused is not None and pane not in focused.ancestors_with_self:
         return False
-    tables = list(pane.query(KeyedTable))
+    tables = list(pane.query(LiveTable))
     return all(t.fitted for t in tables) and (
         pane.pane_id == "events" or not tables or any(t.row_count for t in tables)
     )

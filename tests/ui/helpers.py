@@ -17,7 +17,7 @@ from textual.widgets import Input
 
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.widgets.health import HealthStrip
-from pbxtui.ui.widgets.keyed_table import KeyedTable
+from pbxtui.ui.widgets.live_table import LiveTable
 
 
 async def wait_for(
@@ -33,8 +33,8 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-def table(app: PbxApp, name: str) -> KeyedTable:
-    return app.screen_stack[0].query_one(f"#table-{name}", KeyedTable)
+def table(app: PbxApp, name: str) -> LiveTable:
+    return app.screen_stack[0].query_one(f"#table-{name}", LiveTable)
 
 
 def rows(app: PbxApp, name: str) -> list[tuple[str, ...]]:

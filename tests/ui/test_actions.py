@@ -27,10 +27,11 @@ from pbxtui.ui.modals.destination import DestinationModal
 from pbxtui.ui.modals.help import HelpModal
 from pbxtui.ui.modals.pause import PauseModal
 from pbxtui.ui.modals.picker import PbxPicker
-from pbxtui.ui.widgets.keyed_table import KeyedTable
+from pbxtui.ui.widgets.live_table import LiveTable
 from pbxtui.ui.widgets.text import TextLines
 from tests.ui.fakes import StaticEngine, fixed_states, fleet_config, frozen_clock, pbx_state
 from tests.ui.helpers import (
+    burst,
     command,
     fill,
     health_text,
@@ -307,7 +308,9 @@ async def test_filter_and_escape() -> None:
     async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
         await pilot.press("slash", *"0501")
-        await pilot.pause()
+        # typing shows at once; the rows follow once the typing pauses (debounced)
+        assert app.console_screen.query_one("#prompt", Input).value == "0501"
+        await wait_for(pilot, lambda: table(app, "calls").row_count == 1, what="filtered")
         assert [r[3] for r in rows(app, "calls")] == ["0501234567"]
         await pilot.press("enter")  # keeps the filter, back to the table
         await pilot.pause()
@@ -317,10 +320,22 @@ async def test_filter_and_escape() -> None:
         assert table(app, "calls").row_count == 6
         await pilot.press("slash")
         await fill(pilot, app, "#prompt", "ringing")
-        assert table(app, "calls").row_count == 1
+        await wait_for(pilot, lambda: table(app, "calls").row_count == 1, what="ringing only")
         await pilot.press("escape")  # Esc in the prompt clears too
         await pilot.pause()
         assert table(app, "calls").row_count == 6
+
+
+async def test_enter_applies_the_filter_typed_however_fast() -> None:
+    """A filter typed and submitted in one burst is applied when the prompt closes: the
+    rows the next key acts on are the ones the operator asked for."""
+    app, _engine = make()
+    async with run(app, SIZE) as pilot:
+        await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
+        await burst(pilot, app, "slash", *"0501", "enter")
+        assert table(app, "calls").row_count == 1
+        assert app.console_screen.active_pane.needle == "0501"
+        assert "filter “0501”" in app.console_screen.active_pane.status()
 
 
 async def test_command_mode() -> None:
@@ -417,11 +432,11 @@ async def test_command_palette_lists_actions() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=5)
 
 
-async def test_keyed_table_keeps_cursor_on_its_row() -> None:
+async def test_live_table_keeps_cursor_on_its_row() -> None:
     app, engine = make()
     async with run(app, SIZE) as pilot:
         await select_row(pilot, app, "calls", "0959103856")
-        t: KeyedTable = table(app, "calls")
+        t: LiveTable = table(app, "calls")
         key = t.current_key
         states = fixed_states(engine.config)
         hq = states["hq"]

@@ -26,13 +26,14 @@ from pbxtui.model import (
     Resource,
 )
 from pbxtui.ui.app import PbxApp
+from pbxtui.ui.cells import plain
 from pbxtui.ui.modals.click2call import Click2CallModal
 from pbxtui.ui.modals.details import DetailModal, details_of
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
 from pbxtui.ui.views import CallsSpec, ExtensionsSpec, ViewContext, call_state_style, peer_word
 from pbxtui.ui.widgets.blf import LAMP_GLYPHS, BlfBoard
-from pbxtui.ui.widgets.keyed_table import KeyedTable
+from pbxtui.ui.widgets.live_table import LiveTable
 from pbxtui.ui.widgets.panes import BlfPane
 from tests.ui.fakes import NOW, StaticEngine, ago, fixed_states, fleet_config, frozen_clock
 from tests.ui.helpers import run, table, wait_for
@@ -82,7 +83,7 @@ def make(states: dict[str, PbxState] | None = None, *, mask: bool = False) -> Pb
     return app
 
 
-def shown_line(t: KeyedTable, key: str) -> str:
+def shown_line(t: LiveTable, key: str) -> str:
     """Row ``key`` as the terminal shows it (rendered, cut to its columns)."""
     return t.render_line(t.get_row_index(key) + 1).text  # line 0 is the header
 
@@ -120,7 +121,7 @@ async def test_every_table_fits_80_columns(pane: str) -> None:
     app = make()
     async with run(app, (80, 24)) as pilot:
         await pilot.press(pane)
-        tables = list(app.console_screen.active_pane.query(KeyedTable))
+        tables = list(app.console_screen.active_pane.query(LiveTable))
         await wait_for(pilot, lambda: all(t.fitted and t.row_count for t in tables))
         for t in tables:
             assert t.virtual_size.width <= t.scrollable_content_region.width, t.id
@@ -169,10 +170,10 @@ def test_tables_show_normalized_words_and_filter_on_the_vendors() -> None:
     states["hq"] = with_records(states["hq"], Resource.EXTENSIONS, [unmonitored])
     ctx = ViewContext(now=NOW, pbxs={"hq": states["hq"]})
     rows, _ = CallsSpec().build(ctx)
-    assert rows["hq\x1fq1"][5].plain == "queued" and rows["hq\x1fo1"][5].plain == "other"
+    assert plain(rows["hq\x1fq1"][5]) == "queued" and plain(rows["hq\x1fo1"][5]) == "other"
     assert set(CallsSpec().build(ctx, "waiting")[0]) == {"hq\x1fq1"}  # the vendor's word
     ext_rows, _ = ExtensionsSpec().build(ctx)
-    assert ext_rows["hq\x1f230"][4].plain == "unknown"
+    assert plain(ext_rows["hq\x1f230"][4]) == "unknown"
     assert set(ExtensionsSpec().build(ctx, "unmonitored")[0]) == {"hq\x1f230"}
     assert [peer_word(r) for r in (True, False, None)] == ["registered", "UNREGISTERED", "unknown"]
 

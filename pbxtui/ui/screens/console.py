@@ -26,7 +26,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 
 from pbxtui.model import (
     Call,
@@ -37,6 +37,7 @@ from pbxtui.model import (
     PbxState,
     Resource,
 )
+from pbxtui.ui.call_index import CallIndex
 from pbxtui.ui.commands import (
     PALETTE_ACTIONS,
     ConsoleCommands,
@@ -63,14 +64,20 @@ from pbxtui.ui.session import Session
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
 from pbxtui.ui.views import ViewContext
 from pbxtui.ui.widgets.health import HealthStrip
-from pbxtui.ui.widgets.keyed_table import KeyedTable
+from pbxtui.ui.widgets.live_table import LiveTable
 from pbxtui.ui.widgets.panes import PANES, EventsPane, Pane
 from pbxtui.ui.widgets.text import TextLines
 
 T = TypeVar("T")
 
-MIN_RENDER_SPACING = 0.5
-MAX_RENDER_SPACING = 2.0
+MIN_RENDER_SPACING = 0.25
+"""Repaints after engine updates are at least this far apart (updates between merge)."""
+MAX_RENDER_SPACING = 1.0
+RENDER_COST_FACTOR = 4
+"""...and at least this many times what the last one cost: the console stays idle most of
+the time whatever the fleet, so keys are answered at once."""
+FILTER_DELAY = 0.1
+"""The filter is applied this long after the last key typed in it (typing stays instant)."""
 
 
 def placeholder_state(name: str, kind: str, *, read_only: bool, protected: bool) -> PbxState:
@@ -180,7 +187,10 @@ class ConsoleScreen(Screen[None]):
         self._next_render = 0.0
         self._last_render = 0.0
         self._render_timer: Timer | None = None
-        self._bindings_key: tuple[str, str] = ("", "")
+        self._filter_timer: Timer | None = None
+        self._typed_filter = ""
+        self.call_index = CallIndex()
+        self._bindings_key: tuple[object, ...] = ()
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -301,8 +311,10 @@ class ConsoleScreen(Screen[None]):
         return self.available.why_not(action)
 
     def _bindings_may_have_changed(self) -> None:
-        record = self.active_pane.current()
-        key = (self.active_pane.pane_id, record.pbx if record is not None else "")
+        # What the footer shows, not the row's PBX: a footer is rebuilt (a layout of the
+        # screen) when this changes, and a cursor crossing PBXs that can do the same
+        # actions changes nothing in it.
+        key = (self.active_pane.pane_id, *(self.available.check(a) for a in ACTION_NEEDS))
         if key != self._bindings_key:
             self._bindings_key = key
             self.refresh_bindings()
@@ -315,6 +327,7 @@ class ConsoleScreen(Screen[None]):
             palette=self.palette,
             thresholds=self.session.config.settings.thresholds,
             mask=self.session.mask,
+            calls=self.call_index,
         )
 
     def on_engine_ready(self, message: EngineReady) -> None:
@@ -349,10 +362,11 @@ class ConsoleScreen(Screen[None]):
     def apply_updates(self) -> None:
         """Take everything buffered and repaint once (never while a modal is open).
 
-        Repaints are at least ``MIN_RENDER_SPACING`` apart, and twice what the last one cost,
-        so many PBXs answering at once, or a huge fleet (10k calls), cannot keep the event loop
-        busy repainting: keys stay responsive, and what arrives meanwhile is merged into the
-        next repaint.
+        A repaint costs what changed (rows are rebuilt per changed record, lines repainted
+        per changed line), so it comes promptly; still, repaints are at least
+        ``MIN_RENDER_SPACING`` apart and ``RENDER_COST_FACTOR`` times what the last one cost,
+        so many PBXs answering at once cannot keep the event loop busy: what arrives
+        meanwhile is merged into the next repaint.
         """
         wait = self._next_render - time.monotonic()
         if wait > 0:
@@ -370,7 +384,7 @@ class ConsoleScreen(Screen[None]):
         self.render_all()
         cost = time.perf_counter() - started
         self._last_render = time.monotonic()
-        spacing = min(MAX_RENDER_SPACING, max(MIN_RENDER_SPACING, 2 * cost))
+        spacing = min(MAX_RENDER_SPACING, max(MIN_RENDER_SPACING, RENDER_COST_FACTOR * cost))
         self._next_render = self._last_render + spacing
 
     def _deferred_render(self) -> None:
@@ -404,8 +418,7 @@ class ConsoleScreen(Screen[None]):
         if self.is_active:
             ctx = self.context()
             self._show_health(ctx)
-            if time.monotonic() - self._last_render >= MIN_RENDER_SPACING:
-                self.active_pane.tick(ctx)
+            self.active_pane.tick(ctx)
             if self.runner.in_flight:
                 self.show_status()
 
@@ -438,15 +451,9 @@ class ConsoleScreen(Screen[None]):
         if not self._prompt_mode:
             self.active_pane.focus_main()
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        table = event.data_table
-        if isinstance(table, KeyedTable):
-            table.set_sort(str(event.column_key.value))
-            self.show_status()
-
-    @on(DataTable.RowHighlighted)
-    def _row_moved(self) -> None:
+    @on(LiveTable.Sorted)
+    @on(LiveTable.Highlighted)
+    def _table_moved(self) -> None:
         self.show_status()
 
     # -- navigation ------------------------------------------------------------------------
@@ -454,9 +461,7 @@ class ConsoleScreen(Screen[None]):
         self.query_one("#tabs", TabbedContent).active = pane_id
 
     def action_mark(self) -> None:
-        pane = self.active_pane
-        if pane.toggle_mark():
-            pane.show(self.context())
+        if self.active_pane.toggle_mark():
             self.show_status()
 
     def action_escape(self) -> None:
@@ -553,7 +558,7 @@ class ConsoleScreen(Screen[None]):
     def action_only(self, name: str) -> None:
         self.show_pbxs([name])
 
-    @on(DataTable.RowSelected)
+    @on(LiveTable.Selected)
     def _row_selected(self) -> None:
         self.action_details()
 
@@ -623,19 +628,32 @@ class ConsoleScreen(Screen[None]):
         mode, self._prompt_mode = self._prompt_mode, ""
         self.query_one("#prompt-bar").display = False
         if clear and mode == "filter":
-            self.active_pane.set_needle("")
-            self.active_pane.show(self.context())
+            self._typed_filter = ""
+            self._apply_filter()
+        elif self._filter_timer is not None:
+            self._apply_filter()  # what was typed is what is shown once the prompt closes
         if focus:
             self.active_pane.focus_main()
         self.show_status()
 
     @on(Input.Changed, "#prompt")
     def _prompt_changed(self, event: Input.Changed) -> None:
+        """Typing shows at once; the rows follow ``FILTER_DELAY`` after the last key."""
         if self._prompt_mode == "filter":
-            pane = self.active_pane
-            pane.set_needle(event.value.strip())
+            self._typed_filter = event.value.strip()
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+            self._filter_timer = self.set_timer(FILTER_DELAY, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        pane = self.active_pane
+        if pane.needle != self._typed_filter:
+            pane.set_needle(self._typed_filter)
             pane.show(self.context())
-            self.show_status()
+        self.show_status()
 
     def _focus_shown_pane(self) -> None:
         """After a command: the focus in the pane shown (the agents table after :agents)."""

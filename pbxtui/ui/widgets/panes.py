@@ -1,12 +1,13 @@
-"""The six panes. Each is a thin widget around one or two keyed-diff tables (or the BLF
-board) fed from ``views``; the console screen tells the visible pane to ``show`` new state.
+"""The six panes. Each is a thin widget around one or two live tables (or the BLF board) fed
+from ``views``; the console screen tells the visible pane to ``show`` new state, and to
+``tick`` once a second (the visible durations move on; no row is rebuilt).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
@@ -14,8 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from pbxtui.model import BlfLamp, Call, Change, Record, Resource
-from pbxtui.ui.cells import Cell, restyle
 from pbxtui.ui.format import format_duration, seconds_since
+from pbxtui.ui.row_cache import Delta, haystack
 from pbxtui.ui.views import (
     EVENT_COLUMNS,
     AgentsSpec,
@@ -24,7 +25,6 @@ from pbxtui.ui.views import (
     ExtensionsSpec,
     PeersSpec,
     QueuesSpec,
-    TableSpec,
     ViewContext,
     call_summary,
     event_row,
@@ -35,7 +35,8 @@ from pbxtui.ui.views import (
     state_word,
 )
 from pbxtui.ui.widgets.blf import BlfBoard, LampGroup, legend
-from pbxtui.ui.widgets.keyed_table import Column, KeyedTable, Row
+from pbxtui.ui.widgets.columns import Column
+from pbxtui.ui.widgets.live_table import LiveTable, Row
 from pbxtui.ui.widgets.text import TextLines
 
 MAX_EVENTS = 1000
@@ -47,9 +48,10 @@ class Builder(Protocol):
     sort: ClassVar[str]
     reverse: ClassVar[bool]
 
-    def build(
-        self, ctx: ViewContext, needle: str = ""
-    ) -> tuple[dict[str, Row], Mapping[str, Any]]: ...
+    def refresh(self, ctx: ViewContext, needle: str = "") -> Delta: ...
+
+    @property
+    def shown_records(self) -> Mapping[str, Any]: ...
 
 
 @dataclass
@@ -57,11 +59,18 @@ class Section:
     """One table of a pane: what builds it, the widget, its filter and the records shown."""
 
     builder: Builder
-    table: KeyedTable
+    table: LiveTable
     label: str
     needle: str = ""
-    records: dict[str, Any] = field(default_factory=dict)
-    total: int = 0
+
+    @property
+    def records(self) -> Mapping[str, Any]:
+        """Every record of the PBXs shown, filtered or not, by key."""
+        return self.builder.shown_records
+
+    @property
+    def total(self) -> int:
+        return len(self.builder.shown_records)
 
 
 class Pane(Vertical):
@@ -72,9 +81,21 @@ class Pane(Vertical):
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
         self.marks: set[str] = set()
+        """Marked row keys of every table of the pane (the tables share this set)."""
         self.sections: list[Section] = []
         self._notices = TextLines(classes="notices")
         self._notices.display = False
+
+    def section(self, builder: Builder, label: str, *, follow_top: bool = False) -> Section:
+        table = LiveTable(
+            builder.columns,
+            sort_column=builder.sort,
+            reverse=builder.reverse,
+            follow_top=follow_top,
+            marks=self.marks,
+            id=f"table-{builder.name}",
+        )
+        return Section(builder, table, label)
 
     def compose(self) -> ComposeResult:
         yield self._notices
@@ -85,44 +106,29 @@ class Pane(Vertical):
             yield section.table
 
     # -- state -----------------------------------------------------------------------------
-    def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
+    def show(self, ctx: ViewContext) -> None:
+        """Bring every table up to date with ``ctx``: only rows that changed are touched."""
         self.show_notices(notices(self.resources, ctx), ctx)
-        ctx = replace(ctx, marks=frozenset(self.marks))
         width = pbx_width(ctx.pbxs)
         for section in self.sections:
-            section.table.prefer("pbx", width)
-            rows, records = section.builder.build(ctx, section.needle)
-            section.records = dict(records)
-            section.total = len(records)
-            section.table.apply(rows, resort=resort)
-        self.marks &= {key for s in self.sections for key in s.records}
+            table = section.table
+            table.now = ctx.now
+            table.mark_style = ctx.palette.accent
+            table.prefer("pbx", width)
+            delta = section.builder.refresh(ctx, section.needle)
+            table.update(delta.changed, delta.removed)
+        if self.marks:
+            records = [s.records for s in self.sections]
+            self.marks.intersection_update(
+                [k for k in self.marks if any(k in found for found in records)]
+            )
 
     def tick(self, ctx: ViewContext) -> None:
-        """Time alone moved on: refresh the cells that tick (durations), on screen only.
-
-        Rows scrolled out of view catch up at the next tick after they come into view, so a
-        second costs the same with 50 rows or 10,000.
-        """
-        stale = {
-            name
-            for name, state in ctx.pbxs.items()
-            if any(state.resource(r).stale for r in self.resources)
-        }
+        """Time alone moved on: repaint the visible lines that tick (durations). Rows scrolled
+        out of view are drawn at the time they come into view, so a second costs the same
+        with 50 rows or 10,000."""
         for section in self.sections:
-            builder = section.builder
-            if not isinstance(builder, TableSpec):
-                continue
-            patches: dict[str, dict[str, Cell]] = {}
-            for key in section.table.visible_keys():
-                record = section.records.get(key)
-                if record is None:
-                    continue
-                cells = builder.tick(record, ctx)
-                if cells and record.pbx in stale:
-                    cells = {k: restyle(c, ctx.palette.stale) for k, c in cells.items()}
-                if cells:
-                    patches[key] = cells
-            section.table.patch(patches)
+            section.table.tick(ctx.now)
 
     def show_notices(self, lines: Sequence[tuple[str, str]], ctx: ViewContext) -> None:
         palette = ctx.palette
@@ -179,14 +185,18 @@ class Pane(Vertical):
             self.marks.discard(key)
         else:
             self.marks.add(key)
-        row = section.table.cursor_row
-        if row + 1 < section.table.row_count:
-            section.table.move_cursor(row=row + 1)
+        table = section.table
+        table.refresh_key(key)
+        if table.cursor_row + 1 < table.row_count:
+            table.move_cursor(row=table.cursor_row + 1)
         return True
 
     def clear_marks(self) -> bool:
         had = bool(self.marks)
         self.marks.clear()
+        if had:
+            for section in self.sections:
+                section.table.refresh()
         return had
 
     @property
@@ -202,37 +212,22 @@ class Pane(Vertical):
                 section.needle = needle
 
     def status(self) -> str:
+        """``showing 10000 of 10000 calls · sorted by Duration ▼ · 3 marked``."""
         section = self.active
         if section is None:
             return ""
         table = section.table
-        shown = table.row_count
-        count = (
-            f"{shown} of {section.total} {section.label}"
-            if section.needle
-            else f"{section.total} {section.label}"
-        )
+        parts = [f"showing {table.row_count} of {section.total} {section.label}"]
         spec = next((c for c in table.column_specs if c.key == table.sort_column), None)
-        parts = [count]
         if spec is not None:
             parts.append(f"sorted by {spec.label.strip()} {'▼' if table.sort_reverse else '▲'}")
         if section.needle:
             parts.append(f"filter “{section.needle}”")
-        marked = len(self.marks & set(section.records))
+        records = section.records
+        marked = sum(1 for key in self.marks if key in records)
         if marked:
             parts.append(f"{marked} marked")
         return " · ".join(parts)
-
-
-def _section(builder: Builder, label: str, *, follow_top: bool = False) -> Section:
-    table = KeyedTable(
-        builder.columns,
-        sort_column=builder.sort,
-        reverse=builder.reverse,
-        follow_top=follow_top,
-        id=f"table-{builder.name}",
-    )
-    return Section(builder, table, label)
 
 
 class CallsPane(Pane):
@@ -242,7 +237,7 @@ class CallsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sections = [_section(CallsSpec(), "calls")]
+        self.sections = [self.section(CallsSpec(), "calls")]
 
     def sort_longest(self) -> None:
         self.sections[0].table.set_sort("duration", reverse=True)
@@ -255,7 +250,7 @@ class ExtensionsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sections = [_section(ExtensionsSpec(), "extensions")]
+        self.sections = [self.section(ExtensionsSpec(), "extensions")]
 
 
 class PeersPane(Pane):
@@ -265,7 +260,7 @@ class PeersPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sections = [_section(PeersSpec(), "peers")]
+        self.sections = [self.section(PeersSpec(), "peers")]
 
 
 class QueuesPane(Pane):
@@ -277,46 +272,76 @@ class QueuesPane(Pane):
         super().__init__()
         self.agents_spec = AgentsSpec()
         self.sections = [
-            _section(QueuesSpec(), "queues"),
-            _section(self.agents_spec, "agents"),
+            self.section(QueuesSpec(), "queues"),
+            self.section(self.agents_spec, "agents"),
         ]
 
-    def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
+    def show(self, ctx: ViewContext) -> None:
         self.agents_spec.queue_names = queue_names(ctx.pbxs.values())
-        super().show(ctx, resort=resort)
+        super().show(ctx)
 
     def focus_agents(self) -> None:
         self.sections[1].table.focus()
 
 
+@dataclass(frozen=True, slots=True)
+class _EventRow:
+    entry: EventEntry
+    row: Row
+    haystack: str
+
+
 @dataclass
 class EventsSpec:
+    """The event log's rows: built once per entry, filtered by PBX and text."""
+
     name: ClassVar[str] = "events"
     columns: ClassVar[tuple[Column, ...]] = EVENT_COLUMNS
     sort: ClassVar[str] = "time"
     reverse: ClassVar[bool] = True
     entries: deque[EventEntry] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
     _seq: int = 0
+    _built: dict[str, _EventRow] = field(default_factory=dict)
+    _shown: dict[str, Row] = field(default_factory=dict)
+    _records: dict[str, EventEntry] = field(default_factory=dict)
+    _epoch: object = None
 
     def add(self, changes: Iterable[Change]) -> None:
         for change in changes:
             self._seq += 1
             self.entries.append(EventEntry(self._seq, change))
 
-    def build(
-        self, ctx: ViewContext, needle: str = ""
-    ) -> tuple[dict[str, Row], dict[str, EventEntry]]:
+    @property
+    def shown_records(self) -> Mapping[str, EventEntry]:
+        return self._records
+
+    def refresh(self, ctx: ViewContext, needle: str = "") -> Delta:
+        if ctx.epoch != self._epoch:
+            self._epoch, self._built = ctx.epoch, {}
+        needle = needle.lower()
+        visible = set(ctx.pbxs)
+        built: dict[str, _EventRow] = {}
         rows: dict[str, Row] = {}
         records: dict[str, EventEntry] = {}
-        visible = set(ctx.pbxs)
         for entry in self.entries:
             if entry.change.pbx not in visible:
                 continue
-            records[entry.key] = entry
-            row = event_row(entry, ctx)
-            if matches(row, needle, entry.change.kind.value):
-                rows[entry.key] = row
-        return rows, records
+            key = entry.key
+            records[key] = entry
+            found = self._built.get(key)
+            if found is None:
+                row = event_row(entry, ctx)
+                found = _EventRow(entry, row, haystack(row, entry.change.kind.value))
+            built[key] = found
+            if not needle or needle in found.haystack:
+                rows[key] = found.row
+        before = self._shown
+        delta = Delta(
+            {k: r for k, r in rows.items() if before.get(k) is not r},
+            [k for k in before if k not in rows],
+        )
+        self._built, self._shown, self._records = built, rows, records
+        return delta
 
 
 class EventsPane(Pane):
@@ -326,7 +351,7 @@ class EventsPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.spec = EventsSpec()
-        self.sections = [_section(self.spec, "events", follow_top=True)]
+        self.sections = [self.section(self.spec, "events", follow_top=True)]
 
     def add(self, changes: Iterable[Change]) -> None:
         self.spec.add(changes)
@@ -350,7 +375,7 @@ class BlfPane(Pane):
         yield self.board
         yield self.detail
 
-    def show(self, ctx: ViewContext, *, resort: bool = True) -> None:
+    def show(self, ctx: ViewContext) -> None:
         self._ctx = ctx
         self.show_notices(notices(self.resources, ctx), ctx)
         groups: list[LampGroup] = []

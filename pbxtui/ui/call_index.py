@@ -1,0 +1,88 @@
+"""Each PBX's calls by id, and when each call started, worked out once per calls poll.
+
+A driver reports a call's duration in whole seconds as of the poll (``observed_at``), so the
+start it implies (``observed_at - duration``) wobbles by up to a second from one poll to the
+next. The start kept here stays the one first seen while a new poll's start is within
+``STEADY`` of it: a call that did not change has the same start, so its row compares equal
+and is not rebuilt, and its duration is drawn from that start as it is painted. A start that
+moves further (a PBX that restarted the call's clock) is taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pbxtui.model import Call, PbxState, Resource, ResourceState
+
+STEADY = timedelta(seconds=2)
+"""How far a new poll's start may drift from the one kept before it is taken instead."""
+
+
+@dataclass
+class PbxCalls:
+    source: ResourceState
+    calls: list[Call]
+    starts: dict[str, datetime]
+    """By call id."""
+    _by_id: dict[str, Call] | None = None
+
+    @property
+    def by_id(self) -> dict[str, Call]:
+        """The calls by id, made the first time a view asks (the Calls pane does not)."""
+        if self._by_id is None:
+            self._by_id = {c.id: c for c in self.calls}
+        return self._by_id
+
+
+def implied_start(call: Call) -> datetime:
+    return call.observed_at - timedelta(seconds=call.duration)
+
+
+_DELTAS: dict[int, timedelta] = {}
+
+
+def _delta(seconds: int) -> timedelta:
+    found = _DELTAS.get(seconds)
+    if found is None:
+        if len(_DELTAS) > 100_000:
+            _DELTAS.clear()
+        found = _DELTAS[seconds] = timedelta(seconds=seconds)
+    return found
+
+
+@dataclass
+class CallIndex:
+    """Shared by every view of one console, so the panes agree on each call's start."""
+
+    _pbxs: dict[str, PbxCalls] = field(default_factory=dict)
+
+    def of(self, state: PbxState) -> PbxCalls:
+        source = state.resource(Resource.CALLS)
+        known = self._pbxs.get(state.name)
+        if known is not None and known.source is source:
+            return known
+        before = known.starts if known is not None else {}
+        calls = [c for c in source.records if isinstance(c, Call)]
+        starts: dict[str, datetime] = {}
+        # The hot loop at 10,000 calls: locals, and a timedelta per distinct duration.
+        deltas, delta, steady = _DELTAS, _delta, STEADY
+        get = before.get
+        for call in calls:
+            seconds = call.duration
+            start = call.observed_at - (deltas.get(seconds) or delta(seconds))
+            kept = get(call.id)
+            if kept is not None and -steady <= start - kept <= steady:
+                start = kept
+            starts[call.id] = start
+        found = PbxCalls(source, calls, starts)
+        self._pbxs[state.name] = found
+        return found
+
+    def start(self, call: Call, state: PbxState | None) -> datetime:
+        """When ``call`` started, steady across polls (see the module docstring)."""
+        if state is not None:
+            start = self.of(state).starts.get(call.id)
+            if start is not None:
+                return start
+        return implied_start(call)

@@ -1,0 +1,128 @@
+"""Rows built once per record version: a call observed again by the next poll (a new object,
+its duration moved on) is the very same row; a PBX whose state did not change costs nothing;
+a new filter rebuilds no row."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from pbxtui.model import Call, CallState, PbxState, Record, Resource
+from pbxtui.ui.call_index import CallIndex
+from pbxtui.ui.cells import shown
+from pbxtui.ui.views import CallsSpec, ExtensionsSpec, ViewContext
+from tests.ui.fakes import NOW, fixed_states, fleet_config
+
+
+def polled(
+    state: PbxState, seconds: float, resource: Resource = Resource.CALLS, **changes: Any
+) -> PbxState:
+    """``state`` as a poll ``seconds`` later reports it: every call a new object, observed
+    then, its duration in whole seconds (the rounding a PBX does); ``changes`` by call id."""
+    records: list[Record] = []
+    for record in state.records(resource):
+        if isinstance(record, Call):
+            update: dict[str, Any] = {
+                "observed_at": record.observed_at + timedelta(seconds=seconds),
+                "duration": record.duration + int(seconds),
+                **changes.get(record.id, {}),
+            }
+            record = record.model_copy(update=update)
+        records.append(record)
+    resources = dict(state.resources)
+    resources[resource] = replace(resources[resource], records=tuple(records))
+    return replace(state, resources=resources)
+
+
+class Counting(CallsSpec):
+    def __init__(self) -> None:
+        super().__init__()
+        self.built: list[str] = []
+        self.looked_at = 0
+
+    def row(self, record: Call, ctx: ViewContext, *, stale: bool) -> Any:
+        self.built.append(record.id)
+        return super().row(record, ctx, stale=stale)
+
+    def versions(self, state: PbxState, records: Any, ctx: ViewContext, *, stale: bool) -> Any:
+        self.looked_at += len(records)
+        return super().versions(state, records, ctx, stale=stale)
+
+
+def context(states: dict[str, PbxState], index: CallIndex, seconds: float = 0) -> ViewContext:
+    return ViewContext(now=NOW + timedelta(seconds=seconds), pbxs=states, calls=index)
+
+
+def test_a_call_observed_again_is_the_same_row() -> None:
+    states = fixed_states(fleet_config(names=("hq",)))
+    index, spec = CallIndex(), Counting()
+    first = spec.refresh(context(states, index))
+    assert len(first.changed) == 4 and len(spec.built) == 4
+    spec.built.clear()
+    # 1.6 s later: durations say one second more (whole seconds), every call a new object
+    later = {"hq": polled(states["hq"], 1.6)}
+    delta = spec.refresh(context(later, index, 1.6))
+    assert delta.changed == {} and delta.removed == [] and spec.built == []
+    stuck = "hq\x1fPJSIP/trunk-ACME-0000f255"
+    assert shown(spec.cache.rows()[stuck][6], NOW + timedelta(seconds=60))[0] == "2:08:01"
+
+
+def test_a_changed_call_is_the_only_row_rebuilt() -> None:
+    states = fixed_states(fleet_config(names=("hq",)))
+    index, spec = CallIndex(), Counting()
+    spec.refresh(context(states, index))
+    spec.built.clear()
+    answered = {"PJSIP/trunk-ACME-0000f253": {"state": CallState.UP, "state_raw": "Up"}}
+    delta = spec.refresh(context({"hq": polled(states["hq"], 1, **answered)}, index, 1))
+    assert spec.built == ["PJSIP/trunk-ACME-0000f253"]
+    assert list(delta.changed) == ["hq\x1fPJSIP/trunk-ACME-0000f253"]
+    assert delta.changed["hq\x1fPJSIP/trunk-ACME-0000f253"][5][0] == "up"
+
+
+def test_a_pbx_whose_state_did_not_change_is_not_looked_at() -> None:
+    states = fixed_states(fleet_config())
+    index, spec = CallIndex(), Counting()
+    spec.refresh(context(states, index))
+    spec.looked_at = 0
+    states = {**states, "hq": polled(states["hq"], 1)}
+    spec.refresh(context(states, index, 1))
+    assert spec.looked_at == len(states["hq"].calls()), "hq's calls only"
+
+
+def test_a_new_filter_rebuilds_no_row() -> None:
+    states = fixed_states(fleet_config())
+    index, spec = CallIndex(), Counting()
+    spec.refresh(context(states, index))
+    spec.built.clear()
+    spec.looked_at = 0
+    narrowed = spec.refresh(context(states, index), "ringing")
+    assert spec.built == [] and spec.looked_at == 0
+    assert narrowed.changed == {} and len(narrowed.removed) == len(spec.cache.records) - 1
+    widened = spec.refresh(context(states, index), "")
+    assert spec.built == [] and len(widened.changed) == len(narrowed.removed)
+
+
+def test_a_call_start_that_moves_further_than_a_wobble_is_taken() -> None:
+    """A PBX that restarts a call's clock (a transfer): the row follows it."""
+    states = fixed_states(fleet_config(names=("hq",)))
+    index, spec = CallIndex(), Counting()
+    spec.refresh(context(states, index))
+    spec.built.clear()
+    restarted = {"PJSIP/trunk-ACME-0000f1e8": {"duration": 0}}
+    spec.refresh(context({"hq": polled(states["hq"], 1, **restarted)}, index, 1))
+    assert spec.built == ["PJSIP/trunk-ACME-0000f1e8"]
+
+
+def test_an_extension_row_follows_its_call_only() -> None:
+    states = fixed_states(fleet_config(names=("hq",)))
+    index, spec = CallIndex(), ExtensionsSpec()
+    spec.refresh(context(states, index))
+    before = spec.cache.rows()
+    unchanged = spec.refresh(context({"hq": polled(states["hq"], 1)}, index, 1))
+    assert unchanged.changed == {}, "its call observed again: the same rows"
+    hq = polled(states["hq"], 2, **{"PJSIP/trunk-ACME-0000f1e8": {"caller": "0509999999"}})
+    delta = spec.refresh(context({"hq": hq}, index, 2))
+    assert list(delta.changed) == ["hq\x1f208"]
+    assert "0509999999 → 208" in delta.changed["hq\x1f208"][7][0]
+    assert before["hq\x1f201"] is spec.cache.rows()["hq\x1f201"]
