@@ -111,8 +111,10 @@ console. Written by the tests in `tests/faults/` (`make faults-doc`), never by h
 
 Each cell is one console (the real engine, polling every {INTERVAL:g} s) watching two PBXs of
 one kind over real HTTP on 127.0.0.1: one meeting the fault (request timeout
-{BAD_TIMEOUT:g} s), one healthy beside it. While the fault lasts, `check` and `snapshot
---json` run too (in-process, as separate commands). Every cell asserts:
+{BAD_TIMEOUT:g} s; 1.5 s for the slow answer, 5 s for the 50 MB body and the gzip bomb, which are
+about size), one healthy beside it. While the fault lasts, `check` and `snapshot
+--json` run too (in-process, each on an event loop of its own, as a separate command's
+would be). Every cell asserts:
 
 - **a specific reason on that PBX**: every resource it polls fails with the error kind shown,
   the reason on its calls and `check`'s line hold the fault's own words (below), and none
