@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck contracts pytest screenshots bench clean
+.PHONY: demo test lint typecheck contracts pytest screenshots bench faults-doc clean
 
 $(BIN)/pbxtui: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ screenshots: $(BIN)/pbxtui
 # a few minutes, BENCH="--only noc" for one scenario. See benchmarks/README.md.
 bench: $(BIN)/pbxtui
 	$(BIN)/python -m benchmarks.run $(BENCH)
+
+# Run the fault matrix (tests/faults/) one cell group at a time and rewrite its table in
+# docs/fault-matrix.md from what it saw (`make test` fails when the two differ).
+faults-doc: $(BIN)/pbxtui
+	PBXTUI_WRITE_FAULT_MATRIX=docs/fault-matrix.md $(BIN)/pytest -q -p no:xdist tests/faults/test_fault_matrix.py -k "not committed_table"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import anyio
 
 from pbxtui import paths
 from pbxtui.config import Config
@@ -91,6 +93,9 @@ def engine_for_actions(config: Config, *, read_only: bool = False) -> Engine:
 
 
 async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
+    """Probe each PBX, then poll every resource of those that answered once: a PBX whose
+    probe reads fine may still answer its listings wrongly (numbers for lists, nulls), and
+    the console would show it degraded; ``check`` then fails it, naming the resource."""
     async with Engine(config, read_only=read_only) as engine:
         lines = []
         for name in engine.pbx_names:
@@ -109,7 +114,28 @@ async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
                     tls_verified=config.get(name).verify_tls,
                 )
             )
-        return lines
+        polled: dict[str, PbxState] = {}
+        async with anyio.create_task_group() as group:
+            for line in lines:
+                if line.ok:
+                    group.start_soon(_poll_into, engine, line.pbx, polled)
+        return [_with_polls(line, polled.get(line.pbx)) for line in lines]
+
+
+async def _poll_into(engine: Engine, pbx: str, polled: dict[str, PbxState]) -> None:
+    polled.update(await engine.poll_once(pbx=pbx))
+
+
+def _with_polls(line: CheckLine, state: PbxState | None) -> CheckLine:
+    """``line`` failed by the first resource that could not be read, if any."""
+    if state is None:
+        return line
+    for resource in Resource:
+        current = state.resources.get(resource)
+        if current is not None and current.failing:
+            reason = f"{resource.value}: {current.error_kind}: {current.error}"
+            return replace(line, ok=False, reason=reason)
+    return line
 
 
 def format_check(lines: Iterable[CheckLine], *, mask: bool = False) -> str:

@@ -390,6 +390,17 @@ def _call(
     )
 
 
+def _check_echo(pbx: str, exten: str, fields: Mapping[str, str]) -> None:
+    """The answer echoes the parameters asked (vendor-notes §2.4): one whose ``exten`` does
+    not name the extension asked for is no status of it, however plausible its status word
+    (a JSON number there is an Asterisk state number, so the status alone cannot tell)."""
+    echoed = fields.get("exten", "")
+    if echoed and exten not in echoed:
+        raise BadAnswer(
+            pbx, f"answered the status of extension {echoed[:40]!r} when asked for {exten!r}"
+        )
+
+
 class StatusReader:
     """Reads each extension's status answers, reusing the last reading while the answer is
     the same text (an idle extension answers the same bytes sweep after sweep). Pure but
@@ -404,7 +415,9 @@ class StatusReader:
         if known is not None and known[0] == response.status and known[1] == response.text:
             return known[2]
         try:
-            status = parse_status(self.pbx, read_fields(self.pbx, response))
+            fields = read_fields(self.pbx, response)
+            _check_echo(self.pbx, exten, fields)
+            status = parse_status(self.pbx, fields)
         except DriverError:
             raise
         except Exception as exc:

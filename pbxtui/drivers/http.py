@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from pbxtui.drivers.budget import Priority, RequestBudget, meter, priority
@@ -76,6 +77,15 @@ class VendorResponse:
         return head.startswith(("<!doctype html", "<html", "<head", "<body")) or (
             "<html" in head and "<body" in self.text.lower()
         )
+
+    @property
+    def looks_like_login(self) -> bool:
+        """An HTML page asking for a password: a session or credentials refused (by the PBX
+        or a proxy in front of it), whatever the status."""
+        if not self.looks_like_html:
+            return False
+        page = self.text[:20_000].lower()
+        return any(sign in page for sign in ('type="password"', "type='password'", "type=password"))
 
 
 class _Phase:
@@ -259,6 +269,10 @@ class VendorHttp:
                     body += piece
                     if len(body) > limit:
                         break
+                    if decoder.inflate is not None:
+                        # A few KiB of a bomb unpack to megabytes: give the event loop back
+                        # after each step, or several bombs read at once stall it together.
+                        await anyio.lowlevel.checkpoint()
                 if len(body) > limit:
                     break
             else:
@@ -272,6 +286,14 @@ class VendorHttp:
         except LookupError:  # a charset Python does not know
             text = body.decode("utf-8", errors="replace")
         return VendorResponse(status, text, content_type, 0, size=len(body))
+
+
+def login_page(what: str, status: int) -> str:
+    """The reason for a login page answered where ``what`` was asked."""
+    return (
+        f"answered a login page instead of {what} (HTTP {status}): "
+        "the credentials or the session were refused"
+    )
 
 
 def _amount(size: int) -> str:

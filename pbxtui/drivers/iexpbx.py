@@ -46,7 +46,7 @@ import httpx
 from pbxtui.config import IexPbxConfig, PbxConfig
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.budget import Priority
-from pbxtui.drivers.http import VendorResponse, asking
+from pbxtui.drivers.http import VendorResponse, asking, login_page
 from pbxtui.drivers.iexpbx_rows import (
     CallReader,
     Envelope,
@@ -486,6 +486,8 @@ class IexPbxDriver(Driver):
             **params,
         }
         response = await self.http.get(query)
+        if response.looks_like_login:
+            raise AuthRefused(self.name, login_page(expected, response.status))
         if response.looks_like_html:
             raise BadAnswer(
                 self.name,

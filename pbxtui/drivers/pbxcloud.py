@@ -39,7 +39,7 @@ import httpx
 from pbxtui.config import PbxCloudConfig, PbxConfig
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.budget import Priority
-from pbxtui.drivers.http import VendorResponse, asking
+from pbxtui.drivers.http import VendorResponse, asking, login_page
 from pbxtui.drivers.pbxcloud_calls import (
     CHANNEL_STATE_CODES,
     ChannelReader,
@@ -298,6 +298,8 @@ class PbxCloudDriver(Driver):
         short_text = len(body) < 200 and not body.startswith(("[", "{"))
         if short_text and any(words in body.lower() for words in AUTH_TEXTS):
             raise AuthRefused(self.name, f'refused the API key or tenant: "{body}"')
+        if response.looks_like_login:
+            raise AuthRefused(self.name, login_page(what, response.status))
         if response.looks_like_html:
             raise BadAnswer(
                 self.name, f"answered an HTML page instead of {what} (HTTP {response.status})"
