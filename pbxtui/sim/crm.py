@@ -31,7 +31,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.hooks import update_quirks
@@ -81,9 +81,16 @@ class SimulatedCrm:
         routes = [
             Route(PATH, self.caller_data, methods=["GET"]),
             Route(POPUP_PATH, self.popup, methods=["GET"]),
-            Route(CONTROL_PATH, self.control, methods=["GET", "POST"]),
         ]
-        self.app: ASGIApp = FaultMiddleware(Starlette(routes=routes), self.faults)
+        api = FaultMiddleware(Starlette(routes=routes), self.faults)
+        # The control endpoint stays out of the faults: a hanging CRM can still be mended.
+        control = Starlette(routes=[Route(CONTROL_PATH, self.control, methods=["GET", "POST"])])
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            inner = control if scope.get("path") == CONTROL_PATH else api
+            await inner(scope, receive, send)
+
+        self.app: ASGIApp = app
 
     def url(self, port: int, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{port}{PATH}"

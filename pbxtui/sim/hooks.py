@@ -128,6 +128,7 @@ class HookEmitter:
         self.timeout = timeout
         self.tick = tick
         self.stats = HookStats()
+        self._pending = 0
         self._default_quirks = dataclasses.replace(feed.quirks)
         self._send: MemoryObjectSendStream[HookRequest]
         self._receive: MemoryObjectReceiveStream[HookRequest]
@@ -140,7 +141,8 @@ class HookEmitter:
 
     @property
     def queued(self) -> int:
-        return self._send.statistics().current_buffer_used
+        """Requests not sent yet: waiting, or being sent."""
+        return self._pending
 
     # -- queuing (called inside the scenario's steps: must never wait) ----------------------
     def _observe(self, event: CallEvent) -> None:
@@ -155,6 +157,7 @@ class HookEmitter:
         except anyio.WouldBlock:
             self.stats.dropped += 1
             return False
+        self._pending += 1
         return True
 
     # -- sending ----------------------------------------------------------------------------
@@ -181,12 +184,15 @@ class HookEmitter:
 
     async def _sender(self, client: httpx.AsyncClient) -> None:
         async for request in self._receive:
-            for _ in range(max(1, request.copies)):
-                if not self.enabled:
-                    break  # switched off meanwhile: what was queued is not sent
-                answer = await self._deliver(client, request)
-                if request.on_reply is not None:
-                    request.on_reply(answer)
+            try:
+                for _ in range(max(1, request.copies)):
+                    if not self.enabled:
+                        break  # switched off meanwhile: what was queued is not sent
+                    answer = await self._deliver(client, request)
+                    if request.on_reply is not None:
+                        request.on_reply(answer)
+            finally:
+                self._pending -= 1
 
     async def _deliver(self, client: httpx.AsyncClient, request: HookRequest) -> HookReply:
         params = list(request.params() if callable(request.params) else request.params)
@@ -268,6 +274,7 @@ class HookEmitter:
                 self._receive.receive_nowait()
             except anyio.WouldBlock:
                 return
+            self._pending -= 1
 
     def status(self) -> dict[str, Any]:
         return {

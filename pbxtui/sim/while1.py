@@ -238,12 +238,15 @@ class While1Feed:
 
     def _ended(self, call: SimCall, ended: float) -> list[HookRequest]:
         direction = self._open.pop(call.id, None)
+        inbound = call.direction == "inbound" and not call.originate_id
+        if direction is None and call.answered is not None:  # answered before we listened
+            direction = "IN" if inbound else "OUT"
         talked = {"duration": str(max(0, int(ended - (call.answered or ended))))}
         if direction == "IN":
             return [self._event("queue_answer_end", call, talked)]
         if direction == "OUT":
             return [self._event("outgoing_end", call, talked)]
-        if call.direction == "inbound" and not call.originate_id:
+        if inbound:
             cause = call.end_cause or EndCause.HUNG_UP
             reason, explain = FAIL_REASONS.get(cause, ("no_answer", "Nobody answered"))
             missed = {

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from pbxtui.sim import SimulatedPbx
 from pbxtui.sim.server import serve
@@ -87,8 +88,9 @@ class Recorder:
         route = Route("/{path:path}", self.endpoint, methods=["GET", "POST"])
         return Starlette(routes=[route])
 
-    def routes(self, route: str) -> list[Seen]:
-        return [seen for seen in self.seen if seen.route == route]
+    @staticmethod
+    def routes_of(seen: list[Seen], route: str) -> list[Seen]:
+        return [request for request in seen if request.route == route]
 
     async def wait_for(self, done: Callable[[list[Seen]], bool]) -> list[Seen]:
         with anyio.fail_after(WAIT):
@@ -103,7 +105,7 @@ async def receiving(
 ) -> AsyncIterator[dict[str, int]]:
     """Serve the recorder and the simulators; each simulator sends its hooks to the recorder
     at ``/hook/<name>``. Yields the ports."""
-    apps = {"recorder": recorder.app, **{sim.name: sim.app for sim in sims}}
+    apps: dict[str, ASGIApp] = {"recorder": recorder.app, **{s.name: s.app for s in sims}}
     async with serve(apps) as ports, anyio.create_task_group() as tg:
         for sim in sims:
             assert sim.hooks is not None
@@ -144,3 +146,8 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+async def sent_all(sim: SimulatedPbx) -> None:
+    """Wait until the simulator's emitter has nothing left to send."""
+    await wait_until(lambda: sim.hooks is not None and sim.hooks.queued == 0)
