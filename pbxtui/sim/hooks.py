@@ -133,7 +133,7 @@ class HookEmitter:
         self._send: MemoryObjectSendStream[HookRequest]
         self._receive: MemoryObjectReceiveStream[HookRequest]
         self._send, self._receive = anyio.create_memory_object_stream[HookRequest](queue_size)
-        scenario.observers.append(self._observe)
+        self._listen()
 
     @property
     def enabled(self) -> bool:
@@ -145,9 +145,15 @@ class HookEmitter:
         return self._pending
 
     # -- queuing (called inside the scenario's steps: must never wait) ----------------------
+    def _listen(self) -> None:
+        """Observe the scenario only while on: an observer costs every step of a big one."""
+        observers = self.scenario.observers
+        if self.enabled and self._observe not in observers:
+            observers.append(self._observe)
+        elif not self.enabled and self._observe in observers:
+            observers.remove(self._observe)
+
     def _observe(self, event: CallEvent) -> None:
-        if not self.enabled:
-            return
         for request in self.feed.requests(event):
             self.enqueue(request)
 
@@ -257,6 +263,7 @@ class HookEmitter:
                 setattr(self.feed.quirks, quirk.name, getattr(self._default_quirks, quirk.name))
         if "url" in values:
             self.url = _text(values["url"], "url")
+        self._listen()
         if not self.url:
             self._drain()  # off: what was waiting is not sent later
         if "token" in values:

@@ -56,6 +56,11 @@ def test_an_emitter_without_a_url_queues_nothing() -> None:
     emitter = HookEmitter(scenario, GlobalExFeed(scenario, org="o", did="031234567"))
     scenario.advance(scenario.now + 900)
     assert emitter.queued == 0 and emitter.stats.dropped == 0
+    assert scenario.observers == []  # off, it costs a big scenario nothing
+    emitter.configure({"url": "http://127.0.0.1:9/hook/x"})
+    assert len(scenario.observers) == 1
+    emitter.configure({"clear": True})
+    assert scenario.observers == []
 
 
 async def test_unreachable_receiver_is_counted_and_sending_goes_on() -> None:
