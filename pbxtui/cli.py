@@ -596,44 +596,79 @@ def config_path(options: Options) -> None:
 @click.option(
     "--write-config",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a config file that points at the simulators.",
+    help="Write a config file that points at the simulators (with [webhooks] and [lookup]).",
 )
 @click.option(
     "--fault",
     "faults",
     multiple=True,
     metavar="NAME:FAULT[=VALUE]",
-    help="Start a simulator broken, e.g. hq:hang, eu:latency=2, branch:auth_refused.",
+    help="Start a simulator broken, e.g. hq:hang, eu:latency=2, branch:auth_refused, crm:hang.",
 )
 @click.option("--port", "ports", multiple=True, metavar="NAME=PORT", help="Fix a simulator's port.")
-def sim(write_config: Path | None, faults: tuple[str, ...], ports: tuple[str, ...]) -> None:
-    """Serve the simulated PBXs on 127.0.0.1 until interrupted."""
-    from pbxtui.sim.fleet import build_fleet
+@click.option(
+    "--hooks",
+    "hooks_url",
+    metavar="URL",
+    help="Send every simulator's webhooks to this receiver (a console's [webhooks] listen "
+    "address or `pbxtui listen`), e.g. http://127.0.0.1:8787; each PBX at URL/hook/NAME. "
+    "Default with --write-config: http://127.0.0.1:8787.",
+)
+@click.option(
+    "--hooks-token",
+    metavar="TOKEN",
+    help="The receiver's token (default: one made up for this run, written by --write-config).",
+)
+def sim(
+    write_config: Path | None,
+    faults: tuple[str, ...],
+    ports: tuple[str, ...],
+    hooks_url: str | None,
+    hooks_token: str | None,
+) -> None:
+    """Serve the simulated PBXs, a push-only While1 Voice PBX and a CRM on 127.0.0.1 until
+    interrupted; with --hooks (or --write-config) the PBXs also send their webhooks."""
+    from pbxtui.sim.crm import SimulatedCrm
+    from pbxtui.sim.fleet import (
+        CRM_NAME,
+        DEFAULT_LISTEN,
+        PUSH_FLEET,
+        FleetHooks,
+        build_fleet,
+        made_up_token,
+    )
 
     _setup_logging(to_file=False)
-    sims = build_fleet()
-    by_name = {s.name: s for s in sims}
+    sims = build_fleet(PUSH_FLEET)
+    crm = SimulatedCrm(seed=7, token=made_up_token())
+    by_name = {s.name: s.faults for s in sims} | {CRM_NAME: crm.faults}
     try:
         fixed_ports = {k: int(v) for k, _, v in (p.partition("=") for p in ports)}
         for spec in faults:
             name, _, fault = spec.partition(":")
             key, _, value = fault.partition("=")
-            by_name[name].faults.update({key: value or True})
+            by_name[name].update({key: value or True})
     except (KeyError, ValueError) as exc:
         _fail(f"bad --fault/--port value: {exc}")
+    hooks = None
+    if hooks_url or write_config:
+        # A token made up here is only of use when written into the receiver's config.
+        token = hooks_token or (made_up_token() if write_config else "")
+        hooks = FleetHooks(hooks_url or f"http://{DEFAULT_LISTEN}", token)
     with contextlib.suppress(KeyboardInterrupt):
-        _run(lambda: _serve_fleet(sims, fixed_ports, write_config))
+        _run(lambda: _serve_fleet(sims, fixed_ports, write_config, hooks, crm))
 
 
-async def _serve_fleet(sims: list[Any], ports: dict[str, int], write_config: Path | None) -> None:
-    from pbxtui.sim.faults import CONTROL_PATH
-    from pbxtui.sim.fleet import running_fleet
+async def _serve_fleet(
+    sims: list[Any], ports: dict[str, int], write_config: Path | None, hooks: Any, crm: Any
+) -> None:
+    from pbxtui.sim.fleet import describe, serving_fleet, write_private
 
-    async with running_fleet(sims, ports=ports, write_config=write_config) as (_, _, bound):
-        for s in sims:
-            click.echo(f"{s.name:<10} {s.kind:<9} {s.url(bound[s.name])}")
-            click.echo(f"{'':<20} faults: http://127.0.0.1:{bound[s.name]}{CONTROL_PATH}")
+    async with serving_fleet(sims, ports=ports, hooks=hooks, crm=crm) as fleet:
+        for line in describe(fleet):
+            click.echo(line)
         if write_config:
+            write_private(write_config, fleet.config_toml(push=True))
             click.echo(f"config written to {write_config}")
             click.echo(f"try: pbxtui --config {write_config} check")
         click.echo("serving; Ctrl-C stops")

@@ -28,7 +28,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.dialup_hooks import DialupHookQuirks, GlobalExFeed
 from pbxtui.sim.faults import FaultMiddleware, Faults
+from pbxtui.sim.hooks import HookEmitter, did_for
 from pbxtui.sim.scenario import LegState, Scenario, ScenarioSpec, SimCall, asterisk_channel
 
 PATH = "/API/dialup.php"
@@ -328,9 +330,13 @@ def build(
     org: str = "demo-org",
     brand: Brand = "globalex",
     first_leg_delay: float | None = 3.0,
+    hooks_url: str = "",
+    hooks_token: str = "",
+    hook_quirks: DialupHookQuirks | None = None,
 ) -> SimulatedPbx:
     """A simulated dialup.php PBX; ``quirks``, when given, wins over ``brand`` and
-    ``first_leg_delay`` (which only shape the default ``Quirks``)."""
+    ``first_leg_delay`` (which only shape the default ``Quirks``). It sends GlobalEx's
+    webhooks to ``hooks_url`` (``<receiver>/hook/<name>``) once it has one."""
     if quirks is None:
         quirks = Quirks(brand_vocabulary=brand, first_leg_delay=first_leg_delay)
         if brand == "cloudplus":  # OBSERVED: CHstatus.php answers {"status":…} bare
@@ -340,6 +346,8 @@ def build(
     password = password or secrets.token_urlsafe(12)
     scenario = (spec or ScenarioSpec()).scenario(channel_namer=asterisk_channel("SIP"))
     sim = DialupSim(scenario, faults, quirks, user=user, password=password, org=org)
+    feed = GlobalExFeed(scenario, org=org, did=did_for(scenario.spec.seed), quirks=hook_quirks)
+    hooks = HookEmitter(scenario, feed, url=hooks_url, token=hooks_token)
     app = Starlette(
         routes=[
             Route(PATH, sim.endpoint, methods=["GET", "POST"]),
@@ -353,7 +361,7 @@ def build(
         kind="dialup",
         scenario=scenario,
         faults=faults,
-        app=sim.counted(FaultMiddleware(app, faults)),
+        app=hooks.control(sim.counted(FaultMiddleware(app, faults))),
         path=PATH,
         credentials={
             "user": user,
@@ -364,6 +372,7 @@ def build(
         },
         quirks=quirks,
         extra={"sim": sim},
+        hooks=hooks,
     )
 
 

@@ -1,17 +1,34 @@
-"""A fleet of simulated PBXs, one of each vendor, for ``--demo``, ``pbxtui sim`` and tests."""
+"""A fleet of simulated PBXs, one of each vendor, for ``--demo``, ``pbxtui sim`` and tests.
+
+Served, each simulator that sends webhooks has its emitter running (silent until it has a
+URL); with ``FleetHooks`` they all send to one receiver, each at ``<url>/hook/<its name>``.
+A simulated CRM may be served beside them. The config written for the fleet can also carry
+what the webhooks need (``push=True``): the push-only PBXs, a ``[webhooks]`` section with
+the receiver's address and token, and a ``[lookup]`` pointing at the CRM.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pbxtui.config import Config, parse_config
+from pbxtui.redact import redact_url
 from pbxtui.sim import SimulatedPbx, available_kinds, build_simulator
+from pbxtui.sim.crm import SimulatedCrm
+from pbxtui.sim.faults import CONTROL_PATH as FAULTS_PATH
+from pbxtui.sim.hooks import CONTROL_PATH as HOOKS_PATH
 from pbxtui.sim.scenario import ScenarioSpec
 from pbxtui.sim.server import serve
+from pbxtui.sim.while1 import DEFAULT_SPEC as WHILE1_SPEC
+
+DEFAULT_LISTEN = "127.0.0.1:8787"  # the receiver's default address ([webhooks] listen)
+CRM_NAME = "crm"  # the CRM's name among the served apps (and for --fault, --port)
 
 
 @dataclass(frozen=True)
@@ -72,9 +89,40 @@ DEMO_FLEET: tuple[FleetMember, ...] = (
 )
 
 
+WHILE1_MEMBER = FleetMember("bucharest", "while1", WHILE1_SPEC, {})
+PUSH_FLEET: tuple[FleetMember, ...] = (*DEMO_FLEET, WHILE1_MEMBER)
+"""The demo's PBXs and a push-only While1 Voice PBX (``pbxtui sim``)."""
+
+
+def made_up_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class FleetHooks:
+    """Where the fleet's webhooks go: a receiver's root URL and its token."""
+
+    url: str = f"http://{DEFAULT_LISTEN}"
+    token: str = field(default_factory=made_up_token)
+
+    def url_for(self, pbx: str) -> str:
+        """``http://127.0.0.1:8787`` → ``http://127.0.0.1:8787/hook/<pbx>`` (a root that
+        already ends in ``/hook`` is not given a second)."""
+        root = self.url.rstrip("/")
+        if not root.endswith("/hook"):
+            root += "/hook"
+        return f"{root}/{pbx}"
+
+    @property
+    def listen(self) -> str:
+        """``host:port`` of the receiver, for its config."""
+        parts = urlsplit(self.url)
+        return f"{parts.hostname or '127.0.0.1'}:{parts.port or 80}"
+
+
 def build_fleet(members: Iterable[FleetMember] = DEMO_FLEET) -> list[SimulatedPbx]:
     """The fleet's simulators, skipping vendors whose simulator is not installed."""
-    kinds = set(available_kinds())
+    kinds = set(available_kinds(push_only=True))
     return [
         build_simulator(m.kind, m.name, spec=m.spec, **m.options)
         for m in members
@@ -85,18 +133,59 @@ def build_fleet(members: Iterable[FleetMember] = DEMO_FLEET) -> list[SimulatedPb
 def fleet_config_toml(
     sims: Iterable[SimulatedPbx], ports: Mapping[str, int], **overrides: Any
 ) -> str:
-    """A config file's text pointing at the served fleet."""
+    """A config file's text pointing at the served fleet's polled PBXs."""
     lines = [
         "# Written by `pbxtui sim`: these PBXs are simulators on this machine.",
         "# Their credentials are made up for this run only.",
         "",
     ]
     for sim in sims:
-        lines.append("[[pbx]]")
-        for key, value in sim.config_entry(ports[sim.name], **overrides).items():
-            lines.append(f"{key} = {toml_value(value)}")
-        lines.append("")
+        if sim.polled:
+            lines += _entry(sim, ports, **overrides)
     return "\n".join(lines)
+
+
+def push_config_toml(
+    sims: Iterable[SimulatedPbx],
+    ports: Mapping[str, int],
+    *,
+    hooks: FleetHooks | None,
+    crm: SimulatedCrm | None,
+) -> str:
+    """What the config needs for the fleet's webhooks: its push-only PBXs, the receiver
+    (``[webhooks]``, where the simulators send) and the CRM (``[lookup]``)."""
+    lines: list[str] = []
+    for sim in sims:
+        if not sim.polled:
+            lines += _entry(sim, ports)
+    if hooks is not None:
+        lines += _table(
+            "webhooks",
+            listen=hooks.listen,
+            token=hooks.token,
+            allow_from=["127.0.0.1/32"],
+            max_body=65536,
+            rate=50,
+        )
+    if crm is not None:
+        lines += _table(
+            "lookup",
+            url=crm.url(ports[CRM_NAME]),
+            token=crm.token,
+            ttl=600,
+            concurrency=4,
+            timeout=2.0,
+        )
+    return "\n".join(lines)
+
+
+def _entry(sim: SimulatedPbx, ports: Mapping[str, int], **overrides: Any) -> list[str]:
+    entry = sim.config_entry(ports[sim.name], **overrides)
+    return ["[[pbx]]", *(f"{key} = {toml_value(value)}" for key, value in entry.items()), ""]
+
+
+def _table(name: str, **values: Any) -> list[str]:
+    return [f"[{name}]", *(f"{key} = {toml_value(value)}" for key, value in values.items()), ""]
 
 
 def toml_value(value: Any) -> str:
@@ -113,25 +202,93 @@ def toml_value(value: Any) -> str:
     return f'"{text}"'
 
 
+@dataclass(frozen=True)
+class ServedFleet:
+    sims: list[SimulatedPbx]
+    ports: dict[str, int]
+    hooks: FleetHooks | None = None
+    crm: SimulatedCrm | None = None
+
+    def config_toml(self, *, push: bool = False, **overrides: Any) -> str:
+        """The config reaching the fleet; ``push``: with what its webhooks need."""
+        text = fleet_config_toml(self.sims, self.ports, **overrides)
+        if push:
+            extra = push_config_toml(self.sims, self.ports, hooks=self.hooks, crm=self.crm)
+            text = f"{text}\n{extra}" if extra else text
+        return text
+
+
+@asynccontextmanager
+async def serving_fleet(
+    sims: list[SimulatedPbx] | None = None,
+    *,
+    ports: Mapping[str, int] | None = None,
+    hooks: FleetHooks | None = None,
+    crm: SimulatedCrm | None = None,
+) -> AsyncIterator[ServedFleet]:
+    """Serve the fleet (and the CRM) on loopback, each simulator's webhooks running."""
+    sims = sims if sims is not None else build_fleet()
+    apps = {sim.name: sim.app for sim in sims}
+    if crm is not None:
+        apps[CRM_NAME] = crm.app
+    async with serve(apps, ports=ports) as bound, AsyncExitStack() as stack:
+        for sim in sims:
+            if sim.hooks is None:
+                continue
+            if hooks is not None:
+                sim.hooks.configure({"url": hooks.url_for(sim.name), "token": hooks.token})
+            await stack.enter_async_context(sim.hooks.running())
+        yield ServedFleet(sims, bound, hooks, crm)
+
+
 @asynccontextmanager
 async def running_fleet(
     sims: list[SimulatedPbx] | None = None,
     *,
     ports: Mapping[str, int] | None = None,
     write_config: Path | None = None,
+    hooks: FleetHooks | None = None,
+    crm: SimulatedCrm | None = None,
+    push: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[tuple[Config, list[SimulatedPbx], dict[str, int]]]:
-    """Serve the fleet on loopback; yields the Config that reaches it, the sims and ports."""
-    sims = sims if sims is not None else build_fleet()
-    async with serve({sim.name: sim.app for sim in sims}, ports=ports) as bound:
-        text = fleet_config_toml(sims, bound, **overrides)
+    """Serve the fleet on loopback; yields the Config that reaches it, the sims and ports
+    (``push``: the config carries the webhooks' sections and push-only PBXs too)."""
+    async with serving_fleet(sims, ports=ports, hooks=hooks, crm=crm) as fleet:
+        text = fleet.config_toml(push=push, **overrides)
         if write_config is not None:
-            _write_private(write_config, text)
-        yield parse_config(text, source=str(write_config or "<demo>")), sims, bound
+            write_private(write_config, text)
+        config = parse_config(text, source=str(write_config or "<demo>"))
+        yield config, fleet.sims, fleet.ports
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """A small file only its owner can read: it holds (made-up) credentials."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
+
+
+def describe(fleet: ServedFleet) -> list[str]:
+    """What ``pbxtui sim`` prints: each simulator's address and control endpoints (never a
+    credential or a token)."""
+    lines: list[str] = []
+    pad = " " * 21
+    for sim in fleet.sims:
+        port = fleet.ports[sim.name]
+        base = f"http://127.0.0.1:{port}"
+        if sim.polled:
+            lines.append(f"{sim.name:<10} {sim.kind:<9} {sim.url(port)}")
+            lines.append(f"{pad}faults: {base}{FAULTS_PATH}")
+        else:
+            lines.append(f"{sim.name:<10} {sim.kind:<9} push-only; its answers: {sim.url(port)}")
+        if sim.hooks is not None:
+            target = redact_url(sim.hooks.url) if sim.hooks.url else "off"
+            lines.append(f"{pad}hooks:  {base}{HOOKS_PATH} → {target}")
+    if fleet.crm is not None:
+        port = fleet.ports[CRM_NAME]
+        lines.append(f"{CRM_NAME:<10} {'crm':<9} {fleet.crm.url(port)}")
+        lines.append(f"{pad}faults: http://127.0.0.1:{port}{FAULTS_PATH}")
+    if fleet.hooks is None:
+        lines.append("webhooks: off (--hooks URL sends them to a console or `pbxtui listen`)")
+    return lines

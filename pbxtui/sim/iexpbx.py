@@ -27,6 +27,8 @@ from starlette.routing import Route
 
 from pbxtui.sim import SimulatedPbx
 from pbxtui.sim.faults import FaultMiddleware, Faults
+from pbxtui.sim.hooks import HookEmitter
+from pbxtui.sim.iexpbx_hooks import IexHookQuirks, IexPbxFeed
 from pbxtui.sim.scenario import CallPhase, Scenario, ScenarioSpec, SimCall, SimLeg
 
 PATH = "/api/old/get"
@@ -158,7 +160,7 @@ class IexPbxApi:
         return self.envelope([self._call_row(call) for call in calls])
 
     def _call_row(self, call: SimCall) -> dict[str, Any]:
-        src, dst = self._parties(call)
+        src, dst = self.parties(call)
         return {
             "channel": call.legs[0].channel,
             "duration": format_duration(
@@ -170,7 +172,7 @@ class IexPbxApi:
             "dst": dst,
         }
 
-    def _parties(self, call: SimCall) -> tuple[str, str]:
+    def parties(self, call: SimCall) -> tuple[str, str]:
         kind, detail = self.kinds.get(call.id, ("", ""))
         if kind == "ivr":
             return detail, call.callee  # the IVR calls the number
@@ -304,7 +306,7 @@ class IexPbxApi:
 
     def _cdr_row(self, call: SimCall, ended: float) -> dict[str, Any]:
         start = datetime.fromtimestamp(call.started)
-        src, dst = self._parties(call)
+        src, dst = self.parties(call)
         # The scenario runs in whole steps; a call-specific fraction gives the real look.
         length = max(0.0, ended - call.started) + (call.id * 0.6180339887) % 1
         return {
@@ -360,21 +362,29 @@ def build(
     quirks: Quirks | None = None,
     username: str = "apiuser",
     password: str | None = None,
+    hooks_url: str = "",
+    hooks_token: str = "",
+    hook_quirks: IexHookQuirks | None = None,
 ) -> SimulatedPbx:
+    """A simulated IEXPBX; it calls its webhook URLs (``hooks_url`` + ``/call_start``,
+    ``/hangup``) once it has one."""
     password = password or secrets.token_urlsafe(12)
     scenario = (spec or ScenarioSpec()).scenario(channel_namer=iexpbx_channel)
     faults = faults or Faults()
     quirks = quirks or Quirks()
     api = IexPbxApi(scenario, faults, quirks, username, password)
+    feed = IexPbxFeed(api.parties, hook_quirks)
+    hooks = HookEmitter(scenario, feed, url=hooks_url, token=hooks_token)
     app = Starlette(routes=[Route(PATH, api.endpoint, methods=["GET"])])
     return SimulatedPbx(
         name=name,
         kind="iexpbx",
         scenario=scenario,
         faults=faults,
-        app=FaultMiddleware(app, faults),
+        app=hooks.control(FaultMiddleware(app, faults)),
         path=PATH,
         credentials={"username": username, "password": password},
         quirks=quirks,
         extra={"api": api},
+        hooks=hooks,
     )

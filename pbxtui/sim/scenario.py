@@ -18,6 +18,8 @@ from enum import StrEnum
 
 STEP = 1.0  # seconds of simulated time per step
 MAX_CATCH_UP = 900.0  # a scenario left idle longer than this skips ahead rather than replays
+FAILED_SHARE = 0.15  # failed outbound attempts (busy, congestion), per arrival
+ATTEMPT_SEQ_BASE = 1_000_000  # their unique ids' sequence numbers, apart from the calls'
 
 FIRST_NAMES = (
     "Avi", "Dana", "Noa", "Omer", "Maya", "Yossi", "Tamar", "Eli", "Rina", "Gil", "Lior", "Shira",
@@ -30,6 +32,17 @@ class LegState(StrEnum):
     RING = "ring"  # the calling side, hearing ringback or queue music
     RINGING = "ringing"  # the called phone is ringing
     UP = "up"
+
+
+class EndCause(StrEnum):
+    """Why a call ended, as the switch knows it (the webhooks put it in each vendor's words)."""
+
+    COMPLETED = "completed"  # talked, then hung up
+    HUNG_UP = "hung_up"  # an action hung it up
+    ABANDONED = "abandoned"  # the caller gave up waiting in a queue
+    NO_ANSWER = "no_answer"  # a click2call's first leg, or a failed attempt, rang out
+    BUSY = "busy"  # a failed attempt: the far end was busy
+    CONGESTION = "congestion"  # a failed attempt: no route or no free trunk
 
 
 class CallPhase(StrEnum):
@@ -72,6 +85,7 @@ class SimCall:
     consult_of: int | None = None  # this call is the consultation of an attended transfer
     transferer: str = ""  # on a held call: the extension consulting someone else
     originate_id: str = ""
+    end_cause: EndCause | None = None  # set when the call ends for a reason of its own
 
     @property
     def linked_id(self) -> str:
@@ -147,6 +161,7 @@ class ScenarioSpec:
     warmup_seconds: float = 600.0
     stuck_call_seconds: int | None = 2 * 3600 + 7 * 60  # one call for on-call staff to find
     unregistered_share: float = 0.1
+    queue_share: float = 0.7  # inbound calls that go to a queue (when there are queues)
     live: bool = True  # False: nothing happens by itself (tests that act on a fixed state)
 
     def scenario(
@@ -157,6 +172,30 @@ class ScenarioSpec:
 
 
 ChannelNamer = Callable[[SimLeg], str]
+
+
+class CallEventKind(StrEnum):
+    STARTED = "started"  # a new call (inbound, outbound, internal or originated)
+    RINGING = "ringing"  # an extension rings (``extension`` says which)
+    ANSWERED = "answered"
+    ENDED = "ended"  # ``call.end_cause`` (or its answer) says how
+    FAILED = "failed"  # an outbound attempt never answered: busy, congestion or no answer
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """One step of a call's life, told to the scenario's observers as it happens.
+
+    ``call`` is the live object and changes later: an observer reads what it needs at once.
+    """
+
+    kind: CallEventKind
+    call: SimCall
+    at: float  # simulated time
+    extension: str = ""
+
+
+CallObserver = Callable[[CallEvent], None]
 
 
 def asterisk_channel(tech: str = "SIP", suffix: str = "", trunk: str = "trunk") -> ChannelNamer:
@@ -194,6 +233,12 @@ class Scenario:
         self.version = 0  # bumps on every change; lets adapters cache renderings
         self.received: list[tuple[str, str]] = []
         """Every action asked of this PBX, as (action, target): tests count what was sent."""
+        self.observers: list[CallObserver] = []
+        """Told of every call event (the webhook emitters); called inside ``advance``."""
+        # Failed attempts draw from their own generator, so the calls (and every test or
+        # screenshot made of them) are the same as before attempts existed.
+        self._attempts = random.Random(self.spec.seed * 7919 + 1)
+        self._attempt_seq = itertools.count(ATTEMPT_SEQ_BASE)
         self._line_cache: tuple[int, dict[str, str]] = (-1, {})
         self._build(host_prefix)
         now = self.clock()
@@ -259,6 +304,8 @@ class Scenario:
             self._start_outbound()
         if rng.random() < per_step * 0.15:
             self._start_internal()
+        if self._attempts.random() < per_step * FAILED_SHARE:
+            self._fail_attempt()
         if self.agents and rng.random() < 0.006:
             self._toggle_pause(rng.choice(self.agents))
         if rng.random() < 0.004:
@@ -293,7 +340,7 @@ class Scenario:
     # -- live events ------------------------------------------------------------------------------
     def _arrive_inbound(self) -> None:
         caller = self._external_number()
-        if self.queues and self.rng.random() < 0.7:
+        if self.queues and self.rng.random() < self.spec.queue_share:
             queue = self.rng.choice(list(self.queues.values()))
             call = self._new_call(caller=caller, callee=queue.id, direction="inbound")
             call.phase = CallPhase.QUEUED
@@ -340,6 +387,7 @@ class Scenario:
             return
         if self.now >= call.patience_until and self.spec.live:
             queue.stats.abandoned += 1
+            call.end_cause = EndCause.ABANDONED
             self._end(call)
             return
         free = [a.extension for a in self.agents if a.queue_id == queue.id and self._can_take(a)]
@@ -361,9 +409,55 @@ class Scenario:
         ext.registered = not ext.registered
         self.version += 1
 
+    def _fail_attempt(self) -> None:
+        """An extension dials out and fails (busy, congestion, or rings out unanswered): never
+        a live call, so only observers hear of it; its ids are its own, so the calls' ids stay
+        as they were."""
+        rng = self._attempts
+        idle = self.idle_extensions()
+        if not idle:
+            return
+        ext = rng.choice(idle)
+        number = self._external_number(rng)
+        outcomes = (EndCause.BUSY, EndCause.CONGESTION, EndCause.NO_ANSWER)
+        cause = rng.choices(outcomes, weights=(45, 25, 30))[0]
+        legs = [self._attempt_leg(ext, internal=True), self._attempt_leg(number, internal=False)]
+        call = SimCall(
+            id=-next(self._attempt_seq),  # negative: never a live call's id
+            caller=ext,
+            caller_name=self.extensions[ext].name,
+            callee=number,
+            direction="outbound",
+            phase=CallPhase.DIALING,
+            started=self.now - 1,
+            ends_at=self.now,
+            legs=legs,
+            extension=ext,
+            end_cause=cause,
+        )
+        if self.observers:
+            self._notify(CallEventKind.FAILED, call)
+
+    def _attempt_leg(self, party: str, *, internal: bool) -> SimLeg:
+        leg = SimLeg(
+            hex_id=f"{self._attempts.getrandbits(32):08x}",
+            unique_id=f"{int(self.now)}.{next(self._attempt_seq)}",
+            party=party,
+            internal=internal,
+            state=LegState.RINGING,
+            created=self.now - 1,
+        )
+        leg.channel = self.name_channel(leg)
+        return leg
+
+    def _notify(self, kind: CallEventKind, call: SimCall, extension: str = "") -> None:
+        event = CallEvent(kind, call, self.now, extension)
+        for observer in list(self.observers):
+            observer(event)
+
     # -- call mechanics ------------------------------------------------------------------------
     def _new_call(
-        self, *, caller: str, callee: str, direction: str, extension: str = ""
+        self, *, caller: str, callee: str, direction: str, extension: str = "", notify: bool = True
     ) -> SimCall:
         internal_caller = caller in self.extensions
         first = self._leg(caller, internal=internal_caller, state=LegState.RING)
@@ -381,6 +475,8 @@ class Scenario:
         )
         self.calls[call.id] = call
         self.version += 1
+        if notify and self.observers:
+            self._notify(CallEventKind.STARTED, call)
         return call
 
     def _leg(self, party: str, *, internal: bool, state: LegState) -> SimLeg:
@@ -402,6 +498,8 @@ class Scenario:
         call.phase = CallPhase.RINGING
         call.ring_until = self.now + (after if after is not None else self.rng.uniform(2, 9))
         self.version += 1
+        if self.observers:
+            self._notify(CallEventKind.RINGING, call, ext)
 
     def _answer(self, call: SimCall, at: float | None = None) -> None:
         for leg in call.legs:
@@ -419,13 +517,20 @@ class Scenario:
         call.answered = moment
         call.ends_at = moment + self.rng.expovariate(1 / self.spec.mean_talk_seconds) + 5
         self.version += 1
+        if self.observers:
+            self._notify(CallEventKind.ANSWERED, call)
 
     def _end(self, call: SimCall) -> None:
-        self.calls.pop(call.id, None)
+        if self.calls.pop(call.id, None) is None:
+            return  # ended already: told once
         queue = self.queues.get(call.queue)
         if queue and call.answered is not None:
             queue.stats.talk_time += int(self.now - call.answered)
         self.version += 1
+        if call.end_cause is None:
+            call.end_cause = EndCause.COMPLETED if call.answered is not None else EndCause.HUNG_UP
+        if self.observers:
+            self._notify(CallEventKind.ENDED, call)
 
     # -- reading --------------------------------------------------------------------------------
     def extension_state(self, number: str) -> str:
@@ -498,9 +603,10 @@ class Scenario:
     def _can_take(self, agent: SimAgent) -> bool:
         return self.agent_state(agent) == "available"
 
-    def _external_number(self) -> str:
-        prefix = self.rng.choice(("050", "052", "054", "03", "02", "09"))
-        return prefix + "".join(str(self.rng.randint(0, 9)) for _ in range(10 - len(prefix)))
+    def _external_number(self, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
+        prefix = rng.choice(("050", "052", "054", "03", "02", "09"))
+        return prefix + "".join(str(rng.randint(0, 9)) for _ in range(10 - len(prefix)))
 
     # -- actions (what an API request does to the switch) ----------------------------------------
     def hangup_channel(self, channel: str) -> bool:
@@ -653,7 +759,7 @@ class Scenario:
         if internal and self.extension_state(source) != "idle":
             return None
         call = self._new_call(
-            caller=destination, callee=source, direction="outbound", extension=source
+            caller=destination, callee=source, direction="outbound", extension=source, notify=False
         )
         call.caller_name = "click2call"
         call.originate_id = f"{self.rng.getrandbits(56):014x}"
@@ -662,6 +768,8 @@ class Scenario:
         call.phase = CallPhase.RINGING
         call.ring_until = self.now + (answer_after if answer_after is not None else 10**9)
         self.version += 1
+        if self.observers:  # told once its legs are the ones it keeps
+            self._notify(CallEventKind.STARTED, call)
         return call
 
     def first_leg_answered(self, call: SimCall) -> bool:
@@ -683,4 +791,6 @@ class Scenario:
         return call.legs[1]
 
     def cancel(self, call: SimCall) -> None:
+        """A click2call whose first leg was not answered in time."""
+        call.end_cause = EndCause.NO_ANSWER
         self._end(call)
