@@ -594,6 +594,49 @@ def config_path(options: Options) -> None:
 
 @main.command()
 @click.option(
+    "--listen",
+    "listen_at",
+    metavar="HOST:PORT",
+    default=None,
+    help="Listen here rather than at [webhooks] listen (e.g. 0.0.0.0:8787).",
+)
+@global_options
+@pass_options
+def listen(options: Options, listen_at: str | None) -> None:
+    """Receive what the PBXs push ([webhooks]): one JSON line per accepted event on standard
+    output, one line per refused request on standard error."""
+    from pbxtui.config import split_listen
+    from pbxtui.hooks.listen import listen as run_listener
+
+    _setup_logging(to_file=False)
+    config = _load(options)
+    if config.webhooks is None:
+        _fail(
+            f"{config.source}: no [webhooks] table, so nothing is received: add one, e.g.\n"
+            '  [webhooks]\n  listen = "127.0.0.1:8787"\n  token = { env = "PBXTUI_HOOK_TOKEN" }'
+        )
+        return
+    if listen_at is not None:
+        try:
+            split_listen(listen_at)
+        except ValueError as exc:
+            _fail(f"--listen {listen_at}: {exc}")
+        hooks = config.webhooks.model_copy(update={"listen": listen_at.strip()})
+        config = config.model_copy(update={"webhooks": hooks})
+    _warn_insecure(config)
+    mask = options.mask(config)
+    code = 0
+    with contextlib.suppress(KeyboardInterrupt):
+        code = _run(
+            lambda: run_listener(
+                config, out=click.echo, err=lambda line: click.echo(line, err=True), mask=mask
+            )
+        )
+    sys.exit(code)
+
+
+@main.command()
+@click.option(
     "--write-config",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write a config file that points at the simulators (with [webhooks] and [lookup]).",

@@ -253,12 +253,6 @@ class While1Config(BaseModel):
 PbxConfig = Annotated[
     PbxCloudConfig | IexPbxConfig | DialupConfig | While1Config, Field(discriminator="kind")
 ]
-PUSH_KINDS: dict[str, tuple[str, ...]] = {
-    "dialup": ("incoming", "end_call"),
-    "iexpbx": ("call_start", "hangup"),
-    "while1": ("caller_data", "events"),
-}
-"""The webhook routes each kind's PBXs send (``/hook/{pbx}/{route}``); PBX Cloud sends none."""
 
 
 class Thresholds(BaseModel):
