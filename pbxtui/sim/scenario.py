@@ -12,12 +12,14 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 STEP = 1.0  # seconds of simulated time per step
 MAX_CATCH_UP = 900.0  # a scenario left idle longer than this skips ahead rather than replays
+ENDED_KEEP = 5000  # ended calls kept for the simulators' call history (CDRs)
 
 FIRST_NAMES = (
     "Avi", "Dana", "Noa", "Omer", "Maya", "Yossi", "Tamar", "Eli", "Rina", "Gil", "Lior", "Shira",
@@ -82,6 +84,15 @@ class SimCall:
 
     def other_leg(self, leg: SimLeg) -> SimLeg | None:
         return next((other for other in self.legs if other is not leg), None)
+
+
+@dataclass(frozen=True)
+class EndedCall:
+    """A call the switch has ended, kept as its CDR would keep it (``call`` is no longer live
+    and no longer changes)."""
+
+    call: SimCall
+    ended: float
 
 
 @dataclass
@@ -194,6 +205,8 @@ class Scenario:
         self.version = 0  # bumps on every change; lets adapters cache renderings
         self.received: list[tuple[str, str]] = []
         """Every action asked of this PBX, as (action, target): tests count what was sent."""
+        self.ended: deque[EndedCall] = deque(maxlen=ENDED_KEEP)
+        """The calls that ended, oldest first, bounded: what each simulator's CDRs render."""
         self._line_cache: tuple[int, dict[str, str]] = (-1, {})
         self._build(host_prefix)
         now = self.clock()
@@ -421,7 +434,8 @@ class Scenario:
         self.version += 1
 
     def _end(self, call: SimCall) -> None:
-        self.calls.pop(call.id, None)
+        if self.calls.pop(call.id, None) is not None:
+            self.ended.append(EndedCall(call, self.now))
         queue = self.queues.get(call.queue)
         if queue and call.answered is not None:
             queue.stats.talk_time += int(self.now - call.answered)

@@ -20,6 +20,8 @@ def secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """What the examples' secrets point at: two environment variables and a file in ~."""
     monkeypatch.setenv("HQ_API_KEY", "CANARY-hq-key")
     monkeypatch.setenv("BRANCH_PASS", "CANARY-branch-pass")
+    for name in ("BRANCH_ORG_TOKEN", "BRANCH_PANEL_USER", "BRANCH_PANEL_PASS"):
+        monkeypatch.setenv(name, f"CANARY-{name.lower()}")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     secret = tmp_path / "home" / ".config" / "pbxtui" / "istanbul.secret"
     secret.parent.mkdir(parents=True)
