@@ -1,8 +1,9 @@
 """IEXPBX call history: ``action=cdr`` (vendor-notes §3).
 
-Asked a local day at a time: ``date1`` and ``date2`` as ``ddMMyyyyHHmm``, ``number`` when
-the query names one, and ``uf=yes`` as the vendor's own sample sends it. Rows come in the
-usual ``{success, count, data}`` envelope: ``id``, ``calldate`` (``dd.MM.yyyy HH:mm:ss``,
+Asked a local day at a time: ``date1`` and ``date2`` as ``ddMMyyyyHHmm``, ``number`` (its
+digits) when the query names one, and ``uf=yes`` as the vendor's own sample sends it. Rows
+come in the usual ``{success, count, data}`` envelope: ``id``, ``calldate``
+(``dd.MM.yyyy HH:mm:ss``,
 the PBX's local time), ``calltype`` (``incoming``, ``outcoming`` sic), ``src``, ``dst``,
 ``duration`` (seconds with a Turkish decimal comma, ``85,6972``), ``disposition``
 (``ANSWERED``, ``BUSY``, ``NO ANSWER``), ``queue`` and ``record`` (a boolean: whether there is
@@ -24,7 +25,7 @@ from pbxtui.drivers.history import direction_of, direction_word, end_status, pag
 from pbxtui.drivers.iexpbx_rows import parse_envelope
 from pbxtui.drivers.reading import Fields, Layout, Layouts, Unreadable
 from pbxtui.drivers.values import clock_seconds
-from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery
+from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery, digits
 from pbxtui.model.push import EndStatus
 from pbxtui.model.records import Direction
 
@@ -123,7 +124,8 @@ async def pages(driver: IexPbxDriver, query: HistoryQuery) -> AsyncIterator[Hist
             "uf": "yes",
         }
         if query.number:
-            params["number"] = query.number
+            # The PBX matches the number as stored: its digits, not the operator's spacing.
+            params["number"] = digits(query.number)
         response = await driver._send("cdr", params, expected="JSON")
         read = partial(_read_answer, driver, reader, response.text)
         return await driver.off_loop(read, size=response.size)
