@@ -31,6 +31,7 @@ from pbxtui.model import (
     Resource,
     ScheduleCall,
 )
+from pbxtui.model.history import MAX_LIMIT, EndStatus
 from pbxtui.redact import ScrubbingFilter
 
 T = TypeVar("T")
@@ -561,6 +562,117 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     else:
         for entry in entries:
             click.echo(f"{entry['number']:<16} {entry['name']}")
+
+
+def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    from pbxtui.headless_history import parse_when
+
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command()
+@pbx_argument
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    callback=_when,
+    help="From when: 2h, 1d, today, 2026-11-23 14:00 (local) or ISO with an offset.",
+)
+@click.option("--until", default=None, callback=_when, help="Until when (default: now).")
+@click.option("--number", default="", help="Only calls with this number (any party).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([s.value for s in EndStatus if s is not EndStatus.UNKNOWN]),
+    help="Only calls that ended so (repeatable).",
+)
+@click.option("--min-duration", type=click.IntRange(0, None), help="Only calls this long (s).")
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), help="At most N calls, the newest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the normalized records as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the records as CSV (with a header).")
+@global_options
+@pass_options
+def history(
+    options: Options,
+    pbx: str,
+    since: datetime,
+    until: datetime | None,
+    number: str,
+    statuses: tuple[str, ...],
+    min_duration: int | None,
+    limit: int | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """PBX's call history, newest first: who called whom, how it ended, how long, recorded.
+
+    Read from the PBX's CDR API (exit 1 if it has none, or it failed: what was read is still
+    printed, and the reason goes to standard error).
+    """
+    from pbxtui import headless_history as hh
+    from pbxtui.model.history import HistoryQuery
+
+    if as_json and as_csv:
+        _fail("choose one of --json and --csv")
+    _setup_logging(to_file=False)
+    config = _load(options)
+    try:
+        config.get(pbx)
+        query = HistoryQuery(
+            since=since,
+            until=until,
+            number=number,
+            statuses=frozenset(EndStatus(s) for s in statuses),
+            min_duration=min_duration,
+            limit=limit,
+        )
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    except ValueError as exc:
+        _fail(_validation_reason(exc))
+        return
+    progress = _history_progress() if sys.stderr.isatty() else None
+    result = _run(lambda: hh.read_history(config, pbx, query, progress=progress))
+    if progress is not None:
+        click.echo("\r\x1b[K", nl=False, err=True)
+    mask = options.mask(config)
+    if as_json:
+        click.echo(json.dumps(hh.history_document(result, mask=mask), indent=2, ensure_ascii=False))
+    elif as_csv:
+        click.echo(hh.history_csv(result, mask=mask), nl=False)
+    else:
+        click.echo(hh.format_history(result, mask=mask))
+    for note in result.notes:
+        click.echo(f"pbxtui: note: {note}", err=True)
+    if result.error:
+        click.echo(f"pbxtui: {headless.one_line(result.error)}", err=True)
+        sys.exit(headless.EXIT_FAILED)
+
+
+def _history_progress() -> Callable[[Any, int], None]:
+    def show(page: Any, count: int) -> None:
+        done = round(page.progress * 100)
+        click.echo(
+            f"\r\x1b[Kreading {page.pbx}'s history: {done:3d}%, {count} calls", nl=False, err=True
+        )
+
+    return show
+
+
+def _validation_reason(exc: ValueError) -> str:
+    """A pydantic error as one line: what is wrong with the query."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in errors())
+    return str(exc)
 
 
 @main.group(name="config")

@@ -12,7 +12,10 @@ import ipaddress
 import os
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -34,7 +37,7 @@ from pbxtui import redact
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 MAX_SECRET_FILE_BYTES = 64 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
-SECRET_FIELDS = ("key", "password", "pass")
+SECRET_FIELDS = ("key", "password", "pass", "org_token", "panel_user", "panel_pass")
 """The config keys that hold a secret, in every kind (as written in the file)."""
 TABLE_SECRETS = (("webhooks", "token"), ("lookup", "token"))
 """The secrets of the tables outside ``[[pbx]]``: (table, key)."""
@@ -116,6 +119,39 @@ def _others_can_read(path: Path) -> bool:
         return False
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def check_zone(name: str) -> str:
+    """A zoneinfo name as given (``Europe/Istanbul``), or a ValueError that suggests one."""
+    name = name.strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        known = _zone_names()
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f' — did you mean "{close[0]}"?' if close else ""
+        if not known:
+            hint = " (no time zone database on this machine: pip install tzdata)"
+        raise ValueError(
+            f'unknown time zone "{name}"{hint} (expected a zoneinfo name such as '
+            '"Europe/Istanbul", "Asia/Jerusalem" or "UTC")'
+        ) from None
+    return name
+
+
+def _http_endpoint(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("expected an http:// or https:// URL")
+    if "?" in value:
+        raise ValueError("give the endpoint without a query string; credentials go in fields")
+    if urlsplit(value).password:
+        raise ValueError("give credentials in their fields, not in the URL")
+    return value
+
+
 def _entry_name(info: ValidationInfo) -> str:
     name = info.data.get("name") if info.data else None
     if isinstance(name, str):
@@ -137,6 +173,18 @@ class _PbxBase(BaseModel):
     # The PBX's request budget, shared by polls, refreshes and actions (drivers/budget.py).
     max_in_flight: Annotated[int, Field(ge=1, le=32)] = 6
     requests_per_second: Annotated[float, Field(gt=0, le=200)] = 20.0
+    # The zone the PBX writes its local times in (CDRs name none); None: this machine's.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return check_zone(value) if value is not None else None
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The PBX's time zone; None means this machine's local time (DST and all)."""
+        return zoneinfo.ZoneInfo(self.timezone) if self.timezone else None
 
     @field_validator("url")
     @classmethod
@@ -166,6 +214,9 @@ class PbxCloudConfig(_PbxBase):
     tenant: Annotated[str, Field(min_length=1)]
     key: SecretStr
     nodename: str = ""
+    # History: SIMPLECDRS (the observed sc_* rows), or INFO cdrs in CSV (fuller rows: billable
+    # seconds, queue, recording; and compact).
+    cdr_source: Literal["simplecdrs", "cdrs"] = "simplecdrs"
 
     _secret = field_validator("key", mode="before")(_resolve_secret)
 
@@ -210,10 +261,46 @@ class DialupConfig(_PbxBase):
     extensions: tuple[str, ...]
     brand: Literal["globalex", "cloudplus"] = "globalex"
     max_in_flight: Annotated[int, Field(ge=1, le=32)] = 4  # one request per extension
+    # History: cdr.php with the organisation's token, or the panel's reports (CloudPlus's
+    # panel; the brands share its Elastix base), logged in as the panel user, not the API user.
+    org_token: SecretStr | None = None
+    cdr_url: str = ""  # default: cdr.php beside dialup.php
+    panel_url: str = ""  # default: the root of the dialup.php host
+    panel_user: SecretStr | None = None
+    panel_pass: SecretStr | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     _secret = field_validator("pass_", mode="before")(_resolve_secret)
+    _optional_secrets = field_validator("org_token", "panel_user", "panel_pass", mode="before")(
+        _resolve_secret
+    )
+
+    @field_validator("cdr_url", "panel_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return _http_endpoint(value) if value else value
+
+    @model_validator(mode="after")
+    def _panel(self) -> DialupConfig:
+        if (self.panel_user is None) != (self.panel_pass is None):
+            raise ValueError("give both panel_user and panel_pass (the panel's own login), or none")
+        return self
+
+    @property
+    def cdr_endpoint(self) -> str:
+        """cdr.php: as configured, else beside dialup.php on the same host."""
+        if self.cdr_url:
+            return self.cdr_url
+        return re.sub(r"dialup\.php$", "cdr.php", self.url, flags=re.IGNORECASE)
+
+    @property
+    def panel_endpoint(self) -> str:
+        """The panel's root (``https://host/``), where ``index.php`` logs in."""
+        if self.panel_url:
+            return self.panel_url.rstrip("/") + "/"
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/"
 
     @field_validator("extensions", mode="before")
     @classmethod
@@ -245,6 +332,11 @@ class While1Config(BaseModel):
     verify_tls: ClassVar[bool] = True
     max_in_flight: ClassVar[int] = 1
     requests_per_second: ClassVar[float] = 1.0
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """None: a push-only PBX has no call history of its own to read local times from."""
+        return None
 
     def secret_values(self) -> list[str]:
         return []
@@ -594,9 +686,7 @@ def _webhook_warnings(hooks: WebhooksConfig | None, source: str) -> list[str]:
 _SECRET_HINT = 'a string, { env = "VAR" } or { file = "path" }'
 _FIELD_HINTS = {
     "kind": 'one of "pbxcloud", "iexpbx", "dialup", "while1"',
-    "key": _SECRET_HINT,
-    "password": _SECRET_HINT,
-    "pass": _SECRET_HINT,
+    **{field: _SECRET_HINT for field in SECRET_FIELDS},
     "token": _SECRET_HINT,
 }
 

@@ -9,7 +9,7 @@ raises is a ``DriverError`` whose text is safe to show: no URL with credentials,
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import ClassVar, TypeVar
 
 import anyio
@@ -38,6 +38,7 @@ from pbxtui.model import (
     Resource,
 )
 from pbxtui.model.errors import ShowableError
+from pbxtui.model.history import HistoryPage, HistoryQuery
 
 T = TypeVar("T")
 
@@ -212,6 +213,20 @@ class Driver(ABC):
 
     async def phone_directory(self) -> list[DirectoryEntry]:
         raise self.unsupported(Action.PHONEBOOK)
+
+    # -- history: a query, never on the poll loop ---------------------------------------------
+    def history_source(self) -> str:
+        """Where this PBX's call history is read from, in words ("" when its API, as
+        configured, has none)."""
+        return ""
+
+    async def history(self, query: HistoryQuery) -> AsyncIterator[HistoryPage]:
+        """The calls of ``query``, newest first, a page per local day, asked through the
+        PBX's request budget as polls are; NotSupported where ``history_source`` is ""."""
+        raise NotSupported(
+            self.name, f"not supported by {self.name}'s API ({self.vendor}): call history"
+        )
+        yield  # makes this an async generator, as every driver's own is
 
     async def off_loop(self, parse: Callable[[], T], *, size: int = 0, rows: int = 0) -> T:
         """``parse()`` in a worker thread when the answer is large (``size`` bytes, or

@@ -12,13 +12,22 @@ driver first saw its ``Uniqueid`` (unless the PBX adds a duration field).
 
 What it cannot tell: a caller waiting in a queue is on no extension, so it is not seen at all
 (no call here is ever QUEUED), and an extension's own call into a queue is just ``busy``.
+
+``Response=yes``: every request asks for a result. Without it the PBX carries an action out
+and answers an empty 200 (OBSERVED by a real proxy), and a status request answers the bare
+status word. A PBX that answers an action empty anyway (one that ignores ``Response``) is
+taken at its word that it was sent: the result says the PBX did not confirm it, and the next
+status poll, asked at once, shows what happened.
+
+History (``dialup_history``): ``cdr.php`` with the ``org_token``, else the CloudPlus panel's
+reports with the panel's own login, else none (what the PBX pushes still is).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +40,7 @@ from pbxtui.drivers.base import (
     AuthRefused,
     Driver,
     DriverError,
+    NotSupported,
     PbxTimeout,
     PbxUnreachable,
 )
@@ -47,7 +57,8 @@ from pbxtui.drivers.dialup_answers import (
     parse_status,
     read_fields,
 )
-from pbxtui.drivers.http import VendorHttp, asking
+from pbxtui.drivers.dialup_history import DialupHistory
+from pbxtui.drivers.http import VendorHttp, VendorResponse, asking
 from pbxtui.model import (
     Action,
     ActionResult,
@@ -63,6 +74,7 @@ from pbxtui.model import (
     Resource,
     utcnow,
 )
+from pbxtui.model.history import HistoryPage, HistoryQuery
 
 __all__ = [  # the answers' readers, where callers have always found them
     "BAD_EVENT",
@@ -87,6 +99,12 @@ ISRAEL = "+972"  # the only country these brands serve, per their documents
 PLUS_ACCEPTED_BRANDS: frozenset[str] = frozenset()
 SCHEDULE_DEFAULTS = {"Maxretry": "1", "Retrytime": "60"}  # INFERENCE: units undocumented
 STATUS_BODY_LIMIT = 1024 * 1024  # one extension's status is a few hundred bytes
+UNCONFIRMED = "the PBX answered nothing (no result despite Response=yes): the next poll shows"
+NO_HISTORY = (
+    "no call history from {pbx}'s API as configured: set org_token (cdr.php), or for "
+    'brand = "cloudplus" panel_user and panel_pass (the panel\'s reports); what it pushes '
+    "(webhooks) is kept as history too"
+)
 
 
 # -- actions' numbers and helpers -----------------------------------------------------------
@@ -190,6 +208,7 @@ class DialupDriver(Driver):
         self._first_seen: dict[str, tuple[float, str]] = {}  # call key → (monotonic, ext)
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
         self._statuses = StatusReader(config.name)
+        self._history = DialupHistory(self)
 
     def fetch_seconds(self) -> float:
         # One request per watched extension under the rate limit: 200 extensions at 20/s
@@ -209,6 +228,16 @@ class DialupDriver(Driver):
     async def probe(self) -> None:
         await self._status(self.dialup.extensions[0])
 
+    # -- history (dialup_history) ---------------------------------------------------------
+    def history_source(self) -> str:
+        return self._history.source
+
+    async def history(self, query: HistoryQuery) -> AsyncIterator[HistoryPage]:
+        if not self._history.source:
+            raise NotSupported(self.name, NO_HISTORY.format(pbx=self.name))
+        async for page in self._history.pages(query):
+            yield page
+
     # -- actions --------------------------------------------------------------------------
     async def hangup(self, call: Call) -> ActionResult:
         exten = call.extension or call.id
@@ -222,6 +251,9 @@ class DialupDriver(Driver):
         # behind a sweep.
         with asking("action", Priority.ACTION):
             response = await self.http.get(params)
+        if _unanswered(response):
+            self._last = None
+            return ActionResult(ok=True, message=f"hang-up of {exten} sent; {UNCONFIRMED}")
         ok, word = parse_action(self.name, read_fields(self.name, response))
         if not ok:
             return ActionResult(ok=False, message=f"extension {exten} was not hung up ({word})")
@@ -254,6 +286,9 @@ class DialupDriver(Driver):
         wait = (request.timeout or DEFAULT_DIAL_TIMEOUT) + DIAL_TIMEOUT_MARGIN
         with asking("action", Priority.ACTION):
             response = await self.http.get(params, timeout=wait)
+        if _unanswered(response):
+            self._last = None
+            return ActionResult(ok=True, message=f"call {dial1} → {dial2} sent; {UNCONFIRMED}")
         fields = read_fields(self.name, response)
         ok, word = parse_action(self.name, fields)
         self._last = None
@@ -433,3 +468,8 @@ class DialupDriver(Driver):
             since=since,
             extension=exten,
         )
+
+
+def _unanswered(response: VendorResponse) -> bool:
+    """An action answered with an empty 200: what the PBX does without ``Response=yes``."""
+    return response.status == 200 and not response.text.strip()

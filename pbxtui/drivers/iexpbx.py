@@ -37,13 +37,14 @@ import logging
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from functools import partial
 from typing import ClassVar, TypeVar
 
 import httpx
 
 from pbxtui.config import IexPbxConfig, PbxConfig
+from pbxtui.drivers import iexpbx_history
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.http import VendorResponse, asking, login_page
@@ -82,6 +83,7 @@ from pbxtui.model import (
     Queue,
     Resource,
 )
+from pbxtui.model.history import HistoryPage, HistoryQuery
 
 __all__ = [
     "IexPbxDriver",
@@ -308,6 +310,14 @@ class IexPbxDriver(Driver):
 
     async def probe(self) -> None:
         await self._users(fresh=True)
+
+    # -- history (iexpbx_history) ---------------------------------------------------------------
+    def history_source(self) -> str:
+        return iexpbx_history.SOURCE
+
+    async def history(self, query: HistoryQuery) -> AsyncIterator[HistoryPage]:
+        async for page in iexpbx_history.pages(self, query):
+            yield page
 
     # -- actions ------------------------------------------------------------------------------
     async def hangup(self, call: Call) -> ActionResult:

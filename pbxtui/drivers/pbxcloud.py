@@ -27,7 +27,15 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
@@ -37,6 +45,7 @@ import anyio
 import httpx
 
 from pbxtui.config import PbxCloudConfig, PbxConfig
+from pbxtui.drivers import pbxcloud_history
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.http import VendorResponse, asking, login_page
@@ -48,6 +57,7 @@ from pbxtui.drivers.pbxcloud_calls import (
     extension_number,
     strip_tenant,
 )
+from pbxtui.drivers.pbxcloud_rows import named_extension_rows
 from pbxtui.drivers.reading import (
     Fields,
     Layout,
@@ -79,6 +89,7 @@ from pbxtui.model import (
     Queue,
     Resource,
 )
+from pbxtui.model.history import HistoryPage, HistoryQuery
 
 __all__ = ["CHANNEL_STATE_CODES", "PbxCloudDriver", "calls_from_rows"]
 
@@ -280,6 +291,7 @@ class PbxCloudDriver(Driver):
         self.tenant = config.tenant
         self.nodename = config.nodename
         self._key = config.key
+        self.cdr_source = config.cdr_source
         self._queue_list: tuple[float, dict[str, str]] | None = None
         self._call_queues: dict[str, str] = {}  # call id → queue, as last seen
         self._peers: tuple[float, list[Peer]] | None = None  # (monotonic time, last answer)
@@ -366,7 +378,10 @@ class PbxCloudDriver(Driver):
             number: peer for peer in peers if (number := extension_number(peer.name, self.tenant))
         }
         with self._reading("the extension list"):
-            rows = rows_of(data, "ex_number", "extensions", "extension") if data is not None else []
+            named = named_extension_rows(data)
+            rows = (
+                rows_of(named, "ex_number", "extensions", "extension") if data is not None else []
+            )
             found = _named_rows(rows, EXTENSION_FIELDS, "extension", self._extension, by_number)
         return sorted(found, key=lambda e: _number_key(e.number))
 
@@ -579,6 +594,14 @@ class PbxCloudDriver(Driver):
         queues = self.read_queue_names(await self._send("INFO", info="queues"))
         self._queue_list = (time.monotonic(), queues)
         return queues
+
+    # -- history (pbxcloud_history) -------------------------------------------------------------
+    def history_source(self) -> str:
+        return pbxcloud_history.SOURCES[self.cdr_source]
+
+    async def history(self, query: HistoryQuery) -> AsyncIterator[HistoryPage]:
+        async for page in pbxcloud_history.pages(self, query):
+            yield page
 
     # -- concurrency ----------------------------------------------------------------------------
     async def _gather(self, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:

@@ -5,6 +5,12 @@ for everything (errors are short texts), a ``{"data":{…echoed params…}}`` JS
 click2call that blocks until the first leg answers, and per-extension status in one of two
 vocabularies. What is not public (the status reply's exact shape, XML, hangup) is rendered
 in every plausible variant behind the ``Quirks`` switches.
+
+``Response=yes`` asks for a result; without it an action is carried out and answered with an
+empty 200 (OBSERVED by a real proxy) and a status request answers the bare status word.
+CloudPlus wraps ``dialup.php``'s JSON in ``{"data": …}`` like every brand, while its
+``CHstatus.php`` answers flat (``{"status": "Idle"}``). History: ``cdr.php`` and, on
+CloudPlus, the panel (``dialup_cdrs``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.cdrs import SimClock
+from pbxtui.sim.dialup_cdrs import (
+    PANEL_LOGIN_PAGE,
+    RECORDING_TYPE,
+    SESSION_COOKIE,
+    CdrApi,
+    Panel,
+    PanelQuirks,
+)
 from pbxtui.sim.dialup_hooks import DialupHookQuirks, GlobalExFeed
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.hooks import HookEmitter, did_for
@@ -35,6 +50,10 @@ from pbxtui.sim.scenario import LegState, Scenario, ScenarioSpec, SimCall, aster
 
 PATH = "/API/dialup.php"
 CHSTATUS_PATH = "/API/CHstatus.php"
+CDR_PATHS = ("/API/cdr.php", "/api/cdr.php")  # beside dialup.php; Bluebe's is lower case
+PANEL_LOGIN_PATH = "/index.php"
+REPORTS_PATH = "/API/Reports.php"
+DOWNLOAD_PATH = "/admin/"
 DEFAULT_TIMEOUT = 20
 ANSWER_POLL_STEP = 0.05  # seconds between looks at a ringing first leg
 
@@ -74,6 +93,9 @@ class Quirks:
     # {"status":"fail"}; html_login: a login page; redirect: a 302 to the login page.
     auth_failure: Literal["login", "restricted", "status_fail", "html_login", "redirect"] = "login"
     status_format_json: Literal["data", "flat"] = "data"  # {"data":{…}} vs {"status":…}
+    # CHstatus.php's own (CloudPlus: flat, OBSERVED); None: as status_format_json.
+    chstatus_format_json: Literal["data", "flat"] | None = None
+    honours_response: bool = True  # False: answers as if Response=yes were never sent
     reject_plus_numbers: bool = True  # OBSERVED: `+972…` refused with `fail`, nothing dialled
     first_leg_delay: float | None = 3.0  # seconds until leg 1 answers; None: it never does
     include_duration: bool = False  # whether a real status carries a duration is unknown
@@ -110,11 +132,15 @@ class DialupSim:
         user: str,
         password: str,
         org: str,
+        cdr: CdrApi | None = None,
+        panel: Panel | None = None,
     ) -> None:
         self.scenario = scenario
         self.faults = faults
         self.quirks = quirks
         self.user, self.password, self.org = user, password, org
+        self.cdr = cdr
+        self.panel = panel
         self.scheduled: list[dict[str, str]] = []  # future calls accepted (params, no `pass`)
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -143,7 +169,53 @@ class DialupSim:
         reply = await self._handle(request)
         if self.quirks.echo_url and reply.raw is None:
             reply.fields["Url"] = _request_line(request)
-        return self._render(reply, request.query_params.get("RFormat", ""))
+        return self._render(reply, request.query_params.get("RFormat", ""), request.url.path)
+
+    # -- history: cdr.php and the CloudPlus panel ---------------------------------------------
+    async def cdr_endpoint(self, request: Request) -> Response:
+        self.scenario.advance()
+        params = await _all_params(request)
+        if self.cdr is None:
+            return Response(b"", media_type="text/html; charset=UTF-8")
+        if self.faults.auth_refused or not self.cdr.authorised(params):
+            body = json.dumps({"status": "fail", "message": "Invalid org_token"})
+            return Response(body, media_type="application/json")
+        rows = self.cdr.rows(params)
+        return Response(json.dumps({"data": rows}), media_type="application/json")
+
+    async def panel_login(self, request: Request) -> Response:
+        if self.panel is None or request.method != "POST":
+            return Response(PANEL_LOGIN_PAGE, media_type="text/html; charset=UTF-8")
+        self.scenario.advance()
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        body, cookie = self.panel.login(form)
+        response = Response(body, media_type="text/html; charset=UTF-8")
+        if cookie is not None and not self.faults.auth_refused:
+            response.set_cookie(SESSION_COOKIE, cookie, path="/", httponly=True)
+        return response
+
+    def _session(self, request: Request) -> bool:
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        return self.panel is not None and self.panel.valid(cookie)
+
+    async def panel_reports(self, request: Request) -> Response:
+        self.scenario.advance()
+        if self.panel is None or not self._session(request):
+            return Response(PANEL_LOGIN_PAGE, media_type="text/html; charset=UTF-8")
+        rows = self.panel.reports(dict(request.query_params))
+        return Response(json.dumps({"data": rows}), media_type="application/json")
+
+    async def panel_download(self, request: Request) -> Response:
+        self.scenario.advance()
+        params = request.query_params
+        if self.panel is None or not self._session(request):
+            return Response(PANEL_LOGIN_PAGE, media_type="text/html; charset=UTF-8")
+        if params.get("menu") != "monitoring" or params.get("action") != "download":
+            return Response(PANEL_PAGE_NOT_FOUND, media_type="text/html; charset=UTF-8")
+        audio = self.panel.recording(params.get("id", "") or params.get("file", ""))
+        if audio is None:
+            return Response("file not found", media_type="text/html; charset=UTF-8")
+        return Response(audio, media_type=RECORDING_TYPE)
 
     async def _handle(self, request: Request) -> Reply:
         self.scenario.advance()
@@ -158,13 +230,20 @@ class DialupSim:
             if self.quirks.echo_url and refusal.raw is not None and refusal.status == 200:
                 refusal.raw += f" ({_request_line(request)})"
             return refusal
-        operation = _operation(params, status_only=request.url.path == CHSTATUS_PATH)
+        path = request.url.path
+        operation = _operation(params, status_only=path == CHSTATUS_PATH)
         if operation is None:
             return Reply(raw="bad event")
-        reply = await HANDLERS[operation](self, params)
-        if params.get("Response", "").lower() != "yes":
+        if operation == "status":
+            reply = await self.status(params, path)
+        else:
+            reply = await HANDLERS[operation](self, params)
+        asked = params.get("Response", "").lower() == "yes"
+        if not asked or not self.quirks.honours_response:
             # Without Response=yes the PBX acts but says little: the status word, or nothing.
-            return Reply(raw=reply.fields.get(self._status_key(), "")) if reply.fields else reply
+            return (
+                Reply(raw=reply.fields.get(self._status_key(path), "")) if reply.fields else reply
+            )
         if self.quirks.echo_params and reply.raw is None:
             echoed = {k: v for k, v in params.items() if k.lower() != "pass"}
             reply.fields = echoed | reply.fields
@@ -190,14 +269,19 @@ class DialupSim:
         return Reply(raw="You need to login first!")
 
     # -- rendering ------------------------------------------------------------------------
-    def _render(self, reply: Reply, rformat: str) -> Response:
+    def _json_style(self, path: str) -> str:
+        """``data`` (wrapped) or ``flat``: CHstatus.php may differ from dialup.php."""
+        own = self.quirks.chstatus_format_json if path == CHSTATUS_PATH else None
+        return own or self.quirks.status_format_json
+
+    def _render(self, reply: Reply, rformat: str, path: str = PATH) -> Response:
         if reply.raw is not None:
             return Response(
                 reply.raw, reply.status, headers=reply.headers, media_type=reply.content_type
             )
         fmt = rformat.lower()
         if fmt == "json":
-            wrap = self.quirks.status_format_json == "data" and not reply.bare
+            wrap = self._json_style(path) == "data" and not reply.bare
             body = json.dumps({"data": reply.fields} if wrap else reply.fields)
             return Response(body, media_type="application/json")
         if fmt == "xml":
@@ -208,18 +292,18 @@ class DialupSim:
         lines = joiner.join(f"{k}: {v}" for k, v in reply.fields.items())
         return Response(lines + "\n", media_type="text/html; charset=UTF-8")
 
-    def _status_key(self) -> str:
+    def _status_key(self, path: str = PATH) -> str:
         """GlobalEx says ``Status``; CloudPlus says ``status`` bare and ``State`` in ``data``."""
         if self.quirks.brand_vocabulary == "globalex":
             return "Status"
-        return "State" if self.quirks.status_format_json == "data" else "status"
+        return "State" if self._json_style(path) == "data" else "status"
 
     # -- operations -----------------------------------------------------------------------
-    async def status(self, params: dict[str, str]) -> Reply:
+    async def status(self, params: dict[str, str], path: str = PATH) -> Reply:
         self.status_requests += 1
         exten = params.get("exten", "")
         line = self.scenario.extension_state(exten)
-        fields = {self._status_key(): VOCABULARY[self.quirks.brand_vocabulary][line]}
+        fields = {self._status_key(path): VOCABULARY[self.quirks.brand_vocabulary][line]}
         found = self.scenario.call_of(exten) if line in ("busy", "ringing") else None
         if found is not None:
             call, leg = found
@@ -333,25 +417,45 @@ def build(
     hooks_url: str = "",
     hooks_token: str = "",
     hook_quirks: DialupHookQuirks | None = None,
+    timezone: str | None = None,
+    org_token: str | None = None,
+    panel_user: str = "cpadmin",
+    panel_pass: str | None = None,
+    panel_quirks: PanelQuirks | None = None,
 ) -> SimulatedPbx:
     """A simulated dialup.php PBX; ``quirks``, when given, wins over ``brand`` and
     ``first_leg_delay`` (which only shape the default ``Quirks``). It sends GlobalEx's
-    webhooks to ``hooks_url`` (``<receiver>/hook/<name>``) once it has one."""
+    webhooks to ``hooks_url`` (``<receiver>/hook/<name>``) once it has one. Its history:
+    cdr.php for ``org_token`` (made up when not given), and on CloudPlus the panel, whose
+    login is ``panel_user`` / ``panel_pass`` (not the API user's); its times in ``timezone``."""
     if quirks is None:
         quirks = Quirks(brand_vocabulary=brand, first_leg_delay=first_leg_delay)
         if brand == "cloudplus":  # OBSERVED: CHstatus.php answers {"status":…} bare
-            quirks.status_format_json = "flat"
+            quirks.chstatus_format_json = "flat"
             quirks.auth_failure = "status_fail"
     faults = faults or Faults()
     password = password or secrets.token_urlsafe(12)
+    org_token = org_token or secrets.token_urlsafe(16)
     scenario = (spec or ScenarioSpec()).scenario(channel_namer=asterisk_channel("SIP"))
-    sim = DialupSim(scenario, faults, quirks, user=user, password=password, org=org)
+    clock = SimClock(timezone)
+    cdr = CdrApi(scenario, clock, org, org_token)
+    panel = None
+    if brand == "cloudplus":
+        panel_pass = panel_pass or secrets.token_urlsafe(12)
+        panel = Panel(scenario, clock, panel_user, panel_pass, panel_quirks or PanelQuirks())
+    sim = DialupSim(
+        scenario, faults, quirks, user=user, password=password, org=org, cdr=cdr, panel=panel
+    )
     feed = GlobalExFeed(scenario, org=org, did=did_for(scenario.spec.seed), quirks=hook_quirks)
     hooks = HookEmitter(scenario, feed, url=hooks_url, token=hooks_token)
     app = Starlette(
         routes=[
             Route(PATH, sim.endpoint, methods=["GET", "POST"]),
             Route(CHSTATUS_PATH, sim.endpoint, methods=["GET", "POST"]),
+            *(Route(path, sim.cdr_endpoint, methods=["GET", "POST"]) for path in CDR_PATHS),
+            Route(PANEL_LOGIN_PATH, sim.panel_login, methods=["GET", "POST"]),
+            Route(REPORTS_PATH, sim.panel_reports, methods=["GET"]),
+            Route(DOWNLOAD_PATH, sim.panel_download, methods=["GET"]),
         ]
     )
     numbers = list(scenario.extensions)
@@ -369,7 +473,10 @@ def build(
             "org": org,
             "extensions": extensions,
             "brand": brand,
-        },
+            "org_token": org_token,
+        }
+        | ({"panel_user": panel_user, "panel_pass": panel_pass} if panel else {})
+        | ({"timezone": timezone} if timezone else {}),
         quirks=quirks,
         extra={"sim": sim},
         hooks=hooks,
@@ -379,3 +486,14 @@ def build(
 def _request_line(request: Request) -> str:
     """``GET /API/dialup.php?user=…&pass=…``: the query as received, still percent-encoded."""
     return f"{request.method} {request.url.path}?{request.url.query}"
+
+
+PANEL_PAGE_NOT_FOUND = "<html><body>Page not found</body></html>"
+
+
+async def _all_params(request: Request) -> dict[str, str]:
+    """Query parameters, and a POST's form fields (form-encoded, read without multipart)."""
+    params = dict(request.query_params)
+    if request.method == "POST":
+        params.update(parse_qsl((await request.body()).decode("utf-8", "replace")))
+    return params

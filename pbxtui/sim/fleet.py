@@ -44,7 +44,7 @@ DEMO_FLEET: tuple[FleetMember, ...] = (
         "hq",
         "pbxcloud",
         ScenarioSpec(seed=11, extensions=30, calls_per_minute=7.0),
-        {"tenant": "ACME"},
+        {"tenant": "ACME", "timezone": "Europe/London"},
     ),
     FleetMember(
         "istanbul",
@@ -57,7 +57,7 @@ DEMO_FLEET: tuple[FleetMember, ...] = (
             calls_per_minute=4.0,
             stuck_call_seconds=None,
         ),
-        {},
+        {"timezone": "Europe/Istanbul"},
     ),
     FleetMember(
         "branch",
@@ -71,7 +71,7 @@ DEMO_FLEET: tuple[FleetMember, ...] = (
             calls_per_minute=3.0,
             stuck_call_seconds=None,
         ),
-        {"first_leg_delay": 4.0},
+        {"first_leg_delay": 4.0, "timezone": "Asia/Jerusalem"},
     ),
     FleetMember(
         "eu",
@@ -84,7 +84,7 @@ DEMO_FLEET: tuple[FleetMember, ...] = (
             calls_per_minute=4.0,
             stuck_call_seconds=None,
         ),
-        {"tenant": "EUROPA"},
+        {"tenant": "EUROPA", "timezone": "Europe/Berlin"},
     ),
 )
 

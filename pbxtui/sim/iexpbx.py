@@ -3,18 +3,18 @@
 Documented formats are reproduced as the vendor's page shows them (vendor-notes §3): the
 ``[{success, count, data}]`` envelope, ``HH:MM:SS`` live durations, ``Queue(630)`` call types,
 ``OK (93 ms)`` registration, comma-joined queue members, and the CDR's Turkish-locale
-durations (``"85,6972"``) and ``dd.MM.yyyy HH:mm:ss`` dates. Everything the page leaves out
+durations (``"85,6972"``) and ``dd.MM.yyyy HH:mm:ss`` dates, in the PBX's local time. The
+CDRs are the calls the scenario ended (``Scenario.ended``); ``date1`` and ``date2`` are read
+to the minute, both ends included (INFERENCE: the page does not say). Everything the page leaves out
 (action answers, auth failures, the directory's XML markup) is an INFERENCE behind a switch
 in ``Quirks``.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
 import xml.etree.ElementTree as ET
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,15 +26,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.cdrs import SimClock, facts_of
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.hooks import HookEmitter
 from pbxtui.sim.iexpbx_hooks import IexHookQuirks, IexPbxFeed
-from pbxtui.sim.scenario import CallPhase, Scenario, ScenarioSpec, SimCall, SimLeg
+from pbxtui.sim.scenario import CallPhase, EndedCall, Scenario, ScenarioSpec, SimCall, SimLeg
 
 PATH = "/api/old/get"
 TRUNK = "trunk-sip-Trunk110"  # the trunk peer in the vendor's own sample channel
 CDR_FIRST_ID = 28600
-CDR_KEEP = 500
 
 # A phonebook's own contacts (the first two are the vendor's sample), before the extensions.
 DIRECTORY: tuple[tuple[str, str], ...] = (
@@ -88,7 +88,13 @@ class IexPbxApi:
     """The request handlers over one scenario; ``endpoint`` is the Starlette route."""
 
     def __init__(
-        self, scenario: Scenario, faults: Faults, quirks: Quirks, username: str, password: str
+        self,
+        scenario: Scenario,
+        faults: Faults,
+        quirks: Quirks,
+        username: str,
+        password: str,
+        clock: SimClock | None = None,
     ) -> None:
         self.scenario = scenario
         self.faults = faults
@@ -96,10 +102,7 @@ class IexPbxApi:
         self.username = username
         self.password = password
         self.kinds: dict[int, tuple[str, str]] = {}  # originated call id → (kind, detail)
-        self.cdr: deque[dict[str, Any]] = deque(maxlen=CDR_KEEP)
-        self._seen: dict[int, SimCall] = {}
-        self._seen_version = -1
-        self._cdr_ids = itertools.count(CDR_FIRST_ID)
+        self.clock = clock or SimClock()
         self.echo = ""  # "GET /path?query" of the request being answered, with echo_url
         self.handlers: dict[str, Callable[[Params], Response]] = {
             "activecalls": self.activecalls,
@@ -117,7 +120,6 @@ class IexPbxApi:
         if self.quirks.echo_url:
             self.echo = f"{request.method} {request.url.path}?{request.url.query}"
         self.scenario.advance()
-        self._record_ended()
         # The vendor's page writes "& channel=": a parameter name with a space in it.
         params = {key.strip(): value for key, value in request.query_params.multi_items()}
         if self.faults.auth_refused or not self._authorised(params):
@@ -234,19 +236,24 @@ class IexPbxApi:
 
     def cdrs(self, params: Params) -> Response:
         try:
-            low = _cdr_date(params.get("date1", ""))
-            high = _cdr_date(params.get("date2", ""))
+            low = self._cdr_date(params.get("date1", ""))
+            high = self._cdr_date(params.get("date2", ""))
         except ValueError:
             return self.fail("Invalid date format, expected ddMMyyyyHHmm")
         number = params.get("number", "").strip()
-        rows = [
-            row
-            for row in reversed(self.cdr)
-            if (low is None or row["_start"] >= low)
-            and (high is None or row["_start"] <= high)
-            and (not number or number in (row["src"], row["dst"]))
-        ]
-        return self.envelope([{k: v for k, v in row.items() if k != "_start"} for row in rows])
+        rows = []
+        for ended in reversed(self.scenario.ended):
+            minute = int(ended.call.started // 60 * 60)  # the request's dates are to the minute
+            if (low is not None and minute < low) or (high is not None and minute > high):
+                continue
+            row = self._cdr_row(ended)
+            if not number or number in (row["src"], row["dst"]):
+                rows.append(row)
+        return self.envelope(rows)
+
+    def _cdr_date(self, text: str) -> float | None:
+        text = text.strip()
+        return self.clock.epoch(datetime.strptime(text, "%d%m%Y%H%M")) if text else None
 
     # -- actions --------------------------------------------------------------------------
     def hangupcall(self, params: Params) -> Response:
@@ -291,26 +298,14 @@ class IexPbxApi:
         return self.envelope([])
 
     # -- call detail records ------------------------------------------------------------------
-    def _record_ended(self) -> None:
-        """Calls gone since the last request become CDR rows (ended calls the API saw)."""
-        scenario = self.scenario
-        if scenario.version == self._seen_version:
-            return
-        for call_id, call in list(self._seen.items()):
-            if call_id not in scenario.calls:
-                self.cdr.append(self._cdr_row(call, scenario.now))
-                del self._seen[call_id]
-                self.kinds.pop(call_id, None)
-        self._seen.update(scenario.calls)
-        self._seen_version = scenario.version
-
-    def _cdr_row(self, call: SimCall, ended: float) -> dict[str, Any]:
-        start = datetime.fromtimestamp(call.started)
+    def _cdr_row(self, ended: EndedCall) -> dict[str, Any]:
+        call = ended.call
+        start = self.clock.local(call.started)
         src, dst = self.parties(call)
         # The scenario runs in whole steps; a call-specific fraction gives the real look.
-        length = max(0.0, ended - call.started) + (call.id * 0.6180339887) % 1
+        length = max(0.0, ended.ended - call.started) + (call.id * 0.6180339887) % 1
         return {
-            "id": str(next(self._cdr_ids)),
+            "id": str(CDR_FIRST_ID + call.id),
             "calldate": start.strftime("%d.%m.%Y %H:%M:%S"),
             "calltype": {"inbound": "incoming", "outbound": "outcoming"}.get(
                 call.direction, "internal"
@@ -318,17 +313,14 @@ class IexPbxApi:
             "src": src,
             "dst": dst,
             "duration": turkish_seconds(length),
-            "disposition": "ANSWERED" if call.answered is not None else "NO ANSWER",
+            "disposition": DISPOSITIONS[facts_of(ended).outcome],
             "queue": call.queue,
             "record": call.answered is not None,
             "userfield": "",
-            "_start": start,
         }
 
 
-def _cdr_date(text: str) -> datetime | None:
-    text = text.strip()
-    return datetime.strptime(text, "%d%m%Y%H%M") if text else None
+DISPOSITIONS = {"answered": "ANSWERED", "no_answer": "NO ANSWER", "abandoned": "NO ANSWER"}
 
 
 def directory_xml(contacts: list[tuple[str, str]], style: str) -> str:
@@ -365,14 +357,15 @@ def build(
     hooks_url: str = "",
     hooks_token: str = "",
     hook_quirks: IexHookQuirks | None = None,
+    timezone: str | None = None,
 ) -> SimulatedPbx:
-    """A simulated IEXPBX; it calls its webhook URLs (``hooks_url`` + ``/call_start``,
-    ``/hangup``) once it has one."""
+    """A simulated IEXPBX writing its times in ``timezone`` (None: this machine's); it calls
+    its webhook URLs (``hooks_url`` + ``/call_start``, ``/hangup``) once it has one."""
     password = password or secrets.token_urlsafe(12)
     scenario = (spec or ScenarioSpec()).scenario(channel_namer=iexpbx_channel)
     faults = faults or Faults()
     quirks = quirks or Quirks()
-    api = IexPbxApi(scenario, faults, quirks, username, password)
+    api = IexPbxApi(scenario, faults, quirks, username, password, SimClock(timezone))
     feed = IexPbxFeed(api.parties, hook_quirks)
     hooks = HookEmitter(scenario, feed, url=hooks_url, token=hooks_token)
     app = Starlette(routes=[Route(PATH, api.endpoint, methods=["GET"])])
@@ -383,7 +376,8 @@ def build(
         faults=faults,
         app=hooks.control(FaultMiddleware(app, faults)),
         path=PATH,
-        credentials={"username": username, "password": password},
+        credentials={"username": username, "password": password}
+        | ({"timezone": timezone} if timezone else {}),
         quirks=quirks,
         extra={"api": api},
         hooks=hooks,

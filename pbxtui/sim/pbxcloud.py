@@ -9,7 +9,11 @@ One endpoint, ``/pbx/proxyapi.php``, dispatching on ``reqtype`` (case-insensitiv
 - ``format=plain`` (the default) is pipe-delimited; other formats answer 0 bytes;
 - DB-row JSON (BLFS) carries every value twice, under a positional key and its name;
 - ``INFO&info=agents`` rows have numeric keys only; peer and agent ids are ``<ext>-<TENANT>``;
-- empty answers are 0 bytes, ``]`` or ``null`` depending on the operation.
+- empty answers are 0 bytes, ``]`` or ``null`` depending on the operation;
+- ``HELP`` answers the whole syntax index; ``COUNTPEERS`` a count per node and their total;
+- history: ``INFO`` ``SIMPLECDRS`` and ``cdrs`` (JSON with positional keys, or CSV) list the
+  calls the scenario ended, in the tenant's local time (``pbxcloud_cdrs``); ``INFO
+  recording`` answers a WAV of an answered call, ``No id specified`` without an id.
 
 Formats nobody has published (CHANNELS above all) are INFERENCE: each plausible variant sits
 behind a ``Quirks`` switch so the driver can be proven against all of them.
@@ -24,6 +28,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -34,7 +39,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.audio import WAV_TYPE, wav_bytes
+from pbxtui.sim.cdrs import SimClock, find
 from pbxtui.sim.faults import FaultMiddleware, Faults
+from pbxtui.sim.pbxcloud_cdrs import (
+    CDRS_FIELDS,
+    CdrBook,
+    csv_text,
+    fetch_both,
+    peer_counts,
+    pipe_rows,
+)
 from pbxtui.sim.scenario import (
     CallPhase,
     LegState,
@@ -96,6 +111,12 @@ EXTENSION_FIELDS = (
 )  # fmt: skip
 EXTENSION_STATE_FIELDS = ("st_extension", "st_state", "st_timestamp", "st_peername")
 EXTENSION_WIDTH = 148
+NO_ID = "No id specified"  # 14 bytes, text/html whatever the format (A-60)
+
+
+def help_text() -> str:
+    """What ``reqtype=HELP`` answers: the syntax index (vendor-docs/pbx-cloud-api.txt)."""
+    return resources.files("pbxtui.sim").joinpath("pbxcloud_help.txt").read_text("utf-8")
 
 
 @dataclass
@@ -128,6 +149,17 @@ class Quirks:
     # Texts (refusals, acknowledgements) end with the request as received, credentials and
     # all, percent-encoded as sent: what a debugging vendor or a PHP notice does.
     echo_url: bool = False
+    # INFO extensions rows: named keys only (A-51), named and positional (FETCH_BOTH, as some
+    # deployments send: MiRTA's own pages read item[132]), or positional arrays only.
+    extensions_keys: Literal["named", "both", "positional"] = "named"
+    extra_nodes: tuple[str, ...] = ("pbx22",)  # peers spread over the nodename and these
+    recording_type: str = WAV_TYPE
+    # What these simulators answered before real clients were run against them, kept as
+    # switches: HELP's title line only; COUNTPEERS, CDRs and recordings as 0 bytes.
+    help_title_only: bool = False
+    countpeers_empty: bool = False
+    cdrs_empty: bool = False
+    recording_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +169,9 @@ class Answer:
     json_text: str
     plain: str
     error: bool = False
+    csv: str | None = None  # the CSV form, for the operations that have one
+    binary: bytes | None = None  # a file (a recording), whatever the format
+    content_type: str = ""  # set: this type whatever the format asked
 
     @staticmethod
     def data(value: Any, plain: str) -> Answer:
@@ -186,13 +221,23 @@ class PbxCloudSim:
     """The proxyapi.php operations over one scenario."""
 
     def __init__(
-        self, scenario: Scenario, quirks: Quirks, *, tenant: str, key: str, nodename: str
+        self,
+        scenario: Scenario,
+        quirks: Quirks,
+        *,
+        tenant: str,
+        key: str,
+        nodename: str,
+        clock: SimClock | None = None,
     ) -> None:
         self.scenario = scenario
         self.quirks = quirks
         self.tenant = tenant
         self.key = key
         self.nodename = nodename
+        self.nodes = (nodename, *(n for n in quirks.extra_nodes if n != nodename))
+        self.clock = clock or SimClock()
+        self.cdr_book = CdrBook(scenario, tenant, self.clock)
         self.started = scenario.now
         self.passwords = {n: secrets.token_hex(10) for n in scenario.extensions}
         self.web_passwords = {n: secrets.token_hex(10) for n in scenario.extensions}
@@ -208,13 +253,18 @@ class PbxCloudSim:
             "TRANSFER": self.transfer,
             "ATXTRANSFER": self.atxtransfer,
             "DIAL": self.dial,
-            "HELP": lambda _: Answer.text("PBX Cloud - API Syntax index\n", error=False),
+            "HELP": self.help,
+            "COUNTPEERS": self.countpeers,
+            "SIMPLECDRS": self.info_simplecdrs,
         }
         self.infos: dict[str, Callable[[Mapping[str, str]], Answer]] = {
             "queues": self.info_queues,
             "queue": self.info_queue,
             "agents": self.info_agents,
             "extensions": self.info_extensions,
+            "simplecdrs": self.info_simplecdrs,
+            "cdrs": self.info_cdrs,
+            "recording": self.info_recording,
         }
 
     # -- naming ---------------------------------------------------------------------------------
@@ -406,34 +456,57 @@ class PbxCloudSim:
             row["LinkedID"] = leg.linked_id
         return row
 
+    # -- HELP, COUNTPEERS -----------------------------------------------------------------------
+    def help(self, params: Mapping[str, str]) -> Answer:
+        if self.quirks.help_title_only:
+            return Answer.text("PBX Cloud - API Syntax index\n", error=False)
+        return Answer.text(help_text(), error=False)
+
+    def node_of(self, index: int) -> str:
+        return self.nodes[index % len(self.nodes)]
+
+    def countpeers(self, params: Mapping[str, str]) -> Answer:
+        """Registered peers per node, and their total (A-70)."""
+        if self.quirks.countpeers_empty:
+            return EMPTY
+        nodes = dict.fromkeys(self.nodes, 0)
+        for index, ext in enumerate(self.scenario.extensions.values()):
+            if ext.registered:
+                nodes[self.node_of(index)] += 1
+        nodes[self.nodes[0]] += 1  # the trunk
+        counts = peer_counts(nodes)
+        plain = _pipe([f"{node}:{count}" for node, count in counts.items()])
+        return Answer.data(counts, plain)
+
     # -- PEERS ----------------------------------------------------------------------------------
     def peers(self, params: Mapping[str, str]) -> Answer:
-        rows = [self.peer_row(number) for number in self.scenario.extensions]
+        rows = [self.peer_row(number, i) for i, number in enumerate(self.scenario.extensions)]
         rows.append(self.trunk_row())
         plain = "\n".join([_pipe(list(PEER_FIELDS))] + [_pipe(list(r.values())) for r in rows])
         if self.quirks.peers_shape == "object":
             return Answer.data({row["Name"]: row for row in rows}, plain)
         return Answer.data(rows, plain)
 
-    def peer_row(self, number: str) -> dict[str, Any]:
+    def peer_row(self, number: str, index: int = 0) -> dict[str, Any]:
         ext = self.scenario.extensions[number]
+        name, node = self.peer_name(number), self.node_of(index)
         if ext.registered:
             word = "LAGGED" if ext.latency_ms >= 300 else "OK"
-            return self.peer(
-                self.peer_name(number), ext.host, f"{word} ({ext.latency_ms} ms)", ext.name
-            )
+            return self.peer(name, ext.host, f"{word} ({ext.latency_ms} ms)", ext.name, node)
         if number[-1:] in "13579":
-            return self.peer(self.peer_name(number), "(Unspecified)", "UNKNOWN", ext.name)
+            return self.peer(name, "(Unspecified)", "UNKNOWN", ext.name, node)
         # Registered once, no longer answering its qualify.
-        return self.peer(self.peer_name(number), ext.host, "UNREACHABLE", ext.name)
+        return self.peer(name, ext.host, "UNREACHABLE", ext.name, node)
 
     def trunk_row(self) -> dict[str, Any]:
         return self.peer(f"trunk-{self.tenant}", "198.51.100.7", "OK (12 ms)", "SIP trunk")
 
-    def peer(self, name: str, host: str, status: str, description: str) -> dict[str, Any]:
+    def peer(
+        self, name: str, host: str, status: str, description: str, node: str = ""
+    ) -> dict[str, Any]:
         """A `sip show peers` row plus ``node`` (A-71)."""
         port = "0" if host.startswith("(") else "5060"
-        values = (self.nodename, name, host, "D", "Auto (No)", "No", " ", port, status)
+        values = (node or self.nodename, name, host, "D", "Auto (No)", "No", " ", port, status)
         return dict(zip(PEER_FIELDS, (*values, description, "Cached RT"), strict=True))
 
     # -- BLFS -----------------------------------------------------------------------------------
@@ -564,9 +637,17 @@ class PbxCloudSim:
         columns = ("ex_number", "ex_name", "ex_tech", "st_state", "st_peername", "password")
         plain_rows = ["|".join(str(r[c]) for c in columns) for r in records]
         plain = "\n".join(["Number|Name|Tech|State|Username|Password", *plain_rows])
+        keys = self.quirks.extensions_keys
+        shaped: list[Any] = records
+        if keys == "both":
+            shaped = fetch_both(records, positional=True)
+        elif keys == "positional":
+            shaped = [list(r.values()) for r in records]
         if self.quirks.extensions_shape == "object":
-            return Answer.data({r["ex_id"]: r for r in records}, plain)
-        return Answer.data(records, plain)
+            return Answer.data(
+                {r["ex_id"]: row for r, row in zip(records, shaped, strict=True)}, plain
+            )
+        return Answer.data(shaped, plain)
 
     def extension_record(self, index: int, number: str, state: str) -> dict[str, Any]:
         ext = self.scenario.extensions[number]
@@ -598,6 +679,40 @@ class PbxCloudSim:
             st_peername=peer,
         )
         return record
+
+    # -- history ----------------------------------------------------------------------------------
+    def info_simplecdrs(self, params: Mapping[str, str]) -> Answer:
+        """No rows: 0 bytes (A-49)."""
+        if self.quirks.cdrs_empty:
+            return EMPTY
+        rows = [self.cdr_book.simple_row(f) for f in self.cdr_book.select(params)]
+        if not rows:
+            return EMPTY
+        both = fetch_both(rows, self.quirks.duplicate_positional_keys)
+        return Answer.data(both, pipe_rows(rows))
+
+    def info_cdrs(self, params: Mapping[str, str]) -> Answer:
+        """No rows: a lone "]" in JSON (A-50); CSV has its header line whatever."""
+        if self.quirks.cdrs_empty:
+            return EMPTY
+        rows = [self.cdr_book.cdrs_row(f) for f in self.cdr_book.select(params)]
+        table = csv_text(CDRS_FIELDS, rows)
+        if not rows:
+            return Answer("]", "", csv=table)
+        both = fetch_both(rows, self.quirks.duplicate_positional_keys)
+        return Answer(json.dumps(both, separators=(",", ":")), pipe_rows(rows), csv=table)
+
+    def info_recording(self, params: Mapping[str, str]) -> Answer:
+        """An answered call's audio by its unique id or originate id; 0 bytes for any other
+        id (as CDR answers an unknown uniqueid, A-42); ``No id specified`` without one."""
+        ident = params.get("id", "").strip()
+        if not ident:
+            return Answer(NO_ID, NO_ID, error=True, content_type=HTML_TYPE)
+        facts = find(self.scenario, ident)
+        if self.quirks.recording_empty or facts is None or not facts.recorded:
+            return Answer("", "", content_type=HTML_TYPE)
+        audio = wav_bytes(facts.billable, seed=facts.seq)
+        return Answer("", "", binary=audio, content_type=self.quirks.recording_type)
 
     # -- actions ----------------------------------------------------------------------------------
     def ack(self, key: str, ok: bool) -> Answer:
@@ -697,8 +812,15 @@ class PbxCloudSim:
         else:
             operation = self.operations.get(params.get("reqtype", "").upper())
             answer = operation(params) if operation is not None else EMPTY
+        if answer.binary is not None:
+            return Response(answer.binary, media_type=answer.content_type)
+        if fmt == "csv" and answer.csv is not None:
+            return Response(answer.csv.encode(), media_type="text/csv; charset=UTF-8")
         if fmt not in ("json", "plain") and not answer.error:
             return Response(b"", media_type=HTML_TYPE)  # xml, csv…: 0 bytes (A-40, A-53)
+        if answer.content_type:
+            text = answer.json_text if fmt == "json" else answer.plain
+            return Response(text.encode(), media_type=answer.content_type)
         body = answer.json_text if fmt == "json" else answer.plain
         callback = params.get("callback", "")
         if fmt == "json" and not answer.error and JSONP_NAME.fullmatch(callback):
@@ -732,14 +854,17 @@ def build(
     tenant: str = "ACME",
     key: str | None = None,
     nodename: str = "pbx21",
+    timezone: str | None = None,
 ) -> SimulatedPbx:
-    """A simulated MiRTA tenant ``tenant`` on node ``nodename``, served at ``PATH``."""
+    """A simulated MiRTA tenant ``tenant`` on node ``nodename``, served at ``PATH``, writing
+    its times in ``timezone`` (None: this machine's)."""
     faults = faults or Faults()
     quirks = quirks or Quirks()
     key = key or secrets.token_urlsafe(18)
     namer = asterisk_channel("PJSIP", suffix=f"-{tenant}", trunk=f"trunk-{tenant}")
     scenario = (spec or ScenarioSpec()).scenario(channel_namer=namer)
-    sim = PbxCloudSim(scenario, quirks, tenant=tenant, key=key, nodename=nodename)
+    clock = SimClock(timezone)
+    sim = PbxCloudSim(scenario, quirks, tenant=tenant, key=key, nodename=nodename, clock=clock)
 
     async def endpoint(request: Request) -> Response:
         params = await _params(request)
@@ -759,7 +884,8 @@ def build(
         faults=faults,
         app=FaultMiddleware(app, faults),
         path=PATH,
-        credentials={"tenant": tenant, "key": key, "nodename": nodename},
+        credentials={"tenant": tenant, "key": key, "nodename": nodename}
+        | ({"timezone": timezone} if timezone else {}),
         quirks=quirks,
         extra={"sim": sim, "passwords": sim.passwords, "web_passwords": sim.web_passwords},
     )

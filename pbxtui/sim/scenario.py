@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +21,7 @@ STEP = 1.0  # seconds of simulated time per step
 MAX_CATCH_UP = 900.0  # a scenario left idle longer than this skips ahead rather than replays
 FAILED_SHARE = 0.15  # failed outbound attempts (busy, congestion), per arrival
 ATTEMPT_SEQ_BASE = 1_000_000  # their unique ids' sequence numbers, apart from the calls'
+ENDED_KEEP = 5000  # ended calls kept for the simulators' call history (CDRs)
 
 FIRST_NAMES = (
     "Avi", "Dana", "Noa", "Omer", "Maya", "Yossi", "Tamar", "Eli", "Rina", "Gil", "Lior", "Shira",
@@ -96,6 +98,15 @@ class SimCall:
 
     def other_leg(self, leg: SimLeg) -> SimLeg | None:
         return next((other for other in self.legs if other is not leg), None)
+
+
+@dataclass(frozen=True)
+class EndedCall:
+    """A call the switch has ended, kept as its CDR would keep it (``call`` is no longer live
+    and no longer changes)."""
+
+    call: SimCall
+    ended: float
 
 
 @dataclass
@@ -239,6 +250,8 @@ class Scenario:
         # screenshot made of them) are the same as before attempts existed.
         self._attempts = random.Random(self.spec.seed * 7919 + 1)
         self._attempt_seq = itertools.count(ATTEMPT_SEQ_BASE)
+        self.ended: deque[EndedCall] = deque(maxlen=ENDED_KEEP)
+        """The calls that ended, oldest first, bounded: what each simulator's CDRs render."""
         self._line_cache: tuple[int, dict[str, str]] = (-1, {})
         self._build(host_prefix)
         now = self.clock()
@@ -523,6 +536,7 @@ class Scenario:
     def _end(self, call: SimCall) -> None:
         if self.calls.pop(call.id, None) is None:
             return  # ended already: told once
+        self.ended.append(EndedCall(call, self.now))
         queue = self.queues.get(call.queue)
         if queue and call.answered is not None:
             queue.stats.talk_time += int(self.now - call.answered)

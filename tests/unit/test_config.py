@@ -218,7 +218,7 @@ def test_an_unknown_field_far_from_any_lists_the_fields(env: Path) -> None:
     message = error_for(GOOD.replace("poll_interval = 2.0", "colour = 2"), env)
     assert 'line 11: [[pbx]] #1 "hq": unknown field "colour"' in message
     assert 'a "pbxcloud" entry has: name, url, poll_interval, ' in message
-    assert "tenant, key, nodename)" in message
+    assert "tenant, key, nodename, cdr_source)" in message
 
 
 def test_a_typo_in_a_kind_or_a_table_suggests_the_right_one(env: Path) -> None:
