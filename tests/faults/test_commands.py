@@ -16,11 +16,16 @@ from tests.faults.matrix import simulator
 MB = 1000 * 1000
 PEAK_LIMIT = 300 * MB
 """The issue's bound on the console with a 1 GiB gzip bomb on one PBX."""
-# pbxtui's own entry point, reporting the process's peak resident set on its way out.
+# pbxtui's own entry point, reporting the process's peak resident set on its way out. VmHWM,
+# not getrusage's ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a big pytest
+# worker would report the worker's peak as its own.
 RUN = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write("
-    "f'peak-rss-kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+    "import atexit, re, sys\n"
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    kib = re.search(r'VmHWM:\\s+(\\d+)', status).group(1)\n"
+    "    sys.stderr.write(f'peak-rss-kib={kib}\\n')\n"
+    "atexit.register(peak)\n"
     "from pbxtui.cli import main\n"
     "main(prog_name='pbxtui')\n"
 )
