@@ -197,13 +197,14 @@ async def download(
     destination: Path,
     on_progress: ProgressListener | None = None,
     *,
-    limit: int = MEDIA_LIMIT,
+    limit: int | None = None,
     seconds: float = DOWNLOAD_SECONDS,
     explain: Explain | None = None,
 ) -> Downloaded:
     """Stream what ``asked`` names to ``destination`` (see the module docstring)."""
     http = asked.http
     pbx = http.pbx
+    limit = MEDIA_LIMIT if limit is None else limit
     destination = Path(destination)
     if not destination.parent.is_dir():
         raise BadAnswer(pbx, f"cannot write {destination}: its folder does not exist")

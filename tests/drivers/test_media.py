@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pbxtui.drivers import create_driver
+from pbxtui.drivers import create_driver, download
 from pbxtui.drivers.base import AuthRefused, BadAnswer, Driver, NotSupported, PbxUnreachable
-from pbxtui.drivers.download import MEDIA_LIMIT
 from pbxtui.drivers.media import MediaReader, media_for
 from pbxtui.model.history import CdrRecord, HistoryQuery
 from pbxtui.model.media import DownloadProgress
@@ -33,6 +32,13 @@ from pbxtui.sim.media import MediaQuirks
 from tests.drivers.history_calls import OUTSIDE, Scripted, finished, still
 
 KINDS = ("pbxcloud", "iexpbx", "globalex", "cloudplus")
+SMALL_LIMIT = 4 * 1024 * 1024
+
+
+@pytest.fixture
+def small_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size limit lowered (it is 256 MiB), so a body over it is quick to send."""
+    monkeypatch.setattr(download, "MEDIA_LIMIT", SMALL_LIMIT)
 
 
 def make(kind: str, name: str = "pbx") -> SimulatedPbx:
@@ -148,7 +154,7 @@ async def test_an_existing_file_is_replaced_only_by_a_whole_recording(tmp_path: 
     [
         (MediaQuirks(content_type="text/html; charset=UTF-8"), BadAnswer, "text/html"),
         (MediaQuirks(content_type="image/png"), BadAnswer, "image/png instead of the recording"),
-        (MediaQuirks(size=MEDIA_LIMIT + 1024 * 1024), BadAnswer, "larger than 256 MiB"),
+        (MediaQuirks(size=SMALL_LIMIT + 1024 * 1024), BadAnswer, "larger than 4 MiB"),
         (MediaQuirks(break_after=70_000), PbxUnreachable, "broke while sending the recording"),
         (
             MediaQuirks(break_after=70_000, declare_length=False),
@@ -159,7 +165,12 @@ async def test_an_existing_file_is_replaced_only_by_a_whole_recording(tmp_path: 
     ids=["html-type", "image-type", "too-large", "broken", "broken-chunked"],
 )
 async def test_a_broken_answer_leaves_no_file(
-    kind: str, quirks: MediaQuirks, error: type[Exception], reason: str, tmp_path: Path
+    kind: str,
+    quirks: MediaQuirks,
+    error: type[Exception],
+    reason: str,
+    tmp_path: Path,
+    small_limit: None,
 ) -> None:
     sim = make(kind)
     call = answered_call(sim)
@@ -171,18 +182,20 @@ async def test_a_broken_answer_leaves_no_file(
     assert leftovers(tmp_path) == []
 
 
-async def test_a_body_over_the_limit_without_a_length_stops_at_the_limit(tmp_path: Path) -> None:
+async def test_a_body_over_the_limit_without_a_length_stops_at_the_limit(
+    tmp_path: Path, small_limit: None
+) -> None:
     sim = make("pbxcloud")
     call = answered_call(sim)
     quirks = media_quirks(sim)
-    quirks.size, quirks.declare_length = MEDIA_LIMIT + 1024 * 1024, False
+    quirks.size, quirks.declare_length = SMALL_LIMIT + 1024 * 1024, False
     seen: list[int] = []
     async with reader_for(sim) as (_, media):
-        with pytest.raises(BadAnswer, match="larger than 256 MiB"):
+        with pytest.raises(BadAnswer, match="larger than 4 MiB"):
             await media.download_recording(
                 call.unique_id, tmp_path / "x.wav", lambda p: seen.append(p.received)
             )
-    assert max(seen) <= MEDIA_LIMIT and leftovers(tmp_path) == []
+    assert max(seen) <= SMALL_LIMIT and leftovers(tmp_path) == []
 
 
 async def test_a_big_recording_streams_in_bounded_memory(tmp_path: Path) -> None:
