@@ -675,6 +675,167 @@ def _validation_reason(exc: ValueError) -> str:
     return str(exc)
 
 
+class _DownloadBar:
+    """A progress bar on standard error for a download (click's, once the size is known; a
+    running count of bytes when the PBX did not say)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+        self.counted = False
+
+    def __call__(self, progress: Any) -> None:
+        if progress.total:
+            if self.bar is None:
+                self.bar = click.progressbar(
+                    length=progress.total, label=self.label, file=sys.stderr, show_pos=False
+                )
+                self.bar.__enter__()
+            self.bar.update(progress.received - self.shown)
+            self.shown = progress.received
+        elif progress.received:
+            self.counted = True
+            kib = progress.received // 1024
+            click.echo(f"\r\x1b[K{self.label}: {kib} KiB", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif self.counted:
+            click.echo("\r\x1b[K", nl=False, err=True)
+
+
+def _fetch(fetch: Callable[[Any], Coroutine[Any, Any, Any]], label: str) -> None:
+    """Run a download with a progress bar when standard error is a terminal (nothing
+    otherwise), say what it wrote or why not, and exit with its code."""
+    bar = _DownloadBar(label) if sys.stderr.isatty() else None
+    try:
+        result = _run(lambda: fetch(bar))
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(
+        result.text if result.code == headless.EXIT_OK else f"pbxtui: {result.text}",
+        err=result.code != headless.EXIT_OK,
+    )
+    sys.exit(result.code)
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False, writable=False),
+    help="The file to write (replaced whole once the download is complete).",
+)
+
+
+@main.command()
+@pbx_argument
+@click.argument("recording")
+@output_option
+@global_options
+@pass_options
+def recording(options: Options, pbx: str, recording: str, output: Path | None) -> None:
+    """Download RECORDING of PBX to a file: the recording reference `history` shows.
+
+    Streamed to disk (written whole, or not at all), with a progress bar at a terminal.
+    """
+    from pbxtui import headless_media as hm
+
+    if output is None:
+        _fail("say where to write it: -o FILE")
+        return
+    _setup_logging(to_file=False)
+    config = _load(options)
+    target = output
+
+    async def fetch(bar: Any) -> Any:
+        return await hm.fetch_recording(
+            config, pbx, recording, target, progress=bar, read_only=options.read_only
+        )
+
+    _fetch(fetch, f"recording {recording}")
+
+
+@main.command()
+@pbx_argument
+@click.option("--mailbox", default="", help="List this mailbox's messages.")
+@click.option("--get", "get_message", default="", metavar="MSG", help="Download message MSG.")
+@output_option
+@click.option("--delete", "delete_message", default="", metavar="MSG", help="Delete message MSG.")
+@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+@yes_option
+@confirm_pbx_option
+@global_options
+@pass_options
+def voicemail(
+    options: Options,
+    pbx: str,
+    mailbox: str,
+    get_message: str,
+    output: Path | None,
+    delete_message: str,
+    as_json: bool,
+    yes: bool,
+    confirm_pbx: str,
+) -> None:
+    """PBX's voicemail: the mailboxes, a mailbox's messages (--mailbox), a message to a
+    file (--get MSG -o FILE), or a message deleted for good (--delete MSG, confirmed)."""
+    from pbxtui import headless_media as hm
+    from pbxtui.model import DeleteVoicemail
+
+    if get_message and delete_message:
+        _fail("choose one of --get and --delete")
+    if get_message and output is None:
+        _fail("say where to write the message: --get MSG -o FILE")
+    if output is not None and not get_message:
+        _fail("-o applies only to --get MSG")
+    if delete_message:
+        request = DeleteVoicemail(pbx=pbx, message=delete_message, mailbox=mailbox)
+        _perform(
+            options,
+            pbx,
+            Action.VOICEMAIL_DELETE,
+            headless.fixed_request(request),
+            yes=yes,
+            confirm_pbx=confirm_pbx,
+            target=delete_message,
+        )
+        return
+    _setup_logging(to_file=False)
+    config = _load(options)
+    if get_message:
+        assert output is not None
+        target = output
+
+        async def fetch(bar: Any) -> Any:
+            return await hm.fetch_voicemail(
+                config, pbx, get_message, target, progress=bar, read_only=options.read_only
+            )
+
+        _fetch(fetch, f"voicemail message {get_message}")
+        return
+    mask = options.mask(config)
+    try:
+        listing = _run(
+            lambda: hm.list_voicemail(config, pbx, mailbox, read_only=options.read_only, mask=mask)
+        )
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    if listing.code != headless.EXIT_OK:
+        _fail(listing.text, listing.code)
+    if as_json and listing.document is not None:
+        click.echo(json.dumps(listing.document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(listing.text)
+
+
 @main.group(name="config")
 def config_command() -> None:
     """The config file: an example to start from, and which file is read."""
