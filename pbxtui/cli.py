@@ -724,11 +724,18 @@ def config_path(options: Options) -> None:
     default=None,
     help="Listen here rather than at [webhooks] listen (e.g. 0.0.0.0:8787).",
 )
+@click.option(
+    "--state",
+    "with_state",
+    is_flag=True,
+    help='Also one JSON line per change of the state the pushes make ("type": "update").',
+)
 @global_options
 @pass_options
-def listen(options: Options, listen_at: str | None) -> None:
+def listen(options: Options, listen_at: str | None, with_state: bool) -> None:
     """Receive what the PBXs push ([webhooks]): one JSON line per accepted event on standard
-    output, one line per refused request on standard error."""
+    output, one line per refused request on standard error; with --state, each update of
+    the state those events make (and the refusals counted) as one more JSON line."""
     from pbxtui.config import split_listen
     from pbxtui.hooks.listen import listen as run_listener
 
@@ -750,9 +757,12 @@ def listen(options: Options, listen_at: str | None) -> None:
     _warn_insecure(config)
     mask = options.mask(config)
     code = 0
+    runner = run_listener
+    if with_state:
+        from pbxtui.headless_listen import listen_with_state as runner
     with contextlib.suppress(KeyboardInterrupt):
         code = _run(
-            lambda: run_listener(
+            lambda: runner(
                 config, out=click.echo, err=lambda line: click.echo(line, err=True), mask=mask
             )
         )
