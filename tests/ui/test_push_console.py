@@ -9,15 +9,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 from textual.pilot import Pilot
 
 from pbxtui.config import parse_config
 from pbxtui.hooks import HookServer
 from pbxtui.launch import console_app
+from pbxtui.model import (
+    Capabilities,
+    Change,
+    ChangeKind,
+    EngineUpdate,
+    PbxHealth,
+    PbxState,
+    utcnow,
+)
 from pbxtui.sim import build_simulator
 from pbxtui.sim.fleet import serving_fleet
 from pbxtui.sim.scenario import ScenarioSpec
 from pbxtui.ui.app import PbxApp
+from pbxtui.ui.screens import console as console_module
+from pbxtui.ui.updates import UpdateBuffer
 from tests.ui.helpers import health_text, rows, run, table, wait_for
 
 TOKEN = "CANARY-console-hook-token"
@@ -190,3 +202,45 @@ async def test_a_receiver_that_cannot_listen_is_said_and_the_console_keeps_polli
             await wait_for(
                 pilot, lambda: any("webhooks not received" in r for r in events_text(app))
             )
+
+
+async def test_a_push_is_not_held_behind_the_repaint_throttle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Polled updates now wait an hour between repaints: only a push may cut in.
+    monkeypatch.setattr(console_module, "MIN_RENDER_SPACING", 3600.0)
+    monkeypatch.setattr(console_module, "MAX_RENDER_SPACING", 3600.0)
+    async with console() as (app, servers), run(app) as pilot:
+        client = await listening(pilot, servers)
+        await pilot.press("6")
+        async with client:
+            for n in range(3):  # the first repaint of a push starts the hour for the others
+                event = {"event": "queue_answer", "uniqueid": f"w{n}", "remote_number": OUTSIDE}
+                assert (await client.get("/hook/cc/events", params=event)).status_code == 200
+                await wait_for(
+                    pilot,
+                    lambda: sum("answered" in r for r in events_text(app)) == n + 1,
+                    what=f"pushed event {n + 1} in Events",
+                )
+
+
+def test_the_first_push_into_a_waiting_buffer_asks_for_a_repaint_again() -> None:
+    buffer = UpdateBuffer()
+    state = PbxState(
+        name="cc",
+        kind="while1",
+        capabilities=Capabilities(frozenset(), frozenset()),
+        health=PbxHealth(pbx="cc", kind="while1"),
+    )
+    polled = EngineUpdate("cc", None, state)
+    pushed = EngineUpdate("cc", None, state, (_change("push"),))
+    assert buffer.add(polled) and not buffer.pushed
+    assert not buffer.add(polled)  # a repaint is asked for already
+    assert buffer.add(pushed) and buffer.pushed  # ...but a push asks again, once
+    assert not buffer.add(pushed)
+    buffer.take()
+    assert not buffer.pushed and buffer.add(polled)
+
+
+def _change(source: str) -> Change:
+    return Change(at=utcnow(), pbx="cc", kind=ChangeKind.CALL_ANSWERED, text="x", source=source)
