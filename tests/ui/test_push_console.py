@@ -219,7 +219,7 @@ async def test_a_push_is_not_held_behind_the_repaint_throttle(
                 assert (await client.get("/hook/cc/events", params=event)).status_code == 200
                 await wait_for(
                     pilot,
-                    lambda: sum("answered" in r for r in events_text(app)) == n + 1,
+                    lambda n=n: sum("answered" in r for r in events_text(app)) == n + 1,  # type: ignore[misc]
                     what=f"pushed event {n + 1} in Events",
                 )
 
