@@ -184,11 +184,18 @@ def main(ctx: click.Context, demo: bool) -> None:
         _run(lambda: _console(config, ctx.obj))
 
 
-async def _console(config: Config, options: Options) -> None:
+async def _console(
+    config: Config, options: Options, *, on_hooks_listening: Callable[[Any], None] | None = None
+) -> None:
     from pbxtui.launch import console_app
     from pbxtui.loop_probe import loop_probe
 
-    app = console_app(config, read_only=options.read_only, mask_numbers=options.mask_numbers)
+    app = console_app(
+        config,
+        read_only=options.read_only,
+        mask_numbers=options.mask_numbers,
+        on_hooks_listening=on_hooks_listening,
+    )
     async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
         await app.run_async()
 
@@ -196,14 +203,19 @@ async def _console(config: Config, options: Options) -> None:
 async def _console_demo(options: Options) -> None:
     """The console on simulated PBXs; its audit log, app log and pending transfers are kept
     apart, under ``$XDG_STATE_HOME/pbxtui/demo/``, never with the real ones."""
-    from pbxtui.sim.fleet import running_fleet
+    from pbxtui.sim.fleet import running_demo
 
     with paths.use_demo_state() as home:
         # The simulators start afresh: a transfer left pending by an earlier demo is void.
         paths.consultations_path().unlink(missing_ok=True)
         _setup_logging(to_file=True)
-        async with running_fleet(poll_interval=1.0, timeout=3.0) as (config, _, _):
-            await _console(config, options)
+        async with running_demo(poll_interval=1.0, timeout=3.0) as demo:
+            # The receiver's port is free when it binds: the simulators learn it then.
+            await _console(
+                demo.config,
+                options,
+                on_hooks_listening=lambda server: demo.send_hooks_to(server.url),
+            )
     click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
 
 
@@ -873,11 +885,18 @@ def config_path(options: Options) -> None:
     default=None,
     help="Listen here rather than at [webhooks] listen (e.g. 0.0.0.0:8787).",
 )
+@click.option(
+    "--state",
+    "with_state",
+    is_flag=True,
+    help='Also one JSON line per change of the state the pushes make ("type": "update").',
+)
 @global_options
 @pass_options
-def listen(options: Options, listen_at: str | None) -> None:
+def listen(options: Options, listen_at: str | None, with_state: bool) -> None:
     """Receive what the PBXs push ([webhooks]): one JSON line per accepted event on standard
-    output, one line per refused request on standard error."""
+    output, one line per refused request on standard error; with --state, each update of
+    the state those events make (and the refusals counted) as one more JSON line."""
     from pbxtui.config import split_listen
     from pbxtui.hooks.listen import listen as run_listener
 
@@ -899,9 +918,12 @@ def listen(options: Options, listen_at: str | None) -> None:
     _warn_insecure(config)
     mask = options.mask(config)
     code = 0
+    runner = run_listener
+    if with_state:
+        from pbxtui.headless_listen import listen_with_state as runner
     with contextlib.suppress(KeyboardInterrupt):
         code = _run(
-            lambda: run_listener(
+            lambda: runner(
                 config, out=click.echo, err=lambda line: click.echo(line, err=True), mask=mask
             )
         )
