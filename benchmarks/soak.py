@@ -50,6 +50,7 @@ import click
 import psutil
 
 from benchmarks.processes import ROOT, isolated_env
+from pbxtui.allocator import settle_allocator
 from pbxtui.config import load_config
 from pbxtui.model import EngineUpdate, Resource
 from pbxtui.sim.faults import CONTROL_PATH
@@ -406,6 +407,7 @@ def main(
         for name, value in isolated_env(work).items():
             if name.startswith(("XDG_", "PBXTUI_")):
                 os.environ[name] = value
+        settle_allocator()  # as the pbxtui command does before it opens the console
         figures = anyio.run(soak, minutes, pbxs, seed, work, trace)
     click.echo(figures.table())
     if figures.first_exceptions:

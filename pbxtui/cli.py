@@ -175,6 +175,9 @@ def main(ctx: click.Context, demo: bool) -> None:
     ctx.ensure_object(Options)
     if ctx.invoked_subcommand is not None:
         return
+    from pbxtui.allocator import settle_allocator
+
+    settle_allocator()  # the console runs for days: keep its memory from creeping (why there)
     if demo:
         _run(lambda: _console_demo(ctx.obj))
     else:
