@@ -35,6 +35,12 @@ class Action(StrEnum):
     CALLBACK = "callback"
     CALL_IVR = "call_ivr"
     PHONEBOOK = "phonebook"
+    QUEUE_CALLBACK = "queue_callback"
+    SET_FLOW = "set_flow"
+    QUEUE_RESET = "queue_reset"
+    CAMPAIGN = "campaign"
+    PEER_REBOOT = "peer_reboot"
+    PEER_UNREGISTER = "peer_unregister"
 
 
 class Step(StrEnum):
@@ -59,10 +65,26 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CALLBACK: "callback (number masking)",
     Action.CALL_IVR: "IVR call",
     Action.PHONEBOOK: "phone directory",
+    Action.QUEUE_CALLBACK: "queue callback",
+    Action.SET_FLOW: "flow state",
+    Action.QUEUE_RESET: "queue statistics reset",
+    Action.CAMPAIGN: "campaign control",
+    Action.PEER_REBOOT: "peer reboot",
+    Action.PEER_UNREGISTER: "peer unregister",
 }
 
-DESTRUCTIVE_ACTIONS = frozenset({Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER})
-"""Actions that end or move a live call: a protected PBX asks for its name to be typed."""
+DESTRUCTIVE_ACTIONS = frozenset(
+    {
+        Action.HANGUP,
+        Action.TRANSFER,
+        Action.ATTENDED_TRANSFER,
+        Action.QUEUE_RESET,
+        Action.PEER_REBOOT,
+        Action.PEER_UNREGISTER,
+    }
+)
+"""Actions that end or move a live call, wipe figures or drop phones off the PBX: a
+protected PBX asks for its name to be typed."""
 
 READ_ACTIONS = frozenset({Action.PHONEBOOK})
 """Actions that change nothing on the PBX: allowed in read-only mode."""
