@@ -517,6 +517,9 @@ class SetFlow(Request):
             problem = "give the flow a state or a value"
         return problem
 
+    def summary(self) -> str:
+        return f"set {self.describe_target()}"
+
 
 def flow_toggled(state_raw: str) -> FlowStateWord:
     """What toggling a flow lamp sets: a lit lamp goes out, any other lights."""
