@@ -830,5 +830,15 @@ async def _serve_fleet(
         await anyio.sleep_forever()
 
 
+def _add_extras() -> None:
+    # The extras' commands use this module's helpers: imported once they all exist.
+    from pbxtui.cli_extras import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_extras()
+
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ from pbxtui.sim.dialup_cdrs import CdrApi
 from pbxtui.sim.scenario import Scenario
 
 POSTOUT_PATHS = ("/API/PBXpostOut.php", "/api/PBXpostOut.php")  # beside cdr.php
+DEFAULT_QUEUES = ("300",)
 NUMBER = re.compile(r"[0-9]{2,20}")  # local format only: `+972…` is refused, as dial1 is
 
 
@@ -25,6 +26,8 @@ class CallbackQueue:
     scenario: Scenario
     cdr: CdrApi
     licensed: bool = True
+    queues: tuple[str, ...] = ()
+    """The queues a callback may wait for: the scenario's, else the switchboard's one, 300."""
     entries: list[dict[str, str]] = field(default_factory=list)
     """Callbacks accepted: CBnum, CBQdest, CBsource, maxCBdial (never the token)."""
 
@@ -39,7 +42,7 @@ class CallbackQueue:
             return _json("fail", "This operation needs a valid license")
         if not NUMBER.fullmatch(number):
             return _json("fail", "CBnum must be a phone number")
-        if queue not in self.scenario.queues:
+        if queue not in (self.queues or tuple(self.scenario.queues) or DEFAULT_QUEUES):
             return _json("fail", f"Queue {queue[:20]} not found")
         source = params.get("CBsource", "")
         if source and not NUMBER.fullmatch(source):
