@@ -5,11 +5,9 @@ node by the PBX itself, and the credit left. PBX Cloud's ``COUNTPEERS``, ``COUNT
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from pbxtui.model.records import utcnow
 
 
 def _counts(label: str, nodes: Mapping[str, int], total: int | None) -> str:
@@ -30,7 +28,7 @@ class TenantFigures(BaseModel):
     balance: str = Field("", description="The credit left, as the PBX wrote it")
     problems: tuple[str, ...] = ()
     """What could not be read, one reason each (the rest is still shown)."""
-    read_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def lines(self) -> list[str]:
         """``peers 25 (pbx21 13, pbx22 12)``, ``channels 4 (…)``, ``balance 123.45``."""

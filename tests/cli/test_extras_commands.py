@@ -119,3 +119,23 @@ def test_queue_callback_on_the_dialup_pbx_only(fleet: ThreadedFleet) -> None:
     assert entries == [{"CBnum": "0501234567", "CBQdest": "300"}]
     code, _, err = run(fleet, "queue-callback", "hq", "0501234567", "630", "--yes")
     assert code == 1 and "queue callback is not supported by hq's API (MiRTA" in err
+
+
+def test_check_shows_the_tenant_figures_where_the_api_gives_them(fleet: ThreadedFleet) -> None:
+    code, out, err = run(fleet, "check")
+    assert code == 0, out + err
+    blocks: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        if not line.startswith(" "):
+            blocks[line.split()[0]] = []
+        blocks[list(blocks)[-1]].append(line)
+
+    def tenant(name: str) -> list[str]:
+        return [line.split("tenant:", 1)[1].strip() for line in blocks[name] if "tenant:" in line]
+
+    hq = tenant("hq")
+    assert len(hq) == 3 and hq[2] == "balance 123.45" and hq[1].startswith("channels ")
+    total, nodes = hq[0].removeprefix("peers ").split(" ", 1)
+    counts = [int(part.split()[1]) for part in nodes.strip("()").split(", ")]
+    assert int(total) == sum(counts) and len(counts) == 2
+    assert tenant("istanbul") == tenant("branch") == []

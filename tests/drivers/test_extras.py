@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from pbxtui.engine import AuditLog, Engine
@@ -16,6 +17,7 @@ from pbxtui.model import (
     ActionRequest,
     ActionStatus,
     CampaignControl,
+    EngineUpdate,
     Peer,
     Queue,
     QueueCallback,
@@ -178,6 +180,34 @@ async def test_figures_the_pbx_cannot_give_are_said_and_the_rest_kept(tmp_path: 
     assert figures is not None and figures.peers_total is None
     assert figures.channels_total is not None and figures.balance == "123.45"
     assert figures.problems == ("peers: answered an empty body",)
+
+
+async def test_the_live_engine_reads_the_figures_rarely_into_health(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pbxtui.engine.figures.FIRST_READ_SECONDS", 0.0)
+    sim = cloud()
+    operations = sim.extra["sim"].operations
+    asked: list[str] = []
+    for reqtype in ("COUNTPEERS", "COUNTCHANNELS", "CHANNELS"):
+        original = operations[reqtype]
+        operations[reqtype] = lambda params, o=original, r=reqtype: (asked.append(r), o(params))[1]
+    enough = anyio.Event()
+
+    def seen(update: EngineUpdate) -> None:
+        if update.state.health.figures is not None and asked.count("CHANNELS") >= 3:
+            enough.set()
+
+    async with engine_on(tmp_path, sim) as (engine, _), anyio.create_task_group() as group:
+        engine.subscribe(seen)
+        group.start_soon(engine.run)
+        with anyio.fail_after(20):
+            await enough.wait()
+        figures = engine.state()["hq"].health.figures
+        group.cancel_scope.cancel()
+    assert figures is not None and figures.peers_total and figures.balance == "123.45"
+    # The calls were polled again and again; the figures were asked once.
+    assert (asked.count("COUNTPEERS"), asked.count("COUNTCHANNELS")) == (1, 1)
 
 
 # -- the dialup family -------------------------------------------------------------------------
