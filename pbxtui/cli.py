@@ -831,11 +831,10 @@ async def _serve_fleet(
 
 
 def _add_extras() -> None:
-    # The extras' commands use this module's helpers: imported once they all exist.
-    from pbxtui.cli_extras import COMMANDS
+    # The extras' commands are built with this module's helpers, once they all exist.
+    from pbxtui import cli_extras
 
-    for command in COMMANDS:
-        main.add_command(command)
+    cli_extras.register(sys.modules[__name__])
 
 
 _add_extras()
