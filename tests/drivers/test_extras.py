@@ -198,7 +198,8 @@ async def test_the_live_engine_reads_the_figures_rarely_into_health(
         if update.state.health.figures is not None and asked.count("CHANNELS") >= 3:
             enough.set()
 
-    async with engine_on(tmp_path, sim) as (engine, _), anyio.create_task_group() as group:
+    fast = engine_on(tmp_path, sim, poll_interval=0.2)
+    async with fast as (engine, _), anyio.create_task_group() as group:
         engine.subscribe(seen)
         group.start_soon(engine.run)
         with anyio.fail_after(20):
