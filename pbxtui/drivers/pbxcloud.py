@@ -287,6 +287,7 @@ class PbxCloudDriver(Driver):
                 Action.CAMPAIGN,
                 Action.PEER_REBOOT,
                 Action.PEER_UNREGISTER,
+                Action.VOICEMAIL_DELETE,
             }
         ),
         click2call_options=frozenset({Click2CallOption.CALLER_ID, Click2CallOption.TIMEOUT}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pbxtui.drivers.base import Driver
+from pbxtui.drivers.media import media_for
 from pbxtui.model import (
     ActionRequest,
     ActionResult,
@@ -10,6 +11,7 @@ from pbxtui.model import (
     BlindTransfer,
     Callback,
     CampaignControl,
+    DeleteVoicemail,
     Hangup,
     IvrCallRequest,
     PauseAgent,
@@ -56,4 +58,6 @@ async def dispatch(driver: Driver, request: ActionRequest) -> ActionResult:
             return await driver.reboot_peer(peer)
         case UnregisterPeer(peer=peer):
             return await driver.unregister_peer(peer)
+        case DeleteVoicemail(message=message):
+            return await media_for(driver).delete_voicemail(message)
     raise AssertionError(f"no driver method for {request.kind}")

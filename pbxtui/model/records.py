@@ -217,6 +217,8 @@ class PbxHealth(BaseModel):
     last_push_refusal: str = ""
     figures: TenantFigures | None = None
     """The tenant's own counts and credit, read rarely, where the API gives them."""
+    push_error: str = ""
+    """Why what this PBX pushes cannot be received now (the receiver cannot listen)."""
 
 
 class DirectoryEntry(BaseModel):

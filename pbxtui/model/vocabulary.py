@@ -41,6 +41,7 @@ class Action(StrEnum):
     CAMPAIGN = "campaign"
     PEER_REBOOT = "peer_reboot"
     PEER_UNREGISTER = "peer_unregister"
+    VOICEMAIL_DELETE = "voicemail_delete"
 
 
 class Step(StrEnum):
@@ -71,6 +72,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CAMPAIGN: "campaign control",
     Action.PEER_REBOOT: "peer reboot",
     Action.PEER_UNREGISTER: "peer unregister",
+    Action.VOICEMAIL_DELETE: "delete voicemail message",
 }
 
 DESTRUCTIVE_ACTIONS = frozenset(
@@ -81,10 +83,11 @@ DESTRUCTIVE_ACTIONS = frozenset(
         Action.QUEUE_RESET,
         Action.PEER_REBOOT,
         Action.PEER_UNREGISTER,
+        Action.VOICEMAIL_DELETE,
     }
 )
-"""Actions that end or move a live call, wipe figures or drop phones off the PBX: a
-protected PBX asks for its name to be typed."""
+"""Actions that end or move a live call, wipe figures, drop phones off the PBX or destroy
+something for good: a protected PBX asks for its name to be typed."""
 
 READ_ACTIONS = frozenset({Action.PHONEBOOK})
 """Actions that change nothing on the PBX: allowed in read-only mode."""

@@ -596,6 +596,7 @@ async def test_unsupported_actions_say_so(board: Switchboard) -> None:
             Action.CAMPAIGN,
             Action.PEER_REBOOT,
             Action.PEER_UNREGISTER,
+            Action.VOICEMAIL_DELETE,
         }
         with pytest.raises(NotSupported, match="scheduled call"):
             await driver.click2call(
