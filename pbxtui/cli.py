@@ -1016,5 +1016,14 @@ async def _serve_fleet(
         await anyio.sleep_forever()
 
 
+def _add_extras() -> None:
+    # The extras' commands are built with this module's helpers, once they all exist.
+    from pbxtui import cli_extras
+
+    cli_extras.register(sys.modules[__name__])
+
+
+_add_extras()
+
 if __name__ == "__main__":
     main()

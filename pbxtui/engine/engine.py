@@ -43,6 +43,7 @@ from pbxtui.engine.audit import AuditLog
 from pbxtui.engine.changes import diff_health, diff_records
 from pbxtui.engine.consultations import ConsultationBook, consultation_leg, transferer_leg
 from pbxtui.engine.dispatch import dispatch
+from pbxtui.engine.figures import keep_reading, read_figures
 from pbxtui.engine.health import derive_health
 from pbxtui.engine.joins import Joiner
 from pbxtui.engine.policy import ActionPolicy
@@ -75,6 +76,7 @@ from pbxtui.model import (
     ScheduleCall,
     utcnow,
 )
+from pbxtui.model.figures import TenantFigures
 from pbxtui.model.port import Listener, Source
 from pbxtui.model.push import PushEvent
 from pbxtui.redact import scrub
@@ -138,6 +140,7 @@ class _Pbx:
         )
         self.push_refusals = 0
         self.last_push_refusal = ""
+        self.figures: TenantFigures | None = None
         self.push_error = ""
 
 
@@ -306,6 +309,9 @@ class Engine:
             for entry in entries:
                 for poller in entry.pollers.values():
                     tg.start_soon(poller.run, name=f"poll {entry.config.name} {poller.resource}")
+                if entry.driver.figures_seconds > 0:
+                    publish = partial(self._figures_read, entry)
+                    tg.start_soon(keep_reading, entry.driver, publish)
 
     async def poll_once(
         self, *, pbx: str | None = None, resources: Iterable[Resource] | None = None
@@ -355,6 +361,21 @@ class Engine:
         async with entry.publishing:
             entry.push_refusals += count
             entry.last_push_refusal = scrub(reason)[:200]
+            entry.health = self._health(entry)
+            entry.state = self._snapshot(entry)
+            self.store.publish(entry.state, None)
+
+    async def tenant_figures(self, pbx: str) -> TenantFigures | None:
+        """Read ``pbx``'s tenant figures now (``check``), and show them in its health."""
+        entry = self._get(pbx)
+        figures = await read_figures(entry.driver)
+        if figures is not None:
+            await self._figures_read(entry, figures)
+        return figures
+
+    async def _figures_read(self, entry: _Pbx, figures: TenantFigures) -> None:
+        async with entry.publishing:
+            entry.figures = figures
             entry.health = self._health(entry)
             entry.state = self._snapshot(entry)
             self.store.publish(entry.state, None)
@@ -477,6 +498,7 @@ class Engine:
             "last_push": pushed.last_event_at,
             "push_refusals": entry.push_refusals,
             "last_push_refusal": entry.last_push_refusal,
+            "figures": entry.figures,
             "push_error": entry.push_error,
         }
         if pushed.push_only:

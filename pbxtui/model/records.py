@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pbxtui.model.figures import TenantFigures
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -213,6 +215,8 @@ class PbxHealth(BaseModel):
     push_refusals: int = 0
     """Webhook requests for this PBX refused (bad token, source, size, rate)."""
     last_push_refusal: str = ""
+    figures: TenantFigures | None = None
+    """The tenant's own counts and credit, read rarely, where the API gives them."""
     push_error: str = ""
     """Why what this PBX pushes cannot be received now (the receiver cannot listen)."""
 

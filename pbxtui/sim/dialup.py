@@ -46,6 +46,7 @@ from pbxtui.sim.dialup_cdrs import (
     PanelQuirks,
     recording_of,
 )
+from pbxtui.sim.dialup_extras import POSTOUT_PATHS, CallbackQueue
 from pbxtui.sim.dialup_hooks import DialupHookQuirks, GlobalExFeed
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.hooks import HookEmitter, did_for
@@ -147,6 +148,7 @@ class DialupSim:
         self.user, self.password, self.org = user, password, org
         self.cdr = cdr
         self.panel = panel
+        self.callbacks = CallbackQueue(scenario, cdr) if cdr is not None else None
         self.scheduled: list[dict[str, str]] = []  # future calls accepted (params, no `pass`)
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -189,6 +191,13 @@ class DialupSim:
             return Response(body, media_type="application/json")
         rows = self.cdr.rows(params)
         return Response(json.dumps({"data": rows}), media_type="application/json")
+
+    async def postout_endpoint(self, request: Request) -> Response:
+        self.scenario.advance()
+        if self.callbacks is None:
+            return Response(b"", media_type="text/html; charset=UTF-8")
+        params = await _all_params(request)
+        return self.callbacks.answer(params, refused=self.faults.auth_refused)
 
     async def panel_login(self, request: Request) -> Response:
         if self.panel is None or request.method != "POST":
@@ -475,6 +484,7 @@ def build(
             Route(PATH, sim.endpoint, methods=["GET", "POST"]),
             Route(CHSTATUS_PATH, sim.endpoint, methods=["GET", "POST"]),
             *(Route(path, sim.cdr_endpoint, methods=["GET", "POST"]) for path in CDR_PATHS),
+            *(Route(p, sim.postout_endpoint, methods=["GET", "POST"]) for p in POSTOUT_PATHS),
             Route(PANEL_LOGIN_PATH, sim.panel_login, methods=["GET", "POST"]),
             Route(REPORTS_PATH, sim.panel_reports, methods=["GET"]),
             Route(DOWNLOAD_PATH, sim.panel_download, methods=["GET"]),

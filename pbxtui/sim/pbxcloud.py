@@ -80,6 +80,16 @@ DEFAULT_ACKS: dict[str, str] = {
     "UNPAUSE": "Interface unpaused",
     "NO_CHANNEL": "No such channel",
     "NO_AGENT": "Interface not found",
+    "SETFLOW": "Flow status set",
+    "QUEUERESET": "Queue statistics reset",
+    "CAMPAIGN": "Campaign updated",
+    "REBOOT": "Reboot sent",
+    "UNREGISTER": "Peer unregistered",
+    "NO_FLOW": "Flow not found",
+    "NO_QUEUE": "Queue not found",
+    "NO_CAMPAIGN": "Campaign not found",
+    "NOT_ON_DEMAND": "Start and stop affect only on-demand campaigns",
+    "NO_PEER": "Peer not found",
 }
 
 # `core show channels concise` state words and the AMI numeric ChannelState they go with.
@@ -164,6 +174,7 @@ class Quirks:
     countpeers_empty: bool = False
     cdrs_empty: bool = False
     recording_empty: bool = False
+    balance: str = "123.45"  # INFO balance: a bare number whatever the format
 
 
 @dataclass(frozen=True)
@@ -273,6 +284,13 @@ class PbxCloudSim:
             "cdrs": self.info_cdrs,
             "recording": self.info_recording,
         }
+        # The extras (SETFLOW, QUEUERESET, CAMPAIGN, REBOOT, UNREGISTER, COUNTCHANNELS,
+        # INFO balance) read this module's Answer: imported here, once it exists.
+        from pbxtui.sim.pbxcloud_extras import CloudExtras
+
+        self.extras = CloudExtras(self, quirks.balance)
+        self.operations.update(self.extras.operations())
+        self.infos["balance"] = self.extras.info_balance
 
     # -- naming ---------------------------------------------------------------------------------
     def peer_name(self, number: str) -> str:
@@ -909,6 +927,7 @@ def build(
         if quirks.echo_url:
             sim.echo = f" ({request.method} {request.url.path}?{request.url.query})"
         scenario.advance()
+        sim.extras.settle()
         delay = quirks.channels_latency_without_nodename
         if delay and params.get("reqtype", "").upper() == "CHANNELS" and not params.get("nodename"):
             await anyio.sleep(delay)

@@ -25,6 +25,11 @@ GRAMMAR = """\
 :filter text                  filter the current table (empty clears)
 :refresh [pbx]                poll now             :theme name   switch theme
 :directory [pbx]              the PBX's phone directory (Enter on an entry: click2call)
+:health pbx                   the PBX's health in full, with its tenant's figures
+:flow pbx number [state]      set a flow (INUSE, NOT_INUSE…; no state: toggle its lamp)
+:campaign [pbx] [id] [verb]   start, stop, pause or resume a campaign
+:reboot pbx peer|all          reboot a peer, or every peer (type ALL to confirm)
+:unregister pbx peer|all      unregister a peer, or every peer (type ALL to confirm)
 :help                         this help            :q            quit"""
 
 PANE_ALIASES: dict[str, tuple[str, str | None]] = {
@@ -52,8 +57,17 @@ PANE_ALIASES: dict[str, tuple[str, str | None]] = {
 }
 
 CommandKind = Literal[
-    "pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter", "directory"
+    "pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter", "directory", "extra"
 ]
+EXTRA_VERBS = {
+    "health": "health",
+    "flow": "flow",
+    "campaign": "campaign",
+    "reboot": "reboot",
+    "unregister": "unregister",
+}
+"""The vendor extras' commands: the first word after each, when it names a PBX, is the PBX
+(``all`` is a peer here, never every PBX)."""
 
 
 class CommandError(ValueError):
@@ -129,6 +143,8 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
                 f"name one PBX, e.g. :directory {pbx_names[0] if pbx_names else 'hq'}"
             )
         return Command("directory", pbxs=pbxs)
+    if verb in EXTRA_VERBS:
+        return _extra(EXTRA_VERBS[verb], args, pbx_names)
     if verb in ("h", "help", "?"):
         return Command("help")
     if verb == "theme":
@@ -148,6 +164,23 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
     raise CommandError(f"unknown command {verb!r}: see :help")
 
 
+def _extra(verb: str, args: Sequence[str], pbx_names: Sequence[str]) -> Command:
+    known = {n.lower(): n for n in pbx_names}
+    words = list(args)
+    pbx = known.get(words[0].removeprefix("@").lower()) if words else None
+    if pbx is not None:
+        words = words[1:]
+    elif verb != "campaign" and len(pbx_names) != 1:
+        example = pbx_names[0] if pbx_names else "hq"
+        raise CommandError(f"name the PBX first, e.g. :{verb} {example} …")
+    else:
+        pbx = pbx or (pbx_names[0] if pbx_names else None)
+    needs = {"flow": "a flow number", "reboot": "a peer or all", "unregister": "a peer or all"}
+    if verb in needs and not words:
+        raise CommandError(f":{verb} needs {needs[verb]}, e.g. :{verb} {pbx or 'hq'} …")
+    return Command("extra", arg=verb, pbxs=(pbx,) if pbx else None, needle=" ".join(words))
+
+
 # -- the command palette -----------------------------------------------------------------------
 PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Hang up", "hang up the selected (or marked) calls, after confirming", "hangup"),
@@ -160,6 +193,12 @@ PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Callback (number masking)", "the PBX connects two numbers", "callback"),
     ("IVR call", "call a number and play announcements to it", "ivr"),
     ("Phone directory", "the PBX's directory; Enter calls an entry", "directory"),
+    ("Toggle flow", "set the selected flow lamp of the BLF board (SETFLOW)", "flow"),
+    ("Reset queue statistics", "zero the selected queue's figures, confirmed", "queue_reset"),
+    ("Reboot peer", "reboot the selected peer (:reboot PBX all for every peer)", "reboot_peer"),
+    ("Unregister peer", "unregister the selected peer (or :unregister PBX all)", "unregister_peer"),
+    ("Campaign", "start, stop, pause or resume a call campaign", "campaign"),
+    ("Queue callback", "the PBX calls a number back when a queue agent is free", "queue_callback"),
     ("Details", "every field of the selected row, the vendor's own words", "details"),
     ("Mark row", "mark or unmark the row under the cursor", "mark"),
     ("Filter", "filter the current table by text", "filter"),

@@ -50,11 +50,19 @@ from pbxtui.ui.flows.dialing import (
     IvrFlow,
     ScheduledCallFlow,
 )
+from pbxtui.ui.flows.extras import (
+    CampaignFlow,
+    FlowLampFlow,
+    PeerFlow,
+    QueueCallbackFlow,
+    QueueResetFlow,
+)
 from pbxtui.ui.flows.hangup import HangupFlow
 from pbxtui.ui.flows.runner import ActionRunner
 from pbxtui.ui.flows.transfer import AttendedTransferFlow, BlindTransferFlow
 from pbxtui.ui.format import describe_call, mask_text, one_line
 from pbxtui.ui.modals.details import DetailModal, details_of
+from pbxtui.ui.modals.health_detail import HealthModal, health_lines
 from pbxtui.ui.modals.help import HelpModal
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
@@ -114,6 +122,12 @@ class ConsoleScreen(Screen[None]):
         Binding("b", "callback", "Callback", show=False),
         Binding("i", "ivr", "IVR call", show=False),
         Binding("D", "directory", "Directory", show=False),
+        Binding("f", "flow", "Flow", show=False),
+        Binding("Z", "queue_reset", "Reset queue", show=False),
+        Binding("B", "reboot_peer", "Reboot", show=False),
+        Binding("X", "unregister_peer", "Unregister", show=False),
+        Binding("C", "campaign", "Campaign", show=False),
+        Binding("k", "queue_callback", "Queue callback", show=False),
         Binding("space", "mark", "Mark"),
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Cmd"),
@@ -143,6 +157,12 @@ class ConsoleScreen(Screen[None]):
         "click2call": "click2call: ring an extension, then connect it to a number",
         "callback": "callback (number masking): the PBX connects two numbers",
         "ivr": "IVR call: the PBX calls a number and plays announcements",
+        "flow": "BLF board: toggle the selected flow lamp (or :flow PBX NUMBER STATE)",
+        "queue_reset": "reset the selected queue's statistics, confirmed naming it",
+        "reboot_peer": "reboot the selected (or marked) peers; every peer: :reboot PBX all",
+        "unregister_peer": "unregister the selected peers; every peer: :unregister PBX all",
+        "campaign": "start, stop, pause or resume a call campaign (by its id)",
+        "queue_callback": "queue callback: the PBX calls a number back when an agent is free",
         "directory": "the PBX's phone directory: type to filter, Enter to call an entry",
         "mark": "mark / unmark the row (one action then applies to every marked row)",
         "filter": "filter the current table by text in any column (Esc clears)",
@@ -184,6 +204,12 @@ class ConsoleScreen(Screen[None]):
         self.callback_flow = CallbackFlow(self, self.runner)
         self.ivr_flow = IvrFlow(self, self.runner)
         self.directory_flow = DirectoryFlow(self, self.runner, self.click2call_flow)
+        self.flow_flow = FlowLampFlow(self, self.runner)
+        self.queue_reset_flow = QueueResetFlow(self, self.runner)
+        self.reboot_flow = PeerFlow(self, self.runner, reboot=True)
+        self.unregister_flow = PeerFlow(self, self.runner, reboot=False)
+        self.campaign_flow = CampaignFlow(self, self.runner)
+        self.queue_callback_flow = QueueCallbackFlow(self, self.runner)
         self._prompt_mode = ""
         self._stale_panes: set[str] = set(self.panes)
         self._pending = False
@@ -613,6 +639,31 @@ class ConsoleScreen(Screen[None]):
 
     def action_directory(self, pbx: str = "") -> None:
         self.directory_flow.start(pbx)
+
+    def action_flow(self) -> None:
+        self.flow_flow.start()
+
+    def action_queue_reset(self) -> None:
+        self.queue_reset_flow.start()
+
+    def action_reboot_peer(self) -> None:
+        self.reboot_flow.start()
+
+    def action_unregister_peer(self) -> None:
+        self.unregister_flow.start()
+
+    def action_campaign(self) -> None:
+        self.campaign_flow.start()
+
+    def action_queue_callback(self) -> None:
+        self.queue_callback_flow.start()
+
+    def show_health(self, pbx: str) -> None:
+        state = self.states.get(pbx)
+        if state is None:
+            return
+        lines = health_lines(state.health, self.now())
+        self.app.push_screen(HealthModal(pbx, [self.text(line) for line in lines]))
 
     # -- the prompt: / filter and : commands ----------------------------------------------
     def action_filter(self) -> None:
