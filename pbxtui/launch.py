@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pbxtui.config import Config
+from pbxtui.engine.queries import EngineHistory
 from pbxtui.headless import engine_for_actions
+from pbxtui.model.media import MediaSource
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.guard import ARM_SECONDS
 
@@ -19,12 +21,16 @@ def console_app(
     mask_numbers: bool = False,
     clock: Callable[[], datetime] | None = None,
     arm_seconds: float = ARM_SECONDS,
+    media: MediaSource | None = None,
 ) -> PbxApp:
     """The console on an engine that polls ``config``'s PBXs, audits and keeps pending
-    attended transfers where the CLI does."""
+    attended transfers where the CLI does, and reads their call history."""
+    engine = engine_for_actions(config, read_only=read_only)
     return PbxApp(
         config,
-        live_engine=engine_for_actions(config, read_only=read_only),
+        live_engine=engine,
+        history=EngineHistory(engine),
+        media=media,
         read_only=read_only,
         mask_numbers=mask_numbers,
         clock=clock,

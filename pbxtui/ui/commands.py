@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Literal, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from pbxtui.when import parse_when
 
 GRAMMAR = """\
 :calls [pbx…|all] [text]      Calls pane (optionally only those PBXs, filtered by text)
@@ -25,6 +29,7 @@ GRAMMAR = """\
 :filter text                  filter the current table (empty clears)
 :refresh [pbx]                poll now             :theme name   switch theme
 :directory [pbx]              the PBX's phone directory (Enter on an entry: click2call)
+:history [pbx…] [number] [since]   call history, e.g. :history hq 0501234567 2d (or H)
 :help                         this help            :q            quit"""
 
 PANE_ALIASES: dict[str, tuple[str, str | None]] = {
@@ -52,7 +57,7 @@ PANE_ALIASES: dict[str, tuple[str, str | None]] = {
 }
 
 CommandKind = Literal[
-    "pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter", "directory"
+    "pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter", "directory", "history"
 ]
 
 
@@ -71,6 +76,8 @@ class Command:
     """Filter text (None: leave as is)."""
     arg: str = ""
     reverse: bool | None = None
+    since: datetime | None = None
+    """``:history``: from when (None: the History screen's default)."""
 
 
 def _split_pbxs(
@@ -129,6 +136,8 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
                 f"name one PBX, e.g. :directory {pbx_names[0] if pbx_names else 'hq'}"
             )
         return Command("directory", pbxs=pbxs)
+    if verb in ("history", "hist", "cdr", "cdrs"):
+        return _history(args, pbx_names)
     if verb in ("h", "help", "?"):
         return Command("help")
     if verb == "theme":
@@ -148,6 +157,29 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
     raise CommandError(f"unknown command {verb!r}: see :help")
 
 
+NUMBER_WORD = re.compile(r"\+?[0-9][0-9*#]*")
+
+
+def _history(args: Sequence[str], pbx_names: Sequence[str]) -> Command:
+    """``:history [pbx…] [number] [since]``: PBX names, a number (digits), a time."""
+    pbxs, rest = _split_pbxs(args, pbx_names)
+    number = ""
+    since: datetime | None = None
+    for word in rest:
+        if not number and NUMBER_WORD.fullmatch(word):
+            number = word
+            continue
+        if since is not None:
+            raise CommandError(
+                f"{word!r} is neither a PBX, a number nor a time: e.g. :history hq 0501234567 2d"
+            )
+        try:
+            since = parse_when(word)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    return Command("history", pbxs=pbxs, needle=number, since=since)
+
+
 # -- the command palette -----------------------------------------------------------------------
 PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Hang up", "hang up the selected (or marked) calls, after confirming", "hangup"),
@@ -160,6 +192,7 @@ PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Callback (number masking)", "the PBX connects two numbers", "callback"),
     ("IVR call", "call a number and play announcements to it", "ivr"),
     ("Phone directory", "the PBX's directory; Enter calls an entry", "directory"),
+    ("Call history", "what just happened: finished calls, recordings, CSV", "history"),
     ("Details", "every field of the selected row, the vendor's own words", "details"),
     ("Mark row", "mark or unmark the row under the cursor", "mark"),
     ("Filter", "filter the current table by text", "filter"),

@@ -41,6 +41,10 @@ class CommandMode:
                     engine.refresh(name)
         elif kind == "directory":
             self.screen.action_directory(command.pbxs[0] if command.pbxs else "")
+        elif kind == "history":
+            self.screen.open_history(
+                pbxs=command.pbxs, number=command.needle or "", since=command.since
+            )
         elif kind == "help":
             self.screen.action_help()
         elif kind == "theme":
