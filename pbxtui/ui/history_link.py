@@ -42,8 +42,8 @@ class FinishedCall:
     def lasted(self) -> int:
         return self.call.duration_now(self.ended_at)
 
-    def query(self) -> HistoryQuery:
-        return HistoryQuery(since=self.started - MARGIN)
+    def query(self, now: datetime) -> HistoryQuery:
+        return HistoryQuery(since=min(self.started, now) - MARGIN, until=now)
 
     def ids(self) -> frozenset[str]:
         call = self.call

@@ -23,16 +23,16 @@ from pbxtui.ui.widgets.columns import Column, Keep
 from pbxtui.ui.widgets.live_table import Row
 
 COLUMNS: tuple[Column, ...] = (
-    Column("pbx", "PBX", 8, min_width=3, keep=Keep.PBX),
+    Column("pbx", "PBX", 8, min_width=3, keep=Keep.PBX, cut=Cut.MIDDLE),
     Column("start", "Start", 14, keep=Keep.DATA),
     Column("direction", "Dir", 3, keep=Keep.DATA),
-    Column("caller", "Caller", 14, min_width=8, keep=Keep.DATA, cut=Cut.START, max_width=24),
-    Column("callee", "Callee", 14, min_width=8, keep=Keep.DATA, cut=Cut.START, max_width=24),
-    Column("status", "Status", 9, min_width=6, keep=Keep.DATA),
+    Column("caller", "Caller", 14, min_width=9, keep=Keep.DATA, cut=Cut.START, max_width=24),
+    Column("callee", "Callee", 14, min_width=9, keep=Keep.DATA, cut=Cut.START, max_width=24),
+    Column("status", "Status", 9, keep=Keep.DATA),
     Column("duration", "Dur", 7, min_width=5, keep=Keep.DATA),
-    Column("billable", "Talk", 7, min_width=0, keep=Keep.DETAIL),
-    Column("queue", "Queue", 8, min_width=0, keep=Keep.TEXT, max_width=16),
-    Column("answered_by", "Answered", 10, min_width=0, keep=Keep.TEXT, max_width=20),
+    Column("billable", "Talk", 7, min_width=5, keep=Keep.DETAIL),
+    Column("queue", "Queue", 8, min_width=4, keep=Keep.TEXT, max_width=16),
+    Column("answered_by", "Answered", 10, min_width=4, keep=Keep.TEXT, max_width=20),
     Column("recording", "Rec", 3, keep=Keep.DETAIL),
 )
 SORT = "start"

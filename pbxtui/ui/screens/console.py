@@ -544,6 +544,7 @@ class ConsoleScreen(Screen[None]):
             ("tab", "next table (queues → agents) / next widget"),
             ("click a header", "sort by that column (again: reverse)"),
             ("ctrl+p", "command palette: every action, searchable"),
+            ("on History (H)", "/ filter · s S sort · ⏎ details · e CSV · R recording · esc back"),
         ]
         self.app.push_screen(HelpModal(rows))
 
@@ -615,11 +616,14 @@ class ConsoleScreen(Screen[None]):
         try:
             if focus is not None:
                 names: tuple[str, ...] = (focus.pbx,)
-                query = focus.query()
+                query = focus.query(self.now())
             else:
+                # Up to the console's now, not an open range: the clock the rows are shown
+                # by is the one the range is read by (``r`` on History moves it on).
+                now = self.now()
                 names = tuple(pbxs) if pbxs is not None else self.shown_pbxs
                 query = HistoryQuery(
-                    since=since or self.now() - HISTORY_DEFAULT_RANGE, number=number
+                    since=since or now - HISTORY_DEFAULT_RANGE, until=now, number=number
                 )
         except ValidationError as exc:
             reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
@@ -633,7 +637,7 @@ class ConsoleScreen(Screen[None]):
                 source,
                 self.session.media,
                 zone=self.now().tzinfo,
-                now=self.now(),
+                clock=self.now,
                 mask=self.session.mask,
                 kinds=kinds,
             )

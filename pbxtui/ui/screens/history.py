@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -60,6 +60,12 @@ class HistoryRequest:
     pbxs: tuple[str, ...]
     query: HistoryQuery
     focus: FinishedCall | None = None
+
+    def again(self, now: datetime) -> HistoryRequest:
+        """The same request read again: up to ``now``, the range as long as it was."""
+        since, until = self.query.bounds(now)
+        moved = self.query.model_copy(update={"since": now - (until - since), "until": now})
+        return HistoryRequest(self.pbxs, moved, self.focus)
 
 
 @dataclass
@@ -113,7 +119,7 @@ class HistoryScreen(Screen[None]):
         media: MediaSource | None,
         *,
         zone: tzinfo | None,
-        now: datetime,
+        clock: Callable[[], datetime],
         mask: bool = False,
         kinds: dict[str, str] | None = None,
     ) -> None:
@@ -122,7 +128,8 @@ class HistoryScreen(Screen[None]):
         self.source = source
         self.media = media
         self.zone = zone
-        self.now = now
+        self.clock = clock
+        self.now = clock()
         self.mask = mask
         self.kinds = kinds or {}
         self.rows = HistoryRows(zone, Palette(), mask=mask)
@@ -264,8 +271,8 @@ class HistoryScreen(Screen[None]):
             query.until.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if query.until else "now"
         )
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("History", "bold")
-        text.append(f"  {', '.join(self.request.pbxs)} · {since} → {until}")
+        text.append("History · ", "bold")
+        text.append(f"{', '.join(self.request.pbxs)} · {since} → {until}")
         if query.number:
             text.append(f" · number {self._number(query.number)}")
         if self.request.focus is not None:
@@ -375,6 +382,9 @@ class HistoryScreen(Screen[None]):
         self._show_status()
 
     def action_reload(self) -> None:
+        self.now = self.clock()
+        self.request = self.request.again(self.now)
+        self._show_title()
         self.load()
 
     def action_details(self) -> None:
