@@ -103,8 +103,9 @@ def _split_pbxs(
     return (tuple(dict.fromkeys(chosen)) if chosen else None), rest
 
 
-def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
-    """Parse one ``:`` command line (without the colon). Raises ``CommandError``."""
+def parse_command(text: str, pbx_names: Sequence[str], now: datetime | None = None) -> Command:
+    """Parse one ``:`` command line (without the colon); ``now``: what relative times such
+    as ``2h`` count back from (default: this machine's clock). Raises ``CommandError``."""
     words = text.strip().removeprefix(":").split()
     if not words:
         raise CommandError("type a command, e.g. :calls hq (see :help)")
@@ -137,7 +138,7 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
             )
         return Command("directory", pbxs=pbxs)
     if verb in ("history", "hist", "cdr", "cdrs"):
-        return _history(args, pbx_names)
+        return _history(args, pbx_names, now)
     if verb in ("h", "help", "?"):
         return Command("help")
     if verb == "theme":
@@ -160,7 +161,7 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
 NUMBER_WORD = re.compile(r"\+?[0-9][0-9*#]*")
 
 
-def _history(args: Sequence[str], pbx_names: Sequence[str]) -> Command:
+def _history(args: Sequence[str], pbx_names: Sequence[str], now: datetime | None) -> Command:
     """``:history [pbx…] [number] [since]``: PBX names, a number (digits), a time."""
     pbxs, rest = _split_pbxs(args, pbx_names)
     number = ""
@@ -174,7 +175,7 @@ def _history(args: Sequence[str], pbx_names: Sequence[str]) -> Command:
                 f"{word!r} is neither a PBX, a number nor a time: e.g. :history hq 0501234567 2d"
             )
         try:
-            since = parse_when(word)
+            since = parse_when(word, now)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
     return Command("history", pbxs=pbxs, needle=number, since=since)

@@ -17,7 +17,7 @@ class CommandMode:
 
     def run(self, text: str) -> None:
         try:
-            command = parse_command(text, self.screen.session.pbx_names)
+            command = parse_command(text, self.screen.session.pbx_names, self.screen.now())
         except CommandError as exc:
             self.screen.notify(str(exc), title="Command", severity="error")
             return

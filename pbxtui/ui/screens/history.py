@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -48,6 +50,9 @@ from pbxtui.ui.widgets.live_table import LiveTable
 from pbxtui.ui.widgets.text import TextLines
 
 FILTER_DELAY = 0.1
+SLICE_SECONDS = 0.03
+"""How long arriving rows may hold the event loop at a time."""
+SLICE_ROWS = 500
 """The filter is applied this long after the last key typed in it (typing stays instant)."""
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -78,7 +83,9 @@ class PagesArrived(Message):
 
 @dataclass
 class _Inbox:
-    pages: list[tuple[str, HistoryPage | None]] = field(default_factory=list)
+    pages: deque[tuple[str, HistoryPage | None]] = field(default_factory=deque)
+    taken: int = 0
+    """Records of the first page already shown."""
     posted: bool = False
 
 
@@ -161,7 +168,7 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-prompt-bar").display = False
         self.query_one("#download-bar").display = False
         self.query_one("#history-prompt", Input).cursor_blink = not self.app.is_headless
-        self.rows.palette = Palette.from_variables(self.app.get_css_variables())
+        self.rows.restyle(Palette.from_variables(self.app.get_css_variables()))
         self.table.now = self.now
         self.table.prefer("pbx", max((len(p) for p in self.request.pbxs), default=3))
         self._show_title()
@@ -214,20 +221,32 @@ class HistoryScreen(Screen[None]):
             self.post_message(PagesArrived())
 
     def on_pages_arrived(self, message: PagesArrived) -> None:
+        """Show what arrived, ``SLICE_SECONDS`` of work at a time: the rest is taken after
+        the keys and repaints queued meanwhile, so a burst of 100,000 calls never freezes
+        the screen."""
         inbox = self._inbox
-        pages, inbox.pages, inbox.posted = inbox.pages, [], False
-        if not pages:
-            return
+        deadline = time.perf_counter() + SLICE_SECONDS
         added: list[str] = []
-        for pbx, page in pages:
+        while inbox.pages and time.perf_counter() < deadline:
+            pbx, page = inbox.pages[0]
             progress = self.progress.setdefault(pbx, PbxProgress(pbx))
             if page is None:
                 progress.done = True
+                inbox.pages.popleft()
                 continue
-            progress.took(page)
-            new = self.rows.add(page.records)
+            chunk = page.records[inbox.taken : inbox.taken + SLICE_ROWS]
+            new = self.rows.add(chunk)
             self.table.update(HistoryRows.matching(new, self.needle))
             added += new
+            inbox.taken += len(chunk)
+            if inbox.taken >= len(page.records):
+                progress.took(page)
+                inbox.pages.popleft()
+                inbox.taken = 0
+        if inbox.pages:
+            self.post_message(PagesArrived())  # still posted: the rest comes next turn
+        else:
+            inbox.posted = False
         self._focus_call(added)
         self._show_progress()
         self._show_status()
