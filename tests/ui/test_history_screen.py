@@ -380,3 +380,51 @@ async def test_100k_calls_open_scroll_and_filter() -> None:
         expected = sum("0500012" in r.caller for rows in records.values() for r in rows)
         assert 0 < screen.table.row_count == expected
         assert all("0500012" in r[3] for r in shown(screen))
+
+
+async def test_a_call_seen_ending_links_to_its_history_row() -> None:
+    """The Calls pane's recently ended calls: Enter on one opens History on that call."""
+    sim = build_simulator(
+        "pbxcloud", "hq", spec=still(first_extension=201, stuck_call_seconds=3600), timezone=ZONE
+    )
+    three_calls(sim.scenario)  # newer calls of the same history: the cursor must go to it
+    async with fleet(sim) as config:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
+            console = app.console_screen
+            calls = console.panes["calls"]
+            await wait_for(pilot, lambda: table_rows(app, "calls") == 1, what="the live call")
+            assert not console.query_one("#table-recent").display
+            (live,) = sim.scenario.calls.values()
+            sim.scenario._end(live)
+            await wait_for(pilot, lambda: table_rows(app, "recent") == 1, what="seen ending")
+            recent = console.query_one("#table-recent")
+            assert recent.display
+            recent.focus()
+            await pilot.pause()
+            assert calls.current() is None  # a finished call is no target of any action
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            screen = history(app)
+            assert screen.request.pbxs == ("hq",)
+            await wait_for(pilot, lambda: not screen.reading)
+            record = screen.current()
+            assert record is not None
+            assert record.unique_id == live.linked_id, (record, live)
+            assert screen.table.row_count == 4  # the others listed too, the cursor on it
+            assert screen.table.cursor_row == 3  # the oldest
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is console)
+            # H on it does the same
+            await pilot.press("H")
+            await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            again = history(app)
+            await wait_for(pilot, lambda: not again.reading)
+            found = again.current()
+            assert found is not None and found.unique_id == live.linked_id
+
+
+def table_rows(app: PbxApp, name: str) -> int:
+    from tests.ui.helpers import table
+
+    return table(app, name).row_count
