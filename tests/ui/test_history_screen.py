@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from pbxtui.config import Config
@@ -134,7 +136,10 @@ async def test_history_command_names_a_pbx_a_number_and_a_time() -> None:
             assert app.screen is app.console_screen
 
 
-async def test_filter_sort_details_and_export(tmp_path: Path) -> None:
+async def test_filter_sort_details_and_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the dialog suggests saving
     sim = make("pbxcloud", "hq")
     calls = three_calls(sim.scenario)
     async with fleet(sim) as config:
@@ -171,6 +176,16 @@ async def test_filter_sort_details_and_export(tmp_path: Path) -> None:
             assert fields["status"] == "answered (the PBX said 'ANSWERED')"
             assert fields["unique id"] == inbound.unique_id
             assert fields["caller"] == OUTSIDE
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
+            # an Enter typed with the e, handled once the dialog is up: it saves nothing
+            early = events.Key("enter", "\r")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, SaveAsModal))
+            await pilot.pause()
+            app.post_message(early)
+            await pilot.pause()
+            assert isinstance(app.screen, SaveAsModal) and os.listdir(tmp_path) == []
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
             # export: asks for the path, writes the shown rows in the CLI's columns

@@ -14,17 +14,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from pbxtui.ui.modals._form import form_footer, no_blink
+from pbxtui.ui.modals.guard import GuardedModal
 
 
 def resolve(text: str) -> Path:
     return Path(text.strip()).expanduser().resolve()
 
 
-class SaveAsModal(ModalScreen[Path | None]):
+class SaveAsModal(GuardedModal[Path | None]):
+    """Guarded as an action's dialog is: ``e`` then an Enter typed with it opens this and
+    saves nothing (a download costs the PBX a request, a file lands on disk)."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
@@ -52,6 +55,8 @@ class SaveAsModal(ModalScreen[Path | None]):
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#confirm")
     def save(self) -> None:
+        if not self.armed():
+            return
         text = self.query_one("#path", Input).value
         if not text.strip():
             self._say("enter a file name")
