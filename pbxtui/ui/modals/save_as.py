@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -47,7 +47,7 @@ class SaveAsModal(GuardedModal[Path | None]):
             yield Input(str(self.suggested), id="path")
             yield from form_footer("Save", "Enter saves · Esc cancels")
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         field = self.query_one("#path", Input)
         no_blink(field, headless=self.app.is_headless)
         field.focus()
