@@ -244,7 +244,9 @@ class HistoryScreen(Screen[None]):
                 inbox.pages.popleft()
                 inbox.taken = 0
         if inbox.pages:
-            self.post_message(PagesArrived())  # still posted: the rest comes next turn
+            # Still posted: the rest comes next turn. Posted from the loop, not from here: a
+            # message posted now would be taken at once, with no other task let in between.
+            asyncio.get_running_loop().call_soon(self.post_message, PagesArrived())
         else:
             inbox.posted = False
         self._focus_call(added)
