@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from pbxtui.model import (
     Resource,
     UnpauseAgent,
 )
+from pbxtui.model.port import Source
 
 SNAPSHOT_SCHEMA_VERSION = 1
 MAX_ECHOED = 40
@@ -82,13 +83,17 @@ class CheckLine:
         return tuple(a.value for a in Action if a.value not in self.actions)
 
 
-def engine_for_actions(config: Config, *, read_only: bool = False) -> Engine:
-    """An engine that audits and remembers pending attended transfers where the console does."""
+def engine_for_actions(
+    config: Config, *, read_only: bool = False, sources: Sequence[Source] = ()
+) -> Engine:
+    """An engine that audits and remembers pending attended transfers where the console does;
+    ``sources`` feed it beside its pollers once it runs (the console's webhook receiver)."""
     return Engine(
         config,
         read_only=read_only,
         audit=AuditLog(paths.audit_log_path()),
         consultations=ConsultationBook(paths.consultations_path()),
+        sources=sources,
     )
 
 

@@ -279,6 +279,7 @@ class PbxCloudDriver(Driver):
                 Action.PAUSE,
                 Action.UNPAUSE,
                 Action.CLICK2CALL,
+                Action.VOICEMAIL_DELETE,
             }
         ),
         click2call_options=frozenset({Click2CallOption.CALLER_ID, Click2CallOption.TIMEOUT}),

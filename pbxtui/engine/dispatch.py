@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pbxtui.drivers.base import Driver
+from pbxtui.drivers.media import media_for
 from pbxtui.model import (
     ActionRequest,
     ActionResult,
     AttendedTransfer,
     BlindTransfer,
     Callback,
+    DeleteVoicemail,
     Hangup,
     IvrCallRequest,
     PauseAgent,
@@ -38,4 +40,6 @@ async def dispatch(driver: Driver, request: ActionRequest) -> ActionResult:
             return await driver.callback(number1, number2)
         case IvrCallRequest(ivr=ivr):
             return await driver.call_ivr(ivr)
+        case DeleteVoicemail(message=message):
+            return await media_for(driver).delete_voicemail(message)
     raise AssertionError(f"no driver method for {request.kind}")

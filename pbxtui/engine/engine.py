@@ -14,7 +14,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import timedelta
@@ -75,7 +75,7 @@ from pbxtui.model import (
     ScheduleCall,
     utcnow,
 )
-from pbxtui.model.port import Listener
+from pbxtui.model.port import Listener, Source
 from pbxtui.model.push import PushEvent
 from pbxtui.redact import scrub
 
@@ -138,6 +138,7 @@ class _Pbx:
         )
         self.push_refusals = 0
         self.last_push_refusal = ""
+        self.push_error = ""
 
 
 class Engine:
@@ -157,9 +158,11 @@ class Engine:
         fetch_margin: float = DEFAULT_FETCH_MARGIN,
         rng: random.Random | None = None,
         consultations: ConsultationBook | None = None,
+        sources: Sequence[Source] = (),
     ) -> None:
         """``fetch_margin``: seconds added to a PBX's ``timeout`` to bound a whole fetch;
-        ``consultations``: where pending attended transfers are kept (in memory if None)."""
+        ``consultations``: where pending attended transfers are kept (in memory if None);
+        ``sources``: what feeds it beside its pollers, run by ``run`` (the webhook receiver)."""
         self.config = config
         self.audit = audit
         self.policy = ActionPolicy(
@@ -171,6 +174,7 @@ class Engine:
         self._rng = rng or random.Random()
         self._pbxs: dict[str, _Pbx] = {}
         self.store = StateStore()
+        self.sources = tuple(sources)
         self._stack: AsyncExitStack | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -293,9 +297,12 @@ class Engine:
 
     # -- polling --------------------------------------------------------------------------
     async def run(self) -> None:
-        """Poll every resource of every PBX in its own loop, until cancelled."""
+        """Poll every resource of every PBX in its own loop, and run every source beside the
+        pollers, until cancelled."""
         entries = [self._get(name) for name in self.pbx_names]
         async with anyio.create_task_group() as tg:
+            for source in self.sources:
+                tg.start_soon(source.run, self, name=f"source {source.name}")
             for entry in entries:
                 for poller in entry.pollers.values():
                     tg.start_soon(poller.run, name=f"poll {entry.config.name} {poller.resource}")
@@ -339,17 +346,42 @@ class Engine:
             if poller.resource in (Resource.CALLS, Resource.EXTENSIONS, Resource.BLF):
                 poller.wake()
 
-    async def push_refused(self, pbx: str, reason: str) -> None:
-        """A webhook request for ``pbx`` was refused: counted in its health, with the reason."""
+    async def push_refused(self, pbx: str, reason: str, count: int = 1) -> None:
+        """``count`` webhook requests for ``pbx`` were refused: counted in its health, with the
+        last one's reason."""
         entry = self._pbxs.get(pbx)
         if entry is None:
             return
         async with entry.publishing:
-            entry.push_refusals += 1
+            entry.push_refusals += count
             entry.last_push_refusal = scrub(reason)[:200]
             entry.health = self._health(entry)
             entry.state = self._snapshot(entry)
             self.store.publish(entry.state, None)
+
+    async def push_unavailable(self, pbxs: Sequence[str], reason: str) -> None:
+        """What ``pbxs`` push cannot be received: said on their health and in Events once."""
+        reason = scrub(reason)[:200]
+        for name in pbxs:
+            entry = self._pbxs.get(name)
+            if entry is None or entry.push_error == reason:
+                continue
+            async with entry.publishing:
+                entry.push_error = reason
+                entry.health = self._health(entry)
+                entry.state = self._snapshot(entry)
+                # Its badge says it; a PBX known only from what it pushes is down, in Events too.
+                changes = (
+                    Change(
+                        at=utcnow(),
+                        pbx=name,
+                        kind=ChangeKind.PBX_DOWN,
+                        text=f"{name}: down: webhooks not received: {reason}",
+                        ok=False,
+                        source="push",
+                    ),
+                )
+                self.store.publish(entry.state, None, changes if entry.pushed.push_only else ())
 
     def push_history(self, pbx: str) -> tuple[PushEvent, ...]:
         """The calls ``pbx`` pushed the end of (newest last): history where no CDR API is."""
@@ -445,13 +477,16 @@ class Engine:
             "last_push": pushed.last_event_at,
             "push_refusals": entry.push_refusals,
             "last_push_refusal": entry.last_push_refusal,
+            "push_error": entry.push_error,
         }
         if pushed.push_only:
-            # Nothing to poll: it is up once it has been heard from.
+            # Nothing to poll: it is up once it has been heard from, down when it cannot be.
+            state = HealthState.OK if pushed.last_event_at else HealthState.STARTING
             update |= {
                 "push_only": True,
-                "state": HealthState.OK if pushed.last_event_at else HealthState.STARTING,
+                "state": HealthState.DOWN if entry.push_error else state,
                 "last_ok": pushed.last_event_at,
+                "last_error": entry.push_error,
             }
         return health.model_copy(update=update)
 

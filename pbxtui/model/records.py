@@ -213,6 +213,8 @@ class PbxHealth(BaseModel):
     push_refusals: int = 0
     """Webhook requests for this PBX refused (bad token, source, size, rate)."""
     last_push_refusal: str = ""
+    push_error: str = ""
+    """Why what this PBX pushes cannot be received now (the receiver cannot listen)."""
 
 
 class DirectoryEntry(BaseModel):

@@ -431,6 +431,30 @@ class FetchDirectory(Request):
         return "phone directory"
 
 
+class DeleteVoicemail(Request):
+    """Delete one voicemail message for good (where the API has voicemail)."""
+
+    capability = Action.VOICEMAIL_DELETE
+    kind: Literal["voicemail_delete"] = "voicemail_delete"
+    message: str
+    mailbox: str = ""
+
+    def target_key(self) -> str:
+        return f"voicemail:{self.pbx}:{self.message}"
+
+    def describe_target(self) -> str:
+        where = f" in mailbox {self.mailbox}" if self.mailbox else ""
+        return f"message {self.message}{where}"
+
+    def params(self) -> dict[str, str]:
+        return {"message": self.message} | ({"mailbox": self.mailbox} if self.mailbox else {})
+
+    def problem(self, now: datetime | None = None) -> str:
+        if not self.message.strip():
+            return "the voicemail message id is missing"
+        return text_problem("voicemail message id", self.message)
+
+
 ActionRequest = Annotated[
     Hangup
     | BlindTransfer
@@ -443,7 +467,8 @@ ActionRequest = Annotated[
     | ScheduleCall
     | Callback
     | IvrCallRequest
-    | FetchDirectory,
+    | FetchDirectory
+    | DeleteVoicemail,
     Field(discriminator="kind"),
 ]
 """Any one request; ``REQUESTS`` reads and writes them as JSON."""

@@ -35,6 +35,7 @@ class Action(StrEnum):
     CALLBACK = "callback"
     CALL_IVR = "call_ivr"
     PHONEBOOK = "phonebook"
+    VOICEMAIL_DELETE = "voicemail_delete"
 
 
 class Step(StrEnum):
@@ -59,10 +60,14 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CALLBACK: "callback (number masking)",
     Action.CALL_IVR: "IVR call",
     Action.PHONEBOOK: "phone directory",
+    Action.VOICEMAIL_DELETE: "delete voicemail message",
 }
 
-DESTRUCTIVE_ACTIONS = frozenset({Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER})
-"""Actions that end or move a live call: a protected PBX asks for its name to be typed."""
+DESTRUCTIVE_ACTIONS = frozenset(
+    {Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER, Action.VOICEMAIL_DELETE}
+)
+"""Actions that end or move a live call, or destroy something for good: a protected PBX asks
+for its name to be typed."""
 
 READ_ACTIONS = frozenset({Action.PHONEBOOK})
 """Actions that change nothing on the PBX: allowed in read-only mode."""

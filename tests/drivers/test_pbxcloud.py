@@ -591,6 +591,7 @@ async def test_unsupported_actions_say_so(board: Switchboard) -> None:
             Action.PAUSE,
             Action.UNPAUSE,
             Action.CLICK2CALL,
+            Action.VOICEMAIL_DELETE,
         }
         with pytest.raises(NotSupported, match="scheduled call"):
             await driver.click2call(
