@@ -443,3 +443,28 @@ def table_rows(app: PbxApp, name: str) -> int:
     from tests.ui.helpers import table
 
     return table(app, name).row_count
+
+
+async def test_r_downloads_a_real_recording_from_the_simulator(tmp_path: Path) -> None:
+    """The engine's own media source over HTTP: the simulator's audio lands in the file."""
+    sim = make("pbxcloud", "hq")
+    three_calls(sim.scenario)
+    async with fleet(sim) as config:
+        app = console_app(config, arm_seconds=0)
+        async with run(app, SIZE) as pilot:
+            screen = await open_history(pilot, app)
+            key = next(k for k in screen.table.keys if screen.rows.record(k).recording)  # type: ignore[union-attr]
+            screen.table.move_cursor(row=screen.table.get_row_index(key))
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, SaveAsModal))
+            target = tmp_path / "call.wav"
+            await fill(pilot, app, "#path", str(target))
+            await pilot.press("enter")
+            await wait_for(
+                pilot, lambda: any("saved to" in n for n in notifications(app)), timeout=20
+            )
+            data = await asyncio.to_thread(target.read_bytes)
+            assert len(data) > 1000 and data[:4] == b"RIFF", data[:16]
+            bar = screen.query_one("#download")
+            assert bar.percentage == 1.0  # type: ignore[attr-defined]
+            assert os.listdir(tmp_path) == ["call.wav"]  # no temporary file left
