@@ -18,7 +18,7 @@ class CommandMode:
 
     def run(self, text: str) -> None:
         try:
-            command = parse_command(text, self.screen.session.pbx_names)
+            command = parse_command(text, self.screen.session.pbx_names, self.screen.now())
         except CommandError as exc:
             self.screen.notify(str(exc), title="Command", severity="error")
             return
@@ -44,6 +44,10 @@ class CommandMode:
             self.screen.action_directory(command.pbxs[0] if command.pbxs else "")
         elif kind == "extra":
             self._extra(command)
+        elif kind == "history":
+            self.screen.open_history(
+                pbxs=command.pbxs, number=command.needle or "", since=command.since
+            )
         elif kind == "help":
             self.screen.action_help()
         elif kind == "theme":
