@@ -94,6 +94,8 @@ async def command(pilot: Pilot[None], app: PbxApp, text: str) -> None:
 
 
 async def fill(pilot: Pilot[None], app: PbxApp, selector: str, text: str) -> None:
-    """Set an input of the current screen (firing Changed like typing would)."""
+    """Set an input of the current screen (firing Changed like typing would), once the
+    screen has mounted it (a modal is the current screen before its widgets are)."""
+    await wait_for(pilot, lambda: bool(app.screen.query(selector)), what=selector)
     app.screen.query_one(selector, Input).value = text
     await pilot.pause()
