@@ -8,7 +8,7 @@ driver, the engine or the UI.
 from __future__ import annotations
 
 from pbxtui.model.events import Change, ChangeKind, EngineUpdate
-from pbxtui.model.labels import agent_label, call_label, format_duration
+from pbxtui.model.labels import agent_label, call_label, format_duration, labelled
 from pbxtui.model.outcomes import ActionOutcome, ActionStatus
 from pbxtui.model.records import (
     ActionResult,
@@ -28,6 +28,7 @@ from pbxtui.model.records import (
     Peer,
     Queue,
     Record,
+    SourceHealth,
     utcnow,
 )
 from pbxtui.model.requests import (
@@ -116,11 +117,13 @@ __all__ = [
     "Resource",
     "ResourceState",
     "ScheduleCall",
+    "SourceHealth",
     "Step",
     "UnpauseAgent",
     "agent_label",
     "call_label",
     "format_duration",
+    "labelled",
     "number_problem",
     "utcnow",
 ]
