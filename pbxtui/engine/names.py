@@ -187,8 +187,25 @@ class CallerNames:
         return Named(data.name, data.backend_link or "")
 
     # -- naming records ----------------------------------------------------------------------
-    def name_call(self, call: Call, extensions: Mapping[str, str]) -> Call:
-        """``call`` with its parties' names (a name the PBX gave is kept)."""
+    def name_call(
+        self,
+        call: Call,
+        extensions: Mapping[str, str],
+        seen: dict[tuple[str, str, str, str, str], dict[str, str]] | None = None,
+    ) -> Call:
+        """``call`` with its parties' names (a name the PBX gave is kept). ``seen``: the
+        names found for each pair of parties already, when many calls share them."""
+        if seen is None:
+            update = self._names_of(call, extensions)
+        else:
+            pair = (call.caller, call.callee, call.caller_name, call.callee_name, call.backend_link)
+            found = seen.get(pair)
+            if found is None:
+                found = seen[pair] = self._names_of(call, extensions)
+            update = found
+        return call.model_copy(update=update) if update else call
+
+    def _names_of(self, call: Call, extensions: Mapping[str, str]) -> dict[str, str]:
         update: dict[str, str] = {}
         link = ""
         if not is_name(call.caller_name):
@@ -203,7 +220,7 @@ class CallerNames:
                 link = link or found.backend_link
         if link and not call.backend_link:
             update["backend_link"] = link
-        return call.model_copy(update=update) if update else call
+        return update
 
     def namer(self, state: PbxState) -> Callable[[Call], Call]:
         """A function naming one call of ``state`` (for the Events lines of a poll)."""
@@ -212,7 +229,8 @@ class CallerNames:
 
     def name_state(self, state: PbxState) -> PbxState:
         """``state`` with every call named. Redone only when its calls, its extensions or
-        what the sources know changed; a call that came out as before is the same object."""
+        what the sources know changed; each pair of parties is looked up once per state
+        (10,000 calls of a big PBX share a few thousand numbers)."""
         calls = state.resources.get(Resource.CALLS)
         if calls is None or not calls.records:
             return state
@@ -223,8 +241,10 @@ class CallerNames:
             named = memo[1]
         else:
             by_number = extension_names(state)
+            seen: dict[tuple[str, str, str, str, str], dict[str, str]] = {}
             named = tuple(
-                self.name_call(r, by_number) if isinstance(r, Call) else r for r in calls.records
+                self.name_call(r, by_number, seen) if isinstance(r, Call) else r
+                for r in calls.records
             )
             self._memo[state.name] = (inputs, named)
         if named is calls.records:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
+from pbxtui.engine import Engine
 from pbxtui.model import (
     Call,
     Change,
@@ -16,6 +18,10 @@ from pbxtui.model import (
     SourceHealth,
     call_label,
 )
+from pbxtui.sim import build_simulator
+from pbxtui.sim.crm import SimulatedCrm
+from pbxtui.sim.fleet import running_fleet
+from pbxtui.sim.scenario import ScenarioSpec
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.confirm import ConfirmModal
 from pbxtui.ui.modals.details import DetailModal
@@ -33,6 +39,9 @@ from tests.ui.helpers import health_text, rows, run, table, wait_for
 
 CALLER, NAME, LINK = NAMED_CALLER, NAMED_AS, NAMED_LINK
 SIZE = (120, 36)
+STILL = ScenarioSpec(
+    live=False, warmup_seconds=0, stuck_call_seconds=None, unregistered_share=0.0, extensions=6
+)
 
 
 def make(*, mask: bool = False, lookup: SourceHealth | None = None) -> tuple[PbxApp, Any]:
@@ -173,3 +182,31 @@ async def test_a_lookup_answering_shows_no_badge() -> None:
     async with run(app, SIZE) as pilot:
         await wait_for(pilot, lambda: "hq" in health_text(app))
         assert "names" not in health_text(app)
+
+
+async def test_a_real_engine_names_a_caller_from_the_crm_and_the_row_repaints() -> None:
+    """Over real HTTP: the simulated PBX polled, the simulated CRM asked in the background;
+    the call shows at once, its name when the CRM has answered."""
+    crm = SimulatedCrm(seed=5, token="crm-token-4242")
+    caller = next(f"05{n:08d}" for n in range(1000, 90000, 331) if crm.contact(f"05{n:08d}"))
+    name = crm.contact(caller)["name"]  # type: ignore[index]
+    sim = build_simulator("pbxcloud", "hq", spec=STILL, tenant="ACME")
+    moment = sim.scenario.now
+    sim.scenario.clock = lambda: moment
+    s = sim.scenario
+    ext = next(iter(s.extensions))
+    call = s._new_call(caller=caller, callee=ext, direction="inbound", extension=ext)
+    s._ring(call, ext)
+    s._answer(call)
+    call.ends_at = call.ring_until = call.patience_until = math.inf
+    crm.faults.latency = 0.5  # the call is on screen before its name
+    async with running_fleet([sim], crm=crm, push=True) as (config, _, _):
+        app = PbxApp(config, live_engine=Engine(config), arm_seconds=0)
+        async with run(app, SIZE) as pilot:
+            calls = table(app, "calls")
+            await wait_for(pilot, lambda: calls.row_count == 1, what="the call")
+            await wait_for(
+                pilot, lambda: name in rows(app, "calls")[0][3], what="its name", timeout=20
+            )
+            assert rows(app, "calls")[0][3] == f"{caller} {name}"
+    assert crm.asked[caller] == 1
