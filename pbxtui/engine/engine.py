@@ -100,7 +100,7 @@ ORIGINATE_ACTIONS = frozenset(
     {Action.CLICK2CALL, Action.SCHEDULED_CALL, Action.CALLBACK, Action.CALL_IVR}
 )
 ORIGINATE_ALLOWANCE = 120.0
-NAMES_BATCH = 0.05
+NAMES_BATCH = 0.2
 """Seconds names arriving together wait to be published together (one repaint, not 50)."""
 DIRECTORY_REFRESH = 600.0
 """Seconds between two readings of a PBX's phone directory, for names."""
@@ -375,12 +375,26 @@ class Engine:
             self._renamed = anyio.Event()  # what arrives while publishing makes another round
             await anyio.sleep(NAMES_BATCH)
             for name in self.pbx_names:
-                entry = self._get(name)
-                async with entry.publishing:
-                    entry.health = self._health(entry)
-                    entry.state = self._snapshot(entry)
-                    self.store.publish(entry.state, Resource.CALLS)
+                await self._rename_one(self._get(name))
             self.names.flush()
+
+    async def _rename_one(self, entry: _Pbx) -> None:
+        """Name ``entry``'s calls again and publish them, if anything it shows changed. A
+        large PBX is named in a worker thread, as its polls are joined."""
+        async with entry.publishing:
+            before = self._state_of(entry)
+            health = self._health(entry)
+            prepare = partial(self._snapshot, entry, health=health)
+            if len(before.records(Resource.CALLS)) < OFF_LOOP_ROWS:
+                state = prepare()
+            else:
+                state = await anyio.to_thread.run_sync(prepare, limiter=parse_limiter())
+            if health == entry.health and state.records(Resource.CALLS) is before.records(
+                Resource.CALLS
+            ):
+                return
+            entry.health, entry.state = health, state
+            self.store.publish(state, Resource.CALLS)
 
     async def _directory_loop(self, entry: _Pbx) -> None:
         while True:

@@ -246,6 +246,10 @@ class CallerNames:
                 self.name_call(r, by_number, seen) if isinstance(r, Call) else r
                 for r in calls.records
             )
+            if memo is not None and memo[0][0] is calls.records and _alike(named, memo[1]):
+                # The same calls named as before (a name arrived for another PBX's caller):
+                # the same tuple, so the engine sees there is nothing to publish here.
+                named = memo[1]
             self._memo[state.name] = (inputs, named)
         if named is calls.records:
             return state
@@ -365,6 +369,10 @@ class CallerNames:
 def extension_names(state: PbxState) -> dict[str, str]:
     """Extension number → its name, for a PBX's internal numbers."""
     return {e.number: e.name for e in state.extensions() if e.name}
+
+
+def _alike(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b, strict=True))
 
 
 def _same(a: Sequence[object], b: Sequence[object]) -> bool:
