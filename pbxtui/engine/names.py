@@ -35,6 +35,7 @@ from functools import lru_cache
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from pbxtui import redact
 from pbxtui.contacts import SHORT_NUMBER, CallerData, CsvContacts, number_key
 from pbxtui.engine.lookup import LookupClient, LookupFailed
 from pbxtui.model import (
@@ -305,7 +306,10 @@ class CallerNames:
                     await self._ask(lookup, item)
                 except Exception as exc:
                     # A bug here must not take the engine (whose task group this is) down.
-                    log.exception("caller names: unexpected error asking the CRM: %s", exc)
+                    log.error(
+                        "caller names: unexpected error asking the CRM: %s",
+                        redact.scrub(f"{type(exc).__name__}: {exc}"),
+                    )
                 finally:
                     self._pending.discard(item.key)
                     if not self._pending and self._idle is not None:

@@ -161,13 +161,14 @@ def beside(number: str, name: str) -> str:
     return f"{number} {name}" if name and name != number else number
 
 
-def named_parties(call: Call, *, mask: bool) -> tuple[str, str]:
+def named_parties(call: Call, *, mask: bool, own: str = "") -> tuple[str, str]:
     """(caller, callee) as shown, each with its name beside it: ``--mask-numbers`` masks
-    the numbers and keeps the names (a name is not a number to hide)."""
+    the numbers and keeps the names (a name is not a number to hide). ``own``: the number
+    of the row the call is shown on (an extension), whose name that row shows already."""
     caller, callee = call_parties(call, mask=mask)
     # A caller known only by name is shown by it already (call_parties' fallback).
-    caller_name = call.caller_name if call.caller else ""
-    callee_name = call.callee_name if call.callee else ""
+    caller_name = call.caller_name if call.caller and call.caller != own else ""
+    callee_name = call.callee_name if call.callee and call.callee != own else ""
     return beside(caller, caller_name), beside(callee, callee_name)
 
 

@@ -427,7 +427,7 @@ class ExtensionsSpec(TableSpec[Extension]):
         call = self._call(record, ctx)
         if call is None:
             return cell(f"call {record.call_id}" if record.call_id else "")
-        caller, callee = named_parties(call, mask=ctx.mask)
+        caller, callee = named_parties(call, mask=ctx.mask, own=record.number)
         prefix = one_line(f"{caller} → {callee} ")
         return since_cell(ctx.start(call), prefix=prefix, right=False, sort=(0, prefix.lower()))
 

@@ -75,7 +75,8 @@ async def test_the_name_beside_the_number_in_calls_extensions_and_blf() -> None:
         await pilot.press("2")
         await wait_for(pilot, lambda: table(app, "extensions").row_count > 0)
         ext_row = next(r for r in rows(app, "extensions") if r[2] == "208")
-        assert f"{CALLER} {NAME} → 208 Noa" in ext_row[-1]
+        # Noa is the row's own name already: the room goes to the caller's.
+        assert ext_row[3] == "Noa" and f"{CALLER} {NAME} → 208 6:47" in ext_row[-1]
         await pilot.press("3")
         pane = app.console_screen.panes["blf"]
         await wait_for(pilot, lambda: bool(pane.board.lamps))
@@ -127,7 +128,7 @@ async def test_mask_numbers_masks_the_number_and_keeps_the_name() -> None:
         await pilot.press("2")
         await wait_for(pilot, lambda: table(app, "extensions").row_count > 0)
         ext_row = next(r for r in rows(app, "extensions") if r[2] == "208")
-        assert f"050*****67 {NAME} → 208 Noa" in ext_row[-1]
+        assert f"050*****67 {NAME} → 208 6:47" in ext_row[-1]
         await pilot.press("1")
         await select(pilot, app, NAME)
         await pilot.press("h")
