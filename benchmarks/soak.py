@@ -12,7 +12,11 @@ It reports, and ``--json FILE`` keeps:
 - **exceptions**: log records at ERROR or above from any logger (the engine logs every bug it
   survives so), plus workers of the app that ended in error; 0 expected;
 - **memory growth**: the process's resident set from minute 2 to the end (the first two
-  minutes warm caches and pools up);
+  minutes warm caches and pools up), as the median of the first and of the last third of the
+  minute samples (one sample lands on whatever hostile answer is being read at that moment:
+  the medians show a trend, the endpoints noise), with the live Python heap in blocks beside
+  it (``sys.getallocatedblocks``): a resident set that grows while the heap stays flat is the
+  allocator keeping pages, not objects kept; ``--trace-memory`` names what grew;
 - **task-count growth** (``asyncio.all_tasks``) and **file-descriptor growth**
   (``/proc/self/fd``), from minute 2 to the end as well;
 - **missed refreshes of healthy PBXs**: each gap between two successful calls polls of an
@@ -29,8 +33,10 @@ import logging
 import os
 import random
 import signal
+import statistics
 import sys
 import time
+import tracemalloc
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +50,7 @@ import click
 import psutil
 
 from benchmarks.processes import ROOT, isolated_env
+from pbxtui.allocator import settle_allocator
 from pbxtui.config import load_config
 from pbxtui.model import EngineUpdate, Resource
 from pbxtui.sim.faults import CONTROL_PATH
@@ -167,6 +174,7 @@ class Sample:
     rss: int
     tasks: int
     fds: int
+    blocks: int = 0
 
 
 @dataclass
@@ -191,6 +199,14 @@ class Figures:
     missed_refreshes: int = 0
     longest_gap: float = 0.0
     samples: list[Sample] = field(default_factory=list)
+    grew: list[str] = field(default_factory=list)
+
+    def trend(self, name: str) -> tuple[float, float]:
+        """The median of ``name`` over the first and the last third of the warm samples."""
+        warm = [s for s in self.samples[:-1] if s.minute >= WARMUP_MINUTES] or self.samples
+        third = max(1, len(warm) // 3)
+        values = [getattr(s, name) for s in warm]
+        return statistics.median(values[:third]), statistics.median(values[-third:])
 
     def table(self) -> str:
         mib = 1024 * 1024
@@ -203,6 +219,14 @@ class Figures:
                 f"{self.rss_start / mib:.1f} → {self.rss_end / mib:.1f} MiB "
                 f"({(self.rss_end - self.rss_start) / mib:+.1f}; peak {self.rss_peak / mib:.1f})",
             ),
+            (
+                "memory (RSS), median first → last third",
+                "{:.1f} → {:.1f} MiB".format(*(v / mib for v in self.trend("rss"))),
+            ),
+            (
+                "Python heap (allocated blocks), median first → last third",
+                "{:,.0f} → {:,.0f}".format(*self.trend("blocks")),
+            ),
             ("asyncio tasks, minute 2 → end", f"{self.tasks_start} → {self.tasks_end}"),
             ("file descriptors, minute 2 → end", f"{self.fds_start} → {self.fds_end}"),
             (
@@ -213,7 +237,10 @@ class Figures:
             ("  longest gap between two updates", f"{self.longest_gap:.2f} s"),
         ]
         width = max(len(name) for name, _ in rows)
-        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        lines = [f"{name:<{width}}  {value}" for name, value in rows]
+        if self.grew:
+            lines += ["what grew most, minute 2 → end (tracemalloc):", *self.grew]
+        return "\n".join(lines)
 
 
 def _fds() -> int:
@@ -223,7 +250,7 @@ def _fds() -> int:
         return psutil.Process().num_fds()
 
 
-async def soak(minutes: float, pbxs: int, seed: int, workdir: Path) -> Figures:
+async def soak(minutes: float, pbxs: int, seed: int, workdir: Path, trace: int = 0) -> Figures:
     from textual.worker import WorkerState
 
     from pbxtui.launch import console_app
@@ -239,6 +266,9 @@ async def soak(minutes: float, pbxs: int, seed: int, workdir: Path) -> Figures:
     logging.getLogger("pbxtui").setLevel(logging.INFO)
     process = psutil.Process()
     last_good: dict[str, float] = {}
+    baseline: tracemalloc.Snapshot | None = None
+    if trace:
+        tracemalloc.start(trace)
 
     def note(update: EngineUpdate) -> None:
         if update.resource is not Resource.CALLS or update.pbx not in untouched:
@@ -273,7 +303,10 @@ async def soak(minutes: float, pbxs: int, seed: int, workdir: Path) -> Figures:
                         process.memory_info().rss,
                         len(asyncio.all_tasks()),
                         _fds(),
+                        sys.getallocatedblocks(),
                     )
+                    if trace and baseline is None and sample.minute >= WARMUP_MINUTES:
+                        baseline = tracemalloc.take_snapshot()
                     figures.samples.append(sample)
                     figures.rss_peak = max(figures.rss_peak, sample.rss)
                     print(
@@ -289,6 +322,15 @@ async def soak(minutes: float, pbxs: int, seed: int, workdir: Path) -> Figures:
                     next_toggle += TOGGLE_EVERY
                 await anyio.sleep(0.2)
             unsubscribe()
+            if baseline is not None:
+                growth = tracemalloc.take_snapshot().compare_to(baseline, "traceback")
+                for stat in growth[:8]:
+                    frames = " ← ".join(
+                        f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}"
+                        for frame in stat.traceback[:4]
+                    )
+                    figures.grew.append(f"  {stat.size_diff / 1024:+9.0f} KiB  {frames}")
+                tracemalloc.stop()
             figures.worker_errors = sum(1 for w in app.workers if w.state is WorkerState.ERROR)
         for name in list(broken):
             await anyio.to_thread.run_sync(set_faults, ports[name], {})
@@ -335,6 +377,14 @@ async def _toggle(
 @click.option("--seed", type=int, default=9, show_default=True)
 @click.option("--json", "as_json", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--trace-memory",
+    "trace",
+    type=int,
+    default=0,
+    metavar="FRAMES",
+    help="Trace allocations (slow) and print what grew most from minute 2, FRAMES deep.",
+)
 @click.option("--serve", type=click.Path(path_type=Path, dir_okay=False), hidden=True)
 def main(
     minutes: float,
@@ -342,6 +392,7 @@ def main(
     seed: int,
     as_json: Path | None,
     workdir: Path | None,
+    trace: int,
     serve: Path | None,
 ) -> None:
     if serve is not None:
@@ -356,7 +407,8 @@ def main(
         for name, value in isolated_env(work).items():
             if name.startswith(("XDG_", "PBXTUI_")):
                 os.environ[name] = value
-        figures = anyio.run(soak, minutes, pbxs, seed, work)
+        settle_allocator()  # as the pbxtui command does before it opens the console
+        figures = anyio.run(soak, minutes, pbxs, seed, work, trace)
     click.echo(figures.table())
     if figures.first_exceptions:
         click.echo("first exceptions:\n  " + "\n  ".join(figures.first_exceptions))

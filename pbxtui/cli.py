@@ -175,6 +175,9 @@ def main(ctx: click.Context, demo: bool) -> None:
     ctx.ensure_object(Options)
     if ctx.invoked_subcommand is not None:
         return
+    from pbxtui.allocator import settle_allocator
+
+    settle_allocator()  # the console runs for days: keep its memory from creeping (why there)
     if demo:
         _run(lambda: _console_demo(ctx.obj))
     else:
@@ -184,11 +187,18 @@ def main(ctx: click.Context, demo: bool) -> None:
         _run(lambda: _console(config, ctx.obj))
 
 
-async def _console(config: Config, options: Options) -> None:
+async def _console(
+    config: Config, options: Options, *, on_hooks_listening: Callable[[Any], None] | None = None
+) -> None:
     from pbxtui.launch import console_app
     from pbxtui.loop_probe import loop_probe
 
-    app = console_app(config, read_only=options.read_only, mask_numbers=options.mask_numbers)
+    app = console_app(
+        config,
+        read_only=options.read_only,
+        mask_numbers=options.mask_numbers,
+        on_hooks_listening=on_hooks_listening,
+    )
     async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
         await app.run_async()
 
@@ -196,14 +206,19 @@ async def _console(config: Config, options: Options) -> None:
 async def _console_demo(options: Options) -> None:
     """The console on simulated PBXs; its audit log, app log and pending transfers are kept
     apart, under ``$XDG_STATE_HOME/pbxtui/demo/``, never with the real ones."""
-    from pbxtui.sim.fleet import running_fleet
+    from pbxtui.sim.fleet import running_demo
 
     with paths.use_demo_state() as home:
         # The simulators start afresh: a transfer left pending by an earlier demo is void.
         paths.consultations_path().unlink(missing_ok=True)
         _setup_logging(to_file=True)
-        async with running_fleet(poll_interval=1.0, timeout=3.0) as (config, _, _):
-            await _console(config, options)
+        async with running_demo(poll_interval=1.0, timeout=3.0) as demo:
+            # The receiver's port is free when it binds: the simulators learn it then.
+            await _console(
+                demo.config,
+                options,
+                on_hooks_listening=lambda server: demo.send_hooks_to(server.url),
+            )
     click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
 
 
@@ -675,6 +690,167 @@ def _validation_reason(exc: ValueError) -> str:
     return str(exc)
 
 
+class _DownloadBar:
+    """A progress bar on standard error for a download (click's, once the size is known; a
+    running count of bytes when the PBX did not say)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+        self.counted = False
+
+    def __call__(self, progress: Any) -> None:
+        if progress.total:
+            if self.bar is None:
+                self.bar = click.progressbar(
+                    length=progress.total, label=self.label, file=sys.stderr, show_pos=False
+                )
+                self.bar.__enter__()
+            self.bar.update(progress.received - self.shown)
+            self.shown = progress.received
+        elif progress.received:
+            self.counted = True
+            kib = progress.received // 1024
+            click.echo(f"\r\x1b[K{self.label}: {kib} KiB", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif self.counted:
+            click.echo("\r\x1b[K", nl=False, err=True)
+
+
+def _fetch(fetch: Callable[[Any], Coroutine[Any, Any, Any]], label: str) -> None:
+    """Run a download with a progress bar when standard error is a terminal (nothing
+    otherwise), say what it wrote or why not, and exit with its code."""
+    bar = _DownloadBar(label) if sys.stderr.isatty() else None
+    try:
+        result = _run(lambda: fetch(bar))
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(
+        result.text if result.code == headless.EXIT_OK else f"pbxtui: {result.text}",
+        err=result.code != headless.EXIT_OK,
+    )
+    sys.exit(result.code)
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False, writable=False),
+    help="The file to write (replaced whole once the download is complete).",
+)
+
+
+@main.command()
+@pbx_argument
+@click.argument("recording")
+@output_option
+@global_options
+@pass_options
+def recording(options: Options, pbx: str, recording: str, output: Path | None) -> None:
+    """Download RECORDING of PBX to a file: the recording reference `history` shows.
+
+    Streamed to disk (written whole, or not at all), with a progress bar at a terminal.
+    """
+    from pbxtui import headless_media as hm
+
+    if output is None:
+        _fail("say where to write it: -o FILE")
+        return
+    _setup_logging(to_file=False)
+    config = _load(options)
+    target = output
+
+    async def fetch(bar: Any) -> Any:
+        return await hm.fetch_recording(
+            config, pbx, recording, target, progress=bar, read_only=options.read_only
+        )
+
+    _fetch(fetch, f"recording {recording}")
+
+
+@main.command()
+@pbx_argument
+@click.option("--mailbox", default="", help="List this mailbox's messages.")
+@click.option("--get", "get_message", default="", metavar="MSG", help="Download message MSG.")
+@output_option
+@click.option("--delete", "delete_message", default="", metavar="MSG", help="Delete message MSG.")
+@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+@yes_option
+@confirm_pbx_option
+@global_options
+@pass_options
+def voicemail(
+    options: Options,
+    pbx: str,
+    mailbox: str,
+    get_message: str,
+    output: Path | None,
+    delete_message: str,
+    as_json: bool,
+    yes: bool,
+    confirm_pbx: str,
+) -> None:
+    """PBX's voicemail: the mailboxes, a mailbox's messages (--mailbox), a message to a
+    file (--get MSG -o FILE), or a message deleted for good (--delete MSG, confirmed)."""
+    from pbxtui import headless_media as hm
+    from pbxtui.model import DeleteVoicemail
+
+    if get_message and delete_message:
+        _fail("choose one of --get and --delete")
+    if get_message and output is None:
+        _fail("say where to write the message: --get MSG -o FILE")
+    if output is not None and not get_message:
+        _fail("-o applies only to --get MSG")
+    if delete_message:
+        request = DeleteVoicemail(pbx=pbx, message=delete_message, mailbox=mailbox)
+        _perform(
+            options,
+            pbx,
+            Action.VOICEMAIL_DELETE,
+            headless.fixed_request(request),
+            yes=yes,
+            confirm_pbx=confirm_pbx,
+            target=delete_message,
+        )
+        return
+    _setup_logging(to_file=False)
+    config = _load(options)
+    if get_message:
+        assert output is not None
+        target = output
+
+        async def fetch(bar: Any) -> Any:
+            return await hm.fetch_voicemail(
+                config, pbx, get_message, target, progress=bar, read_only=options.read_only
+            )
+
+        _fetch(fetch, f"voicemail message {get_message}")
+        return
+    mask = options.mask(config)
+    try:
+        listing = _run(
+            lambda: hm.list_voicemail(config, pbx, mailbox, read_only=options.read_only, mask=mask)
+        )
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    if listing.code != headless.EXIT_OK:
+        _fail(listing.text, listing.code)
+    if as_json and listing.document is not None:
+        click.echo(json.dumps(listing.document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(listing.text)
+
+
 @main.group(name="config")
 def config_command() -> None:
     """The config file: an example to start from, and which file is read."""
@@ -712,11 +888,18 @@ def config_path(options: Options) -> None:
     default=None,
     help="Listen here rather than at [webhooks] listen (e.g. 0.0.0.0:8787).",
 )
+@click.option(
+    "--state",
+    "with_state",
+    is_flag=True,
+    help='Also one JSON line per change of the state the pushes make ("type": "update").',
+)
 @global_options
 @pass_options
-def listen(options: Options, listen_at: str | None) -> None:
+def listen(options: Options, listen_at: str | None, with_state: bool) -> None:
     """Receive what the PBXs push ([webhooks]): one JSON line per accepted event on standard
-    output, one line per refused request on standard error."""
+    output, one line per refused request on standard error; with --state, each update of
+    the state those events make (and the refusals counted) as one more JSON line."""
     from pbxtui.config import split_listen
     from pbxtui.hooks.listen import listen as run_listener
 
@@ -738,9 +921,12 @@ def listen(options: Options, listen_at: str | None) -> None:
     _warn_insecure(config)
     mask = options.mask(config)
     code = 0
+    runner = run_listener
+    if with_state:
+        from pbxtui.headless_listen import listen_with_state as runner
     with contextlib.suppress(KeyboardInterrupt):
         code = _run(
-            lambda: run_listener(
+            lambda: runner(
                 config, out=click.echo, err=lambda line: click.echo(line, err=True), mask=mask
             )
         )
@@ -829,6 +1015,15 @@ async def _serve_fleet(
         click.echo("serving; Ctrl-C stops")
         await anyio.sleep_forever()
 
+
+def _add_extras() -> None:
+    # The extras' commands are built with this module's helpers, once they all exist.
+    from pbxtui import cli_extras
+
+    cli_extras.register(sys.modules[__name__])
+
+
+_add_extras()
 
 if __name__ == "__main__":
     main()

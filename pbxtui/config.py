@@ -268,6 +268,9 @@ class DialupConfig(_PbxBase):
     panel_url: str = ""  # default: the root of the dialup.php host
     panel_user: SecretStr | None = None
     panel_pass: SecretStr | None = None
+    # Recordings on GlobalEx: the link its licence gives, built from the call's record name
+    # ({record}, or {record_b64} encoded); a URL, or a path on the dialup.php host.
+    recording_link: str = ""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -280,6 +283,19 @@ class DialupConfig(_PbxBase):
     @classmethod
     def _endpoint(cls, value: str) -> str:
         return _http_endpoint(value) if value else value
+
+    @field_validator("recording_link")
+    @classmethod
+    def _link(cls, value: str) -> str:
+        if not value:
+            return value
+        if not re.match(r"^(https?://[^/\s]+)?/", value):
+            raise ValueError("give an http:// or https:// URL, or a path starting with /")
+        if "{record}" not in value and "{record_b64}" not in value:
+            raise ValueError("put {record} or {record_b64} where the recording's name goes")
+        if urlsplit(value).password:
+            raise ValueError("give credentials in their fields, not in the URL")
+        return value
 
     @model_validator(mode="after")
     def _panel(self) -> DialupConfig:

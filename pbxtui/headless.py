@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from pbxtui.model import (
     Resource,
     UnpauseAgent,
 )
+from pbxtui.model.port import Source
 
 SNAPSHOT_SCHEMA_VERSION = 1
 MAX_ECHOED = 40
@@ -76,19 +77,25 @@ class CheckLine:
     actions: tuple[str, ...]
     read_only: bool
     tls_verified: bool = True
+    figures: tuple[str, ...] = ()
+    """The tenant's own counts and credit, where the API gives them."""
 
     @property
     def lacks(self) -> tuple[str, ...]:
         return tuple(a.value for a in Action if a.value not in self.actions)
 
 
-def engine_for_actions(config: Config, *, read_only: bool = False) -> Engine:
-    """An engine that audits and remembers pending attended transfers where the console does."""
+def engine_for_actions(
+    config: Config, *, read_only: bool = False, sources: Sequence[Source] = ()
+) -> Engine:
+    """An engine that audits and remembers pending attended transfers where the console does;
+    ``sources`` feed it beside its pollers once it runs (the console's webhook receiver)."""
     return Engine(
         config,
         read_only=read_only,
         audit=AuditLog(paths.audit_log_path()),
         consultations=ConsultationBook(paths.consultations_path()),
+        sources=sources,
     )
 
 
@@ -115,11 +122,23 @@ async def check(config: Config, *, read_only: bool = False) -> list[CheckLine]:
                 )
             )
         polled: dict[str, PbxState] = {}
+        figures: dict[str, tuple[str, ...]] = {}
         async with anyio.create_task_group() as group:
             for line in lines:
                 if line.ok:
                     group.start_soon(_poll_into, engine, line.pbx, polled)
-        return [_with_polls(line, polled.get(line.pbx)) for line in lines]
+                    group.start_soon(_figures_into, engine, line.pbx, figures)
+        return [
+            replace(_with_polls(line, polled.get(line.pbx)), figures=figures.get(line.pbx, ()))
+            for line in lines
+        ]
+
+
+async def _figures_into(engine: Engine, pbx: str, found: dict[str, tuple[str, ...]]) -> None:
+    if engine.driver(pbx).figures_seconds > 0:
+        figures = await engine.tenant_figures(pbx)
+        if figures is not None:
+            found[pbx] = tuple(figures.lines())
 
 
 async def _poll_into(engine: Engine, pbx: str, polled: dict[str, PbxState]) -> None:
@@ -157,6 +176,8 @@ def format_check(lines: Iterable[CheckLine], *, mask: bool = False) -> str:
             )
         rows.append(f"{'':<14} {'':<9} polls:   {', '.join(line.resources) or '-'}")
         rows.append(f"{'':<14} {'':<9} actions: {', '.join(line.actions) or '-'}")
+        for figure in line.figures:
+            rows.append(f"{'':<14} {'':<9} tenant:  {figure}")
         if line.lacks:
             rows.append(f"{'':<14} {'':<9} not offered by this API: {', '.join(line.lacks)}")
     return "\n".join(rows)

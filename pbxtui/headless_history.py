@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from pbxtui.config import Config
@@ -30,38 +28,13 @@ from pbxtui.model.history import (
     utc_text,
 )
 from pbxtui.model.records import utcnow
+from pbxtui.when import parse_when as parse_when  # where the CLI has always found it
 
 HISTORY_SCHEMA_VERSION = 1
-RELATIVE_RE = re.compile(r"(\d+)\s*(w|d|h|m|s)", re.IGNORECASE)
-UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 KEEP = frozenset({"pbx", "id", "unique_id", "recording", "start", "start_utc", "source"})
 """Fields masked only where they hold a number shown elsewhere (``--mask-numbers``): what a
 command takes back (the id, the recording reference) and the times."""
 DIRECTION_SHORT = {"inbound": "in", "outbound": "out", "internal": "int", "unknown": "?"}
-
-
-def parse_when(text: str, now: datetime | None = None) -> datetime:
-    """A moment from the command line (see the module's docstring), aware."""
-    now = now or utcnow()
-    value = text.strip()
-    lowered = value.lower()
-    if lowered == "now":
-        return now
-    if lowered in ("today", "yesterday"):
-        midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        return midnight - timedelta(days=1) if lowered == "yesterday" else midnight
-    parts = RELATIVE_RE.findall(value)
-    if parts and RELATIVE_RE.sub("", value).strip() == "":
-        seconds = sum(int(amount) * UNITS[unit.lower()] for amount, unit in parts)
-        return now - timedelta(seconds=seconds)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a time: give e.g. 2h, 1d, today, 2026-11-23 14:00 or "
-            "2026-11-23T14:00+03:00"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.astimezone()
 
 
 @dataclass

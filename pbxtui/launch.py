@@ -1,5 +1,8 @@
 """The console wired to a real engine: what ``pbxtui`` runs, and what tests of the whole
-stack start (the UI itself never builds an engine: it only knows the model's ports)."""
+stack start (the UI itself never builds an engine: it only knows the model's ports).
+
+The engine is given its sources here: with ``[webhooks]`` in the config, the receiver runs in
+the console's event loop beside the pollers (``pbxtui.sources``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pbxtui.config import Config
+from pbxtui.engine.media import EngineMedia
+from pbxtui.engine.queries import EngineHistory
 from pbxtui.headless import engine_for_actions
+from pbxtui.model.media import MediaSource
+from pbxtui.sources import Listening, sources_for
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.guard import ARM_SECONDS
 
@@ -19,12 +26,20 @@ def console_app(
     mask_numbers: bool = False,
     clock: Callable[[], datetime] | None = None,
     arm_seconds: float = ARM_SECONDS,
+    on_hooks_listening: Listening | None = None,
+    media: MediaSource | None = None,
 ) -> PbxApp:
-    """The console on an engine that polls ``config``'s PBXs, audits and keeps pending
-    attended transfers where the CLI does."""
+    """The console on an engine that polls ``config``'s PBXs, receives what they push, audits
+    and keeps pending attended transfers where the CLI does, and reads their call history and
+    recordings. ``on_hooks_listening`` is told where the receiver listens once it does (the
+    demo points its simulators there); ``media``: recordings from elsewhere than the engine."""
+    sources = sources_for(config, on_listening=on_hooks_listening)
+    engine = engine_for_actions(config, read_only=read_only, sources=sources)
     return PbxApp(
         config,
-        live_engine=engine_for_actions(config, read_only=read_only),
+        live_engine=engine,
+        history=EngineHistory(engine),
+        media=media if media is not None else EngineMedia(engine),
         read_only=read_only,
         mask_numbers=mask_numbers,
         clock=clock,

@@ -38,7 +38,9 @@ from pbxtui.model import (
     Resource,
 )
 from pbxtui.model.errors import ShowableError
+from pbxtui.model.figures import TenantFigures
 from pbxtui.model.history import HistoryPage, HistoryQuery
+from pbxtui.model.requests import CampaignVerb, FlowStateWord
 
 T = TypeVar("T")
 
@@ -213,6 +215,37 @@ class Driver(ABC):
 
     async def phone_directory(self) -> list[DirectoryEntry]:
         raise self.unsupported(Action.PHONEBOOK)
+
+    # -- the vendor extras ----------------------------------------------------------------------
+    async def queue_callback(
+        self, number: str, queue: str, source: str, max_dial: int | None
+    ) -> ActionResult:
+        raise self.unsupported(Action.QUEUE_CALLBACK)
+
+    async def set_flow(self, flow: str, state: FlowStateWord | None, value: str) -> ActionResult:
+        raise self.unsupported(Action.SET_FLOW)
+
+    async def reset_queue(self, queue: Queue) -> ActionResult:
+        raise self.unsupported(Action.QUEUE_RESET)
+
+    async def campaign(self, campaign: str, verb: CampaignVerb) -> ActionResult:
+        raise self.unsupported(Action.CAMPAIGN)
+
+    async def reboot_peer(self, peer: Peer | None) -> ActionResult:
+        """``peer`` None: every peer."""
+        raise self.unsupported(Action.PEER_REBOOT)
+
+    async def unregister_peer(self, peer: Peer | None) -> ActionResult:
+        """``peer`` None: every peer."""
+        raise self.unsupported(Action.PEER_UNREGISTER)
+
+    figures_seconds: ClassVar[float] = 0.0
+    """How often the tenant's figures may be read (0: this API has none)."""
+
+    async def tenant_figures(self) -> TenantFigures | None:
+        """Peers and channels per node and the credit left, where the API says (read rarely:
+        ``figures_seconds``); None where it does not."""
+        return None
 
     # -- history: a query, never on the poll loop ---------------------------------------------
     def history_source(self) -> str:

@@ -57,6 +57,7 @@ from pbxtui.drivers.dialup_answers import (
     parse_status,
     read_fields,
 )
+from pbxtui.drivers.dialup_extras import QueueCallbacks
 from pbxtui.drivers.dialup_history import DialupHistory
 from pbxtui.drivers.http import VendorHttp, VendorResponse, asking
 from pbxtui.model import (
@@ -184,7 +185,9 @@ class DialupDriver(Driver):
     vendor = "GlobalEx / Voiptech / CloudPlus dialup.php"
     capabilities = Capabilities(
         resources=frozenset({Resource.CALLS, Resource.EXTENSIONS, Resource.BLF}),
-        actions=frozenset({Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL}),
+        actions=frozenset(
+            {Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL, Action.QUEUE_CALLBACK}
+        ),
         click2call_options=frozenset(Click2CallOption),
     )
     spread_requests = True  # starts evenly spaced at requests_per_second: no bursts
@@ -209,6 +212,7 @@ class DialupDriver(Driver):
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
         self._statuses = StatusReader(config.name)
         self._history = DialupHistory(self)
+        self._callbacks = QueueCallbacks(self)
 
     def fetch_seconds(self) -> float:
         # One request per watched extension under the rate limit: 200 extensions at 20/s
@@ -307,6 +311,14 @@ class DialupDriver(Driver):
         return ActionResult(
             ok=True, message=f"{dial1} answered; now dialling {dial2}", vendor_id=vendor_id
         )
+
+    async def queue_callback(
+        self, number: str, queue: str, source: str, max_dial: int | None
+    ) -> ActionResult:
+        brand = self.dialup.brand
+        number = normalize_number(self.name, number, brand)
+        source = normalize_number(self.name, source, brand) if source else ""
+        return await self._callbacks.add(number, queue, source, max_dial)
 
     def _schedule(self, request: Click2Call) -> dict[str, str]:
         assert request.scheduled_at is not None

@@ -45,7 +45,7 @@ import anyio
 import httpx
 
 from pbxtui.config import PbxCloudConfig, PbxConfig
-from pbxtui.drivers import pbxcloud_history
+from pbxtui.drivers import pbxcloud_extras, pbxcloud_history
 from pbxtui.drivers.base import ActionRefused, AuthRefused, BadAnswer, Driver, DriverError
 from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.http import VendorResponse, asking, login_page
@@ -79,16 +79,19 @@ from pbxtui.model import (
     AgentState,
     BlfLamp,
     Call,
+    CampaignVerb,
     Capabilities,
     Click2Call,
     Click2CallOption,
     Extension,
+    FlowStateWord,
     LampKind,
     LineState,
     Peer,
     Queue,
     Resource,
 )
+from pbxtui.model.figures import TenantFigures
 from pbxtui.model.history import HistoryPage, HistoryQuery
 
 __all__ = ["CHANNEL_STATE_CODES", "PbxCloudDriver", "calls_from_rows"]
@@ -279,6 +282,12 @@ class PbxCloudDriver(Driver):
                 Action.PAUSE,
                 Action.UNPAUSE,
                 Action.CLICK2CALL,
+                Action.SET_FLOW,
+                Action.QUEUE_RESET,
+                Action.CAMPAIGN,
+                Action.PEER_REBOOT,
+                Action.PEER_UNREGISTER,
+                Action.VOICEMAIL_DELETE,
             }
         ),
         click2call_options=frozenset({Click2CallOption.CALLER_ID, Click2CallOption.TIMEOUT}),
@@ -298,10 +307,17 @@ class PbxCloudDriver(Driver):
         self._channels = ChannelReader(pbx=config.name, tenant=config.tenant)
 
     # -- transport ------------------------------------------------------------------------------
-    async def _send(self, reqtype: str, **params: str) -> VendorResponse:
+    def _query(self, reqtype: str, params: Mapping[str, str]) -> dict[str, str]:
         query = {"reqtype": reqtype, "tenant": self.tenant, "format": "json", **params}
         query["key"] = self._key.get_secret_value()
-        return await self.http.get(query)
+        return query
+
+    async def _send(self, reqtype: str, **params: str) -> VendorResponse:
+        return await self.http.get(self._query(reqtype, params))
+
+    async def _send_waiting(self, reqtype: str, wait: float, **params: str) -> VendorResponse:
+        """``_send`` with a timeout of its own (a request known to be slow)."""
+        return await self.http.get(self._query(reqtype, params), timeout=wait)
 
     def _screen(self, response: VendorResponse, what: str) -> str:
         """The body, once the answers that mean the same whatever was asked are ruled out:
@@ -721,6 +737,31 @@ class PbxCloudDriver(Driver):
         if request.timeout:
             params["dialtimeout"] = str(request.timeout)
         return await self._act("DIAL", **params)
+
+    # -- the extras (pbxcloud_extras) ---------------------------------------------------------
+    figures_seconds = pbxcloud_extras.FIGURES_SECONDS
+
+    async def set_flow(self, flow: str, state: FlowStateWord | None, value: str) -> ActionResult:
+        return await pbxcloud_extras.set_flow(self, flow, state, value)
+
+    async def reset_queue(self, queue: Queue) -> ActionResult:
+        return await pbxcloud_extras.reset_queue(self, queue)
+
+    async def campaign(self, campaign: str, verb: CampaignVerb) -> ActionResult:
+        return await pbxcloud_extras.campaign(self, campaign, verb)
+
+    async def reboot_peer(self, peer: Peer | None) -> ActionResult:
+        return await pbxcloud_extras.peer_action(self, "REBOOT", peer)
+
+    async def unregister_peer(self, peer: Peer | None) -> ActionResult:
+        return await pbxcloud_extras.peer_action(self, "UNREGISTER", peer)
+
+    def forget_peers(self) -> None:
+        """The peers' last answer is stale (an action changed them)."""
+        self._peers = None
+
+    async def tenant_figures(self) -> TenantFigures:
+        return await pbxcloud_extras.tenant_figures(self)
 
 
 def _not_json(body: str, exc: json.JSONDecodeError, what: str) -> str:

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from pbxtui.drivers.base import Driver
+from pbxtui.drivers.media import media_for
 from pbxtui.model import (
     ActionRequest,
     ActionResult,
     AttendedTransfer,
     BlindTransfer,
     Callback,
+    CampaignControl,
+    DeleteVoicemail,
     Hangup,
     IvrCallRequest,
     PauseAgent,
     PlaceCall,
+    QueueCallback,
+    QueueReset,
+    RebootPeer,
     ScheduleCall,
+    SetFlow,
     UnpauseAgent,
+    UnregisterPeer,
 )
 
 
@@ -38,4 +46,18 @@ async def dispatch(driver: Driver, request: ActionRequest) -> ActionResult:
             return await driver.callback(number1, number2)
         case IvrCallRequest(ivr=ivr):
             return await driver.call_ivr(ivr)
+        case QueueCallback(number=number, queue=queue, source=source, max_dial=max_dial):
+            return await driver.queue_callback(number, queue, source, max_dial)
+        case SetFlow(flow=flow, state=state, value=value):
+            return await driver.set_flow(flow, state, value)
+        case QueueReset(queue=queue):
+            return await driver.reset_queue(queue)
+        case CampaignControl(campaign=campaign, verb=verb):
+            return await driver.campaign(campaign, verb)
+        case RebootPeer(peer=peer):
+            return await driver.reboot_peer(peer)
+        case UnregisterPeer(peer=peer):
+            return await driver.unregister_peer(peer)
+        case DeleteVoicemail(message=message):
+            return await media_for(driver).delete_voicemail(message)
     raise AssertionError(f"no driver method for {request.kind}")

@@ -14,7 +14,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import timedelta
@@ -43,6 +43,7 @@ from pbxtui.engine.audit import AuditLog
 from pbxtui.engine.changes import diff_health, diff_records
 from pbxtui.engine.consultations import ConsultationBook, consultation_leg, transferer_leg
 from pbxtui.engine.dispatch import dispatch
+from pbxtui.engine.figures import keep_reading, read_figures
 from pbxtui.engine.health import derive_health
 from pbxtui.engine.joins import Joiner
 from pbxtui.engine.name_sources import open_names
@@ -77,7 +78,8 @@ from pbxtui.model import (
     ScheduleCall,
     utcnow,
 )
-from pbxtui.model.port import Listener
+from pbxtui.model.figures import TenantFigures
+from pbxtui.model.port import Listener, Source
 from pbxtui.model.push import PushEvent
 from pbxtui.redact import scrub
 
@@ -144,6 +146,8 @@ class _Pbx:
         )
         self.push_refusals = 0
         self.last_push_refusal = ""
+        self.figures: TenantFigures | None = None
+        self.push_error = ""
 
 
 class Engine:
@@ -163,9 +167,11 @@ class Engine:
         fetch_margin: float = DEFAULT_FETCH_MARGIN,
         rng: random.Random | None = None,
         consultations: ConsultationBook | None = None,
+        sources: Sequence[Source] = (),
     ) -> None:
         """``fetch_margin``: seconds added to a PBX's ``timeout`` to bound a whole fetch;
-        ``consultations``: where pending attended transfers are kept (in memory if None)."""
+        ``consultations``: where pending attended transfers are kept (in memory if None);
+        ``sources``: what feeds it beside its pollers, run by ``run`` (the webhook receiver)."""
         self.config = config
         self.audit = audit
         self.policy = ActionPolicy(
@@ -180,6 +186,7 @@ class Engine:
         self.names = CallerNames()
         """Who is on each call (``names``): the sources are opened with the engine."""
         self._renamed: anyio.Event | None = None
+        self.sources = tuple(sources)
         self._stack: AsyncExitStack | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -303,13 +310,19 @@ class Engine:
 
     # -- polling --------------------------------------------------------------------------
     async def run(self) -> None:
-        """Poll every resource of every PBX in its own loop, until cancelled."""
+        """Poll every resource of every PBX in its own loop, and run every source beside the
+        pollers, until cancelled."""
         entries = [self._get(name) for name in self.pbx_names]
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._republish_names, name="names")
+            for source in self.sources:
+                tg.start_soon(source.run, self, name=f"source {source.name}")
             for entry in entries:
                 for poller in entry.pollers.values():
                     tg.start_soon(poller.run, name=f"poll {entry.config.name} {poller.resource}")
+                if entry.driver.figures_seconds > 0:
+                    publish = partial(self._figures_read, entry)
+                    tg.start_soon(keep_reading, entry.driver, publish)
                 if self.names.configured and entry.driver.capabilities.supports(Action.PHONEBOOK):
                     # Read only where names are wanted: a console without [contacts] or
                     # [lookup] costs its PBXs no request they did not cost before.
@@ -440,17 +453,57 @@ class Engine:
             if poller.resource in (Resource.CALLS, Resource.EXTENSIONS, Resource.BLF):
                 poller.wake()
 
-    async def push_refused(self, pbx: str, reason: str) -> None:
-        """A webhook request for ``pbx`` was refused: counted in its health, with the reason."""
+    async def push_refused(self, pbx: str, reason: str, count: int = 1) -> None:
+        """``count`` webhook requests for ``pbx`` were refused: counted in its health, with the
+        last one's reason."""
         entry = self._pbxs.get(pbx)
         if entry is None:
             return
         async with entry.publishing:
-            entry.push_refusals += 1
+            entry.push_refusals += count
             entry.last_push_refusal = scrub(reason)[:200]
             entry.health = self._health(entry)
             entry.state = self._snapshot(entry)
             self.store.publish(entry.state, None)
+
+    async def tenant_figures(self, pbx: str) -> TenantFigures | None:
+        """Read ``pbx``'s tenant figures now (``check``), and show them in its health."""
+        entry = self._get(pbx)
+        figures = await read_figures(entry.driver)
+        if figures is not None:
+            await self._figures_read(entry, figures)
+        return figures
+
+    async def _figures_read(self, entry: _Pbx, figures: TenantFigures) -> None:
+        async with entry.publishing:
+            entry.figures = figures
+            entry.health = self._health(entry)
+            entry.state = self._snapshot(entry)
+            self.store.publish(entry.state, None)
+
+    async def push_unavailable(self, pbxs: Sequence[str], reason: str) -> None:
+        """What ``pbxs`` push cannot be received: said on their health and in Events once."""
+        reason = scrub(reason)[:200]
+        for name in pbxs:
+            entry = self._pbxs.get(name)
+            if entry is None or entry.push_error == reason:
+                continue
+            async with entry.publishing:
+                entry.push_error = reason
+                entry.health = self._health(entry)
+                entry.state = self._snapshot(entry)
+                # Its badge says it; a PBX known only from what it pushes is down, in Events too.
+                changes = (
+                    Change(
+                        at=utcnow(),
+                        pbx=name,
+                        kind=ChangeKind.PBX_DOWN,
+                        text=f"{name}: down: webhooks not received: {reason}",
+                        ok=False,
+                        source="push",
+                    ),
+                )
+                self.store.publish(entry.state, None, changes if entry.pushed.push_only else ())
 
     def push_history(self, pbx: str) -> tuple[PushEvent, ...]:
         """The calls ``pbx`` pushed the end of (newest last): history where no CDR API is."""
@@ -555,13 +608,17 @@ class Engine:
             "push_refusals": entry.push_refusals,
             "last_push_refusal": entry.last_push_refusal,
             "names": self.names.health,
+            "figures": entry.figures,
+            "push_error": entry.push_error,
         }
         if pushed.push_only:
-            # Nothing to poll: it is up once it has been heard from.
+            # Nothing to poll: it is up once it has been heard from, down when it cannot be.
+            state = HealthState.OK if pushed.last_event_at else HealthState.STARTING
             update |= {
                 "push_only": True,
-                "state": HealthState.OK if pushed.last_event_at else HealthState.STARTING,
+                "state": HealthState.DOWN if entry.push_error else state,
                 "last_ok": pushed.last_event_at,
+                "last_error": entry.push_error,
             }
         return health.model_copy(update=update)
 

@@ -90,6 +90,9 @@ class HookReceiver:
             routes=[Route("/hook/{pbx}/{route}", self.endpoint, methods=["GET", "POST"])],
             exception_handlers={404: self.no_route, 405: self.no_route},
         )
+        # A trailing slash is no route: Starlette would answer 307 to the slash-less path, and
+        # a PBX that follows redirects would deliver the call there a second time.
+        self.app.router.redirect_slashes = False
 
     # -- the gate before any route: who sends, and how often --------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,7 +7,7 @@ too, and so does the tests' static engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -61,9 +61,25 @@ class PushSink(Protocol):
 
     async def ingest(self, event: PushEvent) -> None: ...
 
-    async def push_refused(self, pbx: str, reason: str) -> None:
-        """A request for ``pbx`` was refused (bad token, source, size, rate): counted."""
+    async def push_refused(self, pbx: str, reason: str, count: int = 1) -> None:
+        """``count`` requests for ``pbx`` were refused (bad token, source, size, rate), the
+        last for ``reason``: counted."""
         ...
+
+    async def push_unavailable(self, pbxs: Sequence[str], reason: str) -> None:
+        """What ``pbxs`` push cannot be received (the receiver cannot listen): said on their
+        health, while polling goes on."""
+        ...
+
+
+class Source(Protocol):
+    """What feeds an engine beside its own pollers: the webhook receiver, later a remote
+    collector. The engine runs each in its task group and hands it itself as the sink; a
+    source that cannot run says so through the sink and returns, never raising."""
+
+    name: str
+
+    async def run(self, sink: PushSink) -> None: ...
 
 
 class EnginePort(StateSource, ActionSink, Protocol):

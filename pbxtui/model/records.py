@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pbxtui.model.figures import TenantFigures
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -236,6 +238,10 @@ class PbxHealth(BaseModel):
     last_push_refusal: str = ""
     names: SourceHealth | None = None
     """The caller-name lookup (``[lookup]``), when one is configured: the same on every PBX."""
+    figures: TenantFigures | None = None
+    """The tenant's own counts and credit, read rarely, where the API gives them."""
+    push_error: str = ""
+    """Why what this PBX pushes cannot be received now (the receiver cannot listen)."""
 
 
 class DirectoryEntry(BaseModel):

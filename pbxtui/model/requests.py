@@ -18,7 +18,7 @@ from typing import Annotated, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from pbxtui.model.labels import agent_label, call_label, format_duration
-from pbxtui.model.records import Agent, Call, Consultation
+from pbxtui.model.records import Agent, Call, Consultation, Peer, Queue
 from pbxtui.model.vocabulary import (
     ACTION_LABELS,
     DESTRUCTIVE_ACTIONS,
@@ -431,6 +431,235 @@ class FetchDirectory(Request):
         return "phone directory"
 
 
+# -- the vendor extras -------------------------------------------------------------------------
+FLOW_STATES = ("INUSE", "NOT_INUSE", "UNAVAILABLE", "RINGING")
+"""SETFLOW's documented states (pbx-cloud-api.txt)."""
+FlowStateWord = Literal["INUSE", "NOT_INUSE", "UNAVAILABLE", "RINGING"]
+CampaignVerb = Literal["start", "stop", "pause", "resume"]
+CAMPAIGN_VERBS: tuple[CampaignVerb, ...] = ("start", "stop", "pause", "resume")
+ALL_PEERS = "ALL"
+"""What REBOOT and UNREGISTER take for every peer, and what the operator types to confirm."""
+MAX_IDENT = 40
+
+
+def ident_problem(what: str, value: str) -> str:
+    """Why ``value`` cannot be sent as an identifier (a flow or campaign id), or ""."""
+    if not value:
+        return f"the {what} is missing"
+    if len(value) > MAX_IDENT or not value.isprintable() or any(ch.isspace() for ch in value):
+        return f"the {what} {value[:MAX_ECHOED]!r} must be at most {MAX_IDENT} printable characters"
+    return ""
+
+
+class QueueCallback(Request):
+    """Put ``number`` on ``queue``'s callback list: the PBX calls it back and connects it to
+    the queue once an agent there is free (dialup ``PBXpostOut.php`` ``AddCB``)."""
+
+    capability = Action.QUEUE_CALLBACK
+    kind: Literal["queue_callback"] = "queue_callback"
+    number: str
+    queue: str
+    source: str = ""
+    max_dial: int | None = Field(None, ge=1, le=20)
+
+    def target_key(self) -> str:
+        return f"dial:{self.pbx}:{self.number}"
+
+    def describe_target(self) -> str:
+        return f"{self.number} → queue {self.queue}"
+
+    def params(self) -> dict[str, str]:
+        params = {"number": self.number, "queue": self.queue}
+        if self.source:
+            params["source"] = self.source
+        if self.max_dial is not None:
+            params["max_dial"] = str(self.max_dial)
+        return params
+
+    def problem(self, now: datetime | None = None) -> str:
+        problem = number_problem("number", self.number) or number_problem("queue", self.queue)
+        if not problem and self.source:
+            problem = number_problem("source number", self.source)
+        return problem
+
+
+class SetFlow(Request):
+    """Set a flow's state (its BLF lamp) or its value (PBX Cloud ``SETFLOW``)."""
+
+    capability = Action.SET_FLOW
+    kind: Literal["set_flow"] = "set_flow"
+    flow: str
+    name: str = ""
+    state: FlowStateWord | None = None
+    value: str = ""
+
+    def target_key(self) -> str:
+        return f"flow:{self.pbx}:{self.flow}"
+
+    def describe_target(self) -> str:
+        name = f" ({self.name})" if self.name and self.name != self.flow else ""
+        what = [f"state {self.state}"] if self.state else []
+        if self.value:
+            what.append(f"value {self.value!r}")
+        return f"flow {self.flow}{name} → {', '.join(what) or '?'}"
+
+    def params(self) -> dict[str, str]:
+        params = {"flow": self.flow}
+        if self.state:
+            params["state"] = self.state
+        if self.value:
+            params["value"] = self.value
+        return params
+
+    def problem(self, now: datetime | None = None) -> str:
+        problem = ident_problem("flow number", self.flow) or text_problem("value", self.value)
+        if not problem and self.state is None and not self.value:
+            problem = "give the flow a state or a value"
+        return problem
+
+    def summary(self) -> str:
+        return f"set {self.describe_target()}"
+
+
+def flow_toggled(state_raw: str) -> FlowStateWord:
+    """What toggling a flow lamp sets: a lit lamp goes out, any other lights."""
+    return "NOT_INUSE" if state_raw.strip().upper() in ("INUSE", "RINGING") else "INUSE"
+
+
+class QueueReset(Request):
+    """Reset a queue's statistics (PBX Cloud ``QUEUERESET``): its counts start again at 0."""
+
+    capability = Action.QUEUE_RESET
+    kind: Literal["queue_reset"] = "queue_reset"
+    queue: Queue
+
+    @property
+    def record_key(self) -> str:
+        return self.queue.key
+
+    def target_key(self) -> str:
+        return f"queue:{self.queue.key}"
+
+    def describe_target(self) -> str:
+        q = self.queue
+        name = f" ({q.name})" if q.name and q.name != q.id else ""
+        figures = [
+            f"{label} {value}"
+            for label, value in (("answered", q.answered), ("abandoned", q.abandoned))
+            if value is not None
+        ]
+        return f"queue {q.id}{name}" + (f": {', '.join(figures)}" if figures else "")
+
+    def params(self) -> dict[str, str]:
+        return {"queue": self.queue.id}
+
+    def problem(self, now: datetime | None = None) -> str:
+        return _wrong_pbx("queue", self.queue.pbx, self.pbx)
+
+
+class CampaignControl(Request):
+    """Start, stop, pause or resume a call campaign (PBX Cloud ``CAMPAIGN``)."""
+
+    capability = Action.CAMPAIGN
+    kind: Literal["campaign"] = "campaign"
+    campaign: str
+    verb: CampaignVerb
+    name: str = ""
+
+    def target_key(self) -> str:
+        return f"campaign:{self.pbx}:{self.campaign}"
+
+    def describe_target(self) -> str:
+        name = f" ({self.name})" if self.name and self.name != self.campaign else ""
+        return f"campaign {self.campaign}{name}"
+
+    def params(self) -> dict[str, str]:
+        return {"campaign": self.campaign, "verb": self.verb}
+
+    def problem(self, now: datetime | None = None) -> str:
+        return ident_problem("campaign id", self.campaign)
+
+    def summary(self) -> str:
+        return f"{self.verb} {self.describe_target()}"
+
+
+class _PeerRequest(Request):
+    """One peer, or every peer of the PBX (``peer`` None) once ALL or the PBX's name has been
+    typed (``typed``): the policy checks it, for the console and the CLI alike."""
+
+    peer: Peer | None = None
+    typed: str = Field("", description="What the operator typed to confirm every peer")
+
+    @property
+    def every_peer(self) -> bool:
+        return self.peer is None
+
+    @property
+    def record_key(self) -> str:
+        return self.peer.key if self.peer is not None else ""
+
+    def target_key(self) -> str:
+        return f"peer:{self.pbx}:{self.peer.id if self.peer else ALL_PEERS}"
+
+    def describe_target(self) -> str:
+        peer = self.peer
+        if peer is None:
+            return f"every peer of {self.pbx} ({ALL_PEERS})"
+        detail = ", ".join(part for part in (peer.host, peer.status_raw) if part)
+        return f"peer {peer.name}" + (f" ({detail})" if detail else "")
+
+    def params(self) -> dict[str, str]:
+        return {"peer": self.peer.id if self.peer else ALL_PEERS}
+
+    def problem(self, now: datetime | None = None) -> str:
+        if self.peer is not None:
+            return _wrong_pbx("peer", self.peer.pbx, self.pbx)
+        if self.typed.strip() not in (ALL_PEERS, self.pbx):
+            return (
+                f"{self.label} of every peer needs {ALL_PEERS} (or the PBX's name, "
+                f"{self.pbx}) typed to confirm"
+            )
+        return ""
+
+
+class RebootPeer(_PeerRequest):
+    """Reboot a phone (or every phone) through the PBX (PBX Cloud ``REBOOT``)."""
+
+    capability = Action.PEER_REBOOT
+    kind: Literal["peer_reboot"] = "peer_reboot"
+
+
+class UnregisterPeer(_PeerRequest):
+    """Drop a peer's (or every peer's) registration (PBX Cloud ``UNREGISTER``)."""
+
+    capability = Action.PEER_UNREGISTER
+    kind: Literal["peer_unregister"] = "peer_unregister"
+
+
+class DeleteVoicemail(Request):
+    """Delete one voicemail message for good (where the API has voicemail)."""
+
+    capability = Action.VOICEMAIL_DELETE
+    kind: Literal["voicemail_delete"] = "voicemail_delete"
+    message: str
+    mailbox: str = ""
+
+    def target_key(self) -> str:
+        return f"voicemail:{self.pbx}:{self.message}"
+
+    def describe_target(self) -> str:
+        where = f" in mailbox {self.mailbox}" if self.mailbox else ""
+        return f"message {self.message}{where}"
+
+    def params(self) -> dict[str, str]:
+        return {"message": self.message} | ({"mailbox": self.mailbox} if self.mailbox else {})
+
+    def problem(self, now: datetime | None = None) -> str:
+        if not self.message.strip():
+            return "the voicemail message id is missing"
+        return text_problem("voicemail message id", self.message)
+
+
 ActionRequest = Annotated[
     Hangup
     | BlindTransfer
@@ -443,7 +672,14 @@ ActionRequest = Annotated[
     | ScheduleCall
     | Callback
     | IvrCallRequest
-    | FetchDirectory,
+    | FetchDirectory
+    | QueueCallback
+    | SetFlow
+    | QueueReset
+    | CampaignControl
+    | RebootPeer
+    | UnregisterPeer
+    | DeleteVoicemail,
     Field(discriminator="kind"),
 ]
 """Any one request; ``REQUESTS`` reads and writes them as JSON."""

@@ -35,6 +35,13 @@ class Action(StrEnum):
     CALLBACK = "callback"
     CALL_IVR = "call_ivr"
     PHONEBOOK = "phonebook"
+    QUEUE_CALLBACK = "queue_callback"
+    SET_FLOW = "set_flow"
+    QUEUE_RESET = "queue_reset"
+    CAMPAIGN = "campaign"
+    PEER_REBOOT = "peer_reboot"
+    PEER_UNREGISTER = "peer_unregister"
+    VOICEMAIL_DELETE = "voicemail_delete"
 
 
 class Step(StrEnum):
@@ -59,10 +66,28 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CALLBACK: "callback (number masking)",
     Action.CALL_IVR: "IVR call",
     Action.PHONEBOOK: "phone directory",
+    Action.QUEUE_CALLBACK: "queue callback",
+    Action.SET_FLOW: "flow state",
+    Action.QUEUE_RESET: "queue statistics reset",
+    Action.CAMPAIGN: "campaign control",
+    Action.PEER_REBOOT: "peer reboot",
+    Action.PEER_UNREGISTER: "peer unregister",
+    Action.VOICEMAIL_DELETE: "delete voicemail message",
 }
 
-DESTRUCTIVE_ACTIONS = frozenset({Action.HANGUP, Action.TRANSFER, Action.ATTENDED_TRANSFER})
-"""Actions that end or move a live call: a protected PBX asks for its name to be typed."""
+DESTRUCTIVE_ACTIONS = frozenset(
+    {
+        Action.HANGUP,
+        Action.TRANSFER,
+        Action.ATTENDED_TRANSFER,
+        Action.QUEUE_RESET,
+        Action.PEER_REBOOT,
+        Action.PEER_UNREGISTER,
+        Action.VOICEMAIL_DELETE,
+    }
+)
+"""Actions that end or move a live call, wipe figures, drop phones off the PBX or destroy
+something for good: a protected PBX asks for its name to be typed."""
 
 READ_ACTIONS = frozenset({Action.PHONEBOOK})
 """Actions that change nothing on the PBX: allowed in read-only mode."""

@@ -10,11 +10,13 @@ in every plausible variant behind the ``Quirks`` switches.
 empty 200 (OBSERVED by a real proxy) and a status request answers the bare status word.
 CloudPlus wraps ``dialup.php``'s JSON in ``{"data": …}`` like every brand, while its
 ``CHstatus.php`` answers flat (``{"status": "Idle"}``). History: ``cdr.php`` and, on
-CloudPlus, the panel (``dialup_cdrs``).
+CloudPlus, the panel (``dialup_cdrs``). Recordings: the panel's download, and GlobalEx's
+recording link (``/API/recording.php?file=<the record name in base64>``), streamed.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import secrets
@@ -42,10 +44,13 @@ from pbxtui.sim.dialup_cdrs import (
     CdrApi,
     Panel,
     PanelQuirks,
+    recording_of,
 )
+from pbxtui.sim.dialup_extras import POSTOUT_PATHS, CallbackQueue
 from pbxtui.sim.dialup_hooks import DialupHookQuirks, GlobalExFeed
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.hooks import HookEmitter, did_for
+from pbxtui.sim.media import MediaQuirks, media_response
 from pbxtui.sim.scenario import LegState, Scenario, ScenarioSpec, SimCall, asterisk_channel
 
 PATH = "/API/dialup.php"
@@ -54,6 +59,8 @@ CDR_PATHS = ("/API/cdr.php", "/api/cdr.php")  # beside dialup.php; Bluebe's is l
 PANEL_LOGIN_PATH = "/index.php"
 REPORTS_PATH = "/API/Reports.php"
 DOWNLOAD_PATH = "/admin/"
+RECORDING_LINK_PATH = "/API/recording.php"
+RECORDING_LINK = RECORDING_LINK_PATH + "?file={record_b64}"  # what the config is given
 DEFAULT_TIMEOUT = 20
 ANSWER_POLL_STEP = 0.05  # seconds between looks at a ringing first leg
 
@@ -141,11 +148,13 @@ class DialupSim:
         self.user, self.password, self.org = user, password, org
         self.cdr = cdr
         self.panel = panel
+        self.callbacks = CallbackQueue(scenario, cdr) if cdr is not None else None
         self.scheduled: list[dict[str, str]] = []  # future calls accepted (params, no `pass`)
         self.in_flight = 0
         self.peak_in_flight = 0
         self.status_requests = 0
         self.requests: Counter[str] = Counter()  # by path, faulted ones included
+        self.media = MediaQuirks()
 
     # -- the ASGI endpoint ----------------------------------------------------------------
     def counted(self, app: ASGIApp) -> ASGIApp:
@@ -183,6 +192,13 @@ class DialupSim:
         rows = self.cdr.rows(params)
         return Response(json.dumps({"data": rows}), media_type="application/json")
 
+    async def postout_endpoint(self, request: Request) -> Response:
+        self.scenario.advance()
+        if self.callbacks is None:
+            return Response(b"", media_type="text/html; charset=UTF-8")
+        params = await _all_params(request)
+        return self.callbacks.answer(params, refused=self.faults.auth_refused)
+
     async def panel_login(self, request: Request) -> Response:
         if self.panel is None or request.method != "POST":
             return Response(PANEL_LOGIN_PAGE, media_type="text/html; charset=UTF-8")
@@ -215,7 +231,22 @@ class DialupSim:
         audio = self.panel.recording(params.get("id", "") or params.get("file", ""))
         if audio is None:
             return Response("file not found", media_type="text/html; charset=UTF-8")
-        return Response(audio, media_type=RECORDING_TYPE)
+        return media_response(audio, RECORDING_TYPE, self.media)
+
+    async def recording_link(self, request: Request) -> Response:
+        """GlobalEx's recording link: the file name, base64-encoded, opens the file with no
+        credential (INFERENCE: the encoding comes with the licence; this one is the config
+        example's ``{record_b64}``)."""
+        self.scenario.advance()
+        encoded = request.query_params.get("file", "")
+        try:
+            name = base64.urlsafe_b64decode(encoded.encode()).decode()
+        except (ValueError, UnicodeDecodeError):
+            name = ""
+        audio = recording_of(self.scenario, name) if name else None
+        if audio is None:
+            return Response("file not found", media_type="text/html; charset=UTF-8")
+        return media_response(audio, RECORDING_TYPE, self.media)
 
     async def _handle(self, request: Request) -> Reply:
         self.scenario.advance()
@@ -453,9 +484,11 @@ def build(
             Route(PATH, sim.endpoint, methods=["GET", "POST"]),
             Route(CHSTATUS_PATH, sim.endpoint, methods=["GET", "POST"]),
             *(Route(path, sim.cdr_endpoint, methods=["GET", "POST"]) for path in CDR_PATHS),
+            *(Route(p, sim.postout_endpoint, methods=["GET", "POST"]) for p in POSTOUT_PATHS),
             Route(PANEL_LOGIN_PATH, sim.panel_login, methods=["GET", "POST"]),
             Route(REPORTS_PATH, sim.panel_reports, methods=["GET"]),
             Route(DOWNLOAD_PATH, sim.panel_download, methods=["GET"]),
+            Route(RECORDING_LINK_PATH, sim.recording_link, methods=["GET"]),
         ]
     )
     numbers = list(scenario.extensions)
@@ -474,11 +507,12 @@ def build(
             "extensions": extensions,
             "brand": brand,
             "org_token": org_token,
+            "recording_link": RECORDING_LINK,
         }
         | ({"panel_user": panel_user, "panel_pass": panel_pass} if panel else {})
         | ({"timezone": timezone} if timezone else {}),
         quirks=quirks,
-        extra={"sim": sim},
+        extra={"sim": sim, "media": sim.media},
         hooks=hooks,
     )
 

@@ -250,10 +250,26 @@ class Panel:
         }
 
     def recording(self, ident: str) -> bytes | None:
-        facts = find(self.scenario, ident)
+        facts = find(self.scenario, unique_id_of(ident))
         if facts is None or not facts.recorded:
             return None
         return wav_bytes(facts.billable, seed=facts.seq)
 
 
 RECORDING_TYPE = WAV_TYPE
+
+
+def unique_id_of(reference: str) -> str:
+    """A recording reference as the family gives it: a unique id, or a file name ending in
+    one (``in-201-0501234567-20260101-120000-1767261600.12.wav``)."""
+    if not reference.lower().endswith(".wav"):
+        return reference
+    return reference[: -len(".wav")].rsplit("-", 1)[-1]
+
+
+def recording_of(scenario: Scenario, reference: str) -> bytes | None:
+    """The audio of a recorded call by its unique id or file name (None: no such recording)."""
+    facts = find(scenario, unique_id_of(reference))
+    if facts is None or not facts.recorded:
+        return None
+    return wav_bytes(facts.billable, seed=facts.seq)

@@ -117,7 +117,8 @@ class FleetHooks:
     def listen(self) -> str:
         """``host:port`` of the receiver, for its config."""
         parts = urlsplit(self.url)
-        return f"{parts.hostname or '127.0.0.1'}:{parts.port or 80}"
+        port = parts.port if parts.port is not None else 80  # 0: any free port
+        return f"{parts.hostname or '127.0.0.1'}:{port}"
 
 
 def build_fleet(members: Iterable[FleetMember] = DEMO_FLEET) -> list[SimulatedPbx]:
@@ -260,6 +261,45 @@ async def running_fleet(
             write_private(write_config, text)
         config = parse_config(text, source=str(write_config or "<demo>"))
         yield config, fleet.sims, fleet.ports
+
+
+DEMO_LISTEN = "127.0.0.1:0"
+"""The demo's receiver: a free loopback port, so a demo never collides with a console."""
+
+
+@dataclass(frozen=True)
+class DemoFleet:
+    """The demo's fleet served, and the config reaching it (``[webhooks]`` included)."""
+
+    config: Config
+    fleet: ServedFleet
+    token: str
+
+    def send_hooks_to(self, url: str) -> None:
+        """Point every simulator's webhooks at the receiver listening at ``url``."""
+        hooks = FleetHooks(url, self.token)
+        for sim in self.fleet.sims:
+            if sim.hooks is not None:
+                sim.hooks.configure({"url": hooks.url_for(sim.name), "token": self.token})
+
+
+@asynccontextmanager
+async def running_demo(**overrides: Any) -> AsyncIterator[DemoFleet]:
+    """``pbxtui --demo``'s PBXs: the polled ones, the push-only While1 Voice one and the CRM.
+    The config has ``[webhooks]`` on a free loopback port with a token made up for this run,
+    and ``[lookup]`` at the CRM; the simulators send nothing until ``send_hooks_to`` is told
+    where the receiver listens (its port is known once it does)."""
+    token = made_up_token()
+    crm = SimulatedCrm(seed=7, token=made_up_token())
+    async with serving_fleet(build_fleet(PUSH_FLEET), crm=crm) as fleet:
+        receiver = FleetHooks(f"http://{DEMO_LISTEN}", token)
+        text = "\n".join(
+            (
+                fleet_config_toml(fleet.sims, fleet.ports, **overrides),
+                push_config_toml(fleet.sims, fleet.ports, hooks=receiver, crm=crm),
+            )
+        )
+        yield DemoFleet(parse_config(text, source="<demo>"), fleet, token)
 
 
 def write_private(path: Path, text: str) -> None:

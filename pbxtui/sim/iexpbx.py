@@ -7,7 +7,7 @@ durations (``"85,6972"``) and ``dd.MM.yyyy HH:mm:ss`` dates, in the PBX's local 
 CDRs are the calls the scenario ended (``Scenario.ended``); ``date1`` and ``date2`` are read
 to the minute, both ends included (INFERENCE: the page does not say). Everything the page leaves out
 (action answers, auth failures, the directory's XML markup) is an INFERENCE behind a switch
-in ``Quirks``.
+in ``Quirks``. ``record`` streams a recorded call's .gsm audio (``media``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.audio import GSM_TYPE, gsm_bytes
 from pbxtui.sim.cdrs import SimClock, facts_of
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.hooks import HookEmitter
 from pbxtui.sim.iexpbx_hooks import IexHookQuirks, IexPbxFeed
+from pbxtui.sim.media import MediaQuirks, media_response
 from pbxtui.sim.scenario import CallPhase, EndedCall, Scenario, ScenarioSpec, SimCall, SimLeg
 
 PATH = "/api/old/get"
@@ -114,7 +116,9 @@ class IexPbxApi:
             "callivr": self.callivr,
             "phonedirectory": self.phonedirectory,
             "cdr": self.cdrs,
+            "record": self.record,
         }
+        self.media = MediaQuirks()
 
     async def endpoint(self, request: Request) -> Response:
         if self.quirks.echo_url:
@@ -251,6 +255,21 @@ class IexPbxApi:
                 rows.append(row)
         return self.envelope(rows)
 
+    def record(self, params: Params) -> Response:
+        """A recorded call's audio as binary .gsm, by its CDR id (or its first leg's unique
+        id); a refusal in the envelope otherwise."""
+        ident = params.get("id", "").strip()
+        if not ident:
+            return self.fail("Missing parameter: id")
+        for ended in self.scenario.ended:
+            call = ended.call
+            if ident in (str(CDR_FIRST_ID + call.id), call.linked_id):
+                if call.answered is None:
+                    break
+                audio = gsm_bytes(ended.ended - call.answered, seed=call.id)
+                return media_response(audio, GSM_TYPE, self.media)
+        return self.fail(f"Record not found: {ident}")
+
     def _cdr_date(self, text: str) -> float | None:
         text = text.strip()
         return self.clock.epoch(datetime.strptime(text, "%d%m%Y%H%M")) if text else None
@@ -379,6 +398,6 @@ def build(
         credentials={"username": username, "password": password}
         | ({"timezone": timezone} if timezone else {}),
         quirks=quirks,
-        extra={"api": api},
+        extra={"api": api, "media": api.media},
         hooks=hooks,
     )

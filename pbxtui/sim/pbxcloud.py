@@ -13,7 +13,9 @@ One endpoint, ``/pbx/proxyapi.php``, dispatching on ``reqtype`` (case-insensitiv
 - ``HELP`` answers the whole syntax index; ``COUNTPEERS`` a count per node and their total;
 - history: ``INFO`` ``SIMPLECDRS`` and ``cdrs`` (JSON with positional keys, or CSV) list the
   calls the scenario ended, in the tenant's local time (``pbxcloud_cdrs``); ``INFO
-  recording`` answers a WAV of an answered call, ``No id specified`` without an id.
+  recording`` answers a WAV of an answered call, ``No id specified`` without an id;
+- ``VOICEMAIL`` lists mailboxes and messages, sends a message's audio and deletes it
+  (``voicemail``); files are streamed, switchable to broken ones (``media``).
 
 Formats nobody has published (CHANNELS above all) are INFERENCE: each plausible variant sits
 behind a ``Quirks`` switch so the driver can be proven against all of them.
@@ -42,6 +44,7 @@ from pbxtui.sim import SimulatedPbx
 from pbxtui.sim.audio import WAV_TYPE, wav_bytes
 from pbxtui.sim.cdrs import SimClock, find
 from pbxtui.sim.faults import FaultMiddleware, Faults
+from pbxtui.sim.media import MediaQuirks, media_response
 from pbxtui.sim.pbxcloud_cdrs import (
     CDRS_FIELDS,
     CdrBook,
@@ -60,6 +63,7 @@ from pbxtui.sim.scenario import (
     SimLeg,
     asterisk_channel,
 )
+from pbxtui.sim.voicemail import VoicemailStore
 
 PATH = "/pbx/proxyapi.php"
 TOO_BAD = "Too bad... you mistaken the security api key."
@@ -76,6 +80,16 @@ DEFAULT_ACKS: dict[str, str] = {
     "UNPAUSE": "Interface unpaused",
     "NO_CHANNEL": "No such channel",
     "NO_AGENT": "Interface not found",
+    "SETFLOW": "Flow status set",
+    "QUEUERESET": "Queue statistics reset",
+    "CAMPAIGN": "Campaign updated",
+    "REBOOT": "Reboot sent",
+    "UNREGISTER": "Peer unregistered",
+    "NO_FLOW": "Flow not found",
+    "NO_QUEUE": "Queue not found",
+    "NO_CAMPAIGN": "Campaign not found",
+    "NOT_ON_DEMAND": "Start and stop affect only on-demand campaigns",
+    "NO_PEER": "Peer not found",
 }
 
 # `core show channels concise` state words and the AMI numeric ChannelState they go with.
@@ -160,6 +174,7 @@ class Quirks:
     countpeers_empty: bool = False
     cdrs_empty: bool = False
     recording_empty: bool = False
+    balance: str = "123.45"  # INFO balance: a bare number whatever the format
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,8 @@ class PbxCloudSim:
         self.nodes = (nodename, *(n for n in quirks.extra_nodes if n != nodename))
         self.clock = clock or SimClock()
         self.cdr_book = CdrBook(scenario, tenant, self.clock)
+        self.voicemail = VoicemailStore(scenario, tenant)
+        self.media = MediaQuirks()
         self.started = scenario.now
         self.passwords = {n: secrets.token_hex(10) for n in scenario.extensions}
         self.web_passwords = {n: secrets.token_hex(10) for n in scenario.extensions}
@@ -256,6 +273,7 @@ class PbxCloudSim:
             "HELP": self.help,
             "COUNTPEERS": self.countpeers,
             "SIMPLECDRS": self.info_simplecdrs,
+            "VOICEMAIL": self.voicemail_request,
         }
         self.infos: dict[str, Callable[[Mapping[str, str]], Answer]] = {
             "queues": self.info_queues,
@@ -266,6 +284,13 @@ class PbxCloudSim:
             "cdrs": self.info_cdrs,
             "recording": self.info_recording,
         }
+        # The extras (SETFLOW, QUEUERESET, CAMPAIGN, REBOOT, UNREGISTER, COUNTCHANNELS,
+        # INFO balance) read this module's Answer: imported here, once it exists.
+        from pbxtui.sim.pbxcloud_extras import CloudExtras
+
+        self.extras = CloudExtras(self, quirks.balance)
+        self.operations.update(self.extras.operations())
+        self.infos["balance"] = self.extras.info_balance
 
     # -- naming ---------------------------------------------------------------------------------
     def peer_name(self, number: str) -> str:
@@ -714,6 +739,37 @@ class PbxCloudSim:
         audio = wav_bytes(facts.billable, seed=facts.seq)
         return Answer("", "", binary=audio, content_type=self.quirks.recording_type)
 
+    # -- VOICEMAIL ------------------------------------------------------------------------------
+    def voicemail_request(self, params: Mapping[str, str]) -> Answer:
+        action = params.get("action", "").lower()
+        store = self.voicemail
+        positional = self.quirks.duplicate_positional_keys
+        if action == "list":
+            rows = store.box_rows()
+            return Answer.data(fetch_both(rows, positional), pipe_rows(rows)) if rows else EMPTY
+        if action == "messages":
+            mailbox = self.strip_tenant(params.get("mailbox", ""))
+            if not mailbox:
+                return Answer.text("No mailbox specified")
+            rows = store.message_rows(mailbox)
+            return Answer.data(fetch_both(rows, positional), pipe_rows(rows)) if rows else EMPTY
+        msgid = params.get("msgid", "").strip()
+        if action in ("message", "delete") and not msgid:
+            return Answer.text("No msgid specified")
+        if action == "message":
+            message = store.messages.get(msgid)
+            if message is None:
+                return Answer("", "", content_type=HTML_TYPE)  # as an unknown recording
+            return Answer("", "", binary=message.audio, content_type=WAV_TYPE)
+        if action == "delete":
+            done = store.delete(msgid)
+            word, text = ("Success", "Message deleted") if done else ("Error", "No such message")
+            if self.quirks.ack_style == "json":
+                body = json.dumps({"Response": word, "Message": text})
+                return Answer(body, body, error=not done)
+            return Answer.text(f"{word}|{text}|", error=not done)
+        return EMPTY
+
     # -- actions ----------------------------------------------------------------------------------
     def ack(self, key: str, ok: bool) -> Answer:
         message = self.quirks.ack_texts.get(key, DEFAULT_ACKS.get(key, "")) + self.echo
@@ -813,7 +869,7 @@ class PbxCloudSim:
             operation = self.operations.get(params.get("reqtype", "").upper())
             answer = operation(params) if operation is not None else EMPTY
         if answer.binary is not None:
-            return Response(answer.binary, media_type=answer.content_type)
+            return media_response(answer.binary, answer.content_type, self.media)
         if fmt == "csv" and answer.csv is not None:
             return Response(answer.csv.encode(), media_type="text/csv; charset=UTF-8")
         if fmt not in ("json", "plain") and not answer.error:
@@ -871,6 +927,7 @@ def build(
         if quirks.echo_url:
             sim.echo = f" ({request.method} {request.url.path}?{request.url.query})"
         scenario.advance()
+        sim.extras.settle()
         delay = quirks.channels_latency_without_nodename
         if delay and params.get("reqtype", "").upper() == "CHANNELS" and not params.get("nodename"):
             await anyio.sleep(delay)
@@ -887,5 +944,11 @@ def build(
         credentials={"tenant": tenant, "key": key, "nodename": nodename}
         | ({"timezone": timezone} if timezone else {}),
         quirks=quirks,
-        extra={"sim": sim, "passwords": sim.passwords, "web_passwords": sim.web_passwords},
+        extra={
+            "sim": sim,
+            "passwords": sim.passwords,
+            "web_passwords": sim.web_passwords,
+            "media": sim.media,
+            "voicemail": sim.voicemail,
+        },
     )

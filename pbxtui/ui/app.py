@@ -25,6 +25,8 @@ from textual.screen import Screen
 from pbxtui.config import Config
 from pbxtui.model import EngineUpdate
 from pbxtui.model.errors import ShowableError
+from pbxtui.model.history import HistorySource
+from pbxtui.model.media import MediaSource
 from pbxtui.model.port import EnginePort, LiveEngine
 from pbxtui.redact import scrub
 from pbxtui.ui.heap import freeze_long_lived
@@ -75,8 +77,12 @@ class PbxApp(App[None]):
         mask_numbers: bool = False,
         clock: Callable[[], datetime] | None = None,
         arm_seconds: float = ARM_SECONDS,
+        history: HistorySource | None = None,
+        media: MediaSource | None = None,
     ) -> None:
-        """``arm_seconds``: how long an action dialog ignores accept keys after it opens."""
+        """``arm_seconds``: how long an action dialog ignores accept keys after it opens;
+        ``history`` and ``media``: the queries the History screen asks (read once the engine
+        is open), beside the engine as the model's own ports."""
         super().__init__()
         if (engine is None) == (live_engine is None):
             raise TypeError("give PbxApp exactly one of engine= and live_engine=")
@@ -88,6 +94,8 @@ class PbxApp(App[None]):
             clock=clock or local_now,
             mask=mask_numbers or settings.mask_numbers,
             read_only=read_only or settings.read_only,
+            history=history,
+            media=media,
         )
         self._live = live_engine
         self.engine: EnginePort = live_engine if live_engine is not None else engine  # type: ignore[assignment]

@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Literal, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from pbxtui.when import parse_when
 
 GRAMMAR = """\
 :calls [pbx…|all] [text]      Calls pane (optionally only those PBXs, filtered by text)
@@ -25,6 +29,12 @@ GRAMMAR = """\
 :filter text                  filter the current table (empty clears)
 :refresh [pbx]                poll now             :theme name   switch theme
 :directory [pbx]              the PBX's phone directory (Enter on an entry: click2call)
+:health pbx                   the PBX's health in full, with its tenant's figures
+:flow pbx number [state]      set a flow (INUSE, NOT_INUSE…; no state: toggle its lamp)
+:campaign [pbx] [id] [verb]   start, stop, pause or resume a campaign
+:reboot pbx peer|all          reboot a peer, or every peer (type ALL to confirm)
+:unregister pbx peer|all      unregister a peer, or every peer (type ALL to confirm)
+:history [pbx…] [number] [since]   call history, e.g. :history hq 0501234567 2d (or H)
 :help                         this help            :q            quit"""
 
 PANE_ALIASES: dict[str, tuple[str, str | None]] = {
@@ -52,8 +62,27 @@ PANE_ALIASES: dict[str, tuple[str, str | None]] = {
 }
 
 CommandKind = Literal[
-    "pane", "pbx", "quit", "refresh", "help", "theme", "sort", "filter", "directory"
+    "pane",
+    "pbx",
+    "quit",
+    "refresh",
+    "help",
+    "theme",
+    "sort",
+    "filter",
+    "directory",
+    "extra",
+    "history",
 ]
+EXTRA_VERBS = {
+    "health": "health",
+    "flow": "flow",
+    "campaign": "campaign",
+    "reboot": "reboot",
+    "unregister": "unregister",
+}
+"""The vendor extras' commands: the first word after each, when it names a PBX, is the PBX
+(``all`` is a peer here, never every PBX)."""
 
 
 class CommandError(ValueError):
@@ -71,6 +100,8 @@ class Command:
     """Filter text (None: leave as is)."""
     arg: str = ""
     reverse: bool | None = None
+    since: datetime | None = None
+    """``:history``: from when (None: the History screen's default)."""
 
 
 def _split_pbxs(
@@ -96,8 +127,9 @@ def _split_pbxs(
     return (tuple(dict.fromkeys(chosen)) if chosen else None), rest
 
 
-def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
-    """Parse one ``:`` command line (without the colon). Raises ``CommandError``."""
+def parse_command(text: str, pbx_names: Sequence[str], now: datetime | None = None) -> Command:
+    """Parse one ``:`` command line (without the colon); ``now``: what relative times such
+    as ``2h`` count back from (default: this machine's clock). Raises ``CommandError``."""
     words = text.strip().removeprefix(":").split()
     if not words:
         raise CommandError("type a command, e.g. :calls hq (see :help)")
@@ -129,6 +161,10 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
                 f"name one PBX, e.g. :directory {pbx_names[0] if pbx_names else 'hq'}"
             )
         return Command("directory", pbxs=pbxs)
+    if verb in EXTRA_VERBS:
+        return _extra(EXTRA_VERBS[verb], args, pbx_names)
+    if verb in ("history", "hist", "cdr", "cdrs"):
+        return _history(args, pbx_names, now)
     if verb in ("h", "help", "?"):
         return Command("help")
     if verb == "theme":
@@ -148,6 +184,46 @@ def parse_command(text: str, pbx_names: Sequence[str]) -> Command:
     raise CommandError(f"unknown command {verb!r}: see :help")
 
 
+def _extra(verb: str, args: Sequence[str], pbx_names: Sequence[str]) -> Command:
+    known = {n.lower(): n for n in pbx_names}
+    words = list(args)
+    pbx = known.get(words[0].removeprefix("@").lower()) if words else None
+    if pbx is not None:
+        words = words[1:]
+    elif verb != "campaign" and len(pbx_names) != 1:
+        example = pbx_names[0] if pbx_names else "hq"
+        raise CommandError(f"name the PBX first, e.g. :{verb} {example} …")
+    else:
+        pbx = pbx or (pbx_names[0] if pbx_names else None)
+    needs = {"flow": "a flow number", "reboot": "a peer or all", "unregister": "a peer or all"}
+    if verb in needs and not words:
+        raise CommandError(f":{verb} needs {needs[verb]}, e.g. :{verb} {pbx or 'hq'} …")
+    return Command("extra", arg=verb, pbxs=(pbx,) if pbx else None, needle=" ".join(words))
+
+
+NUMBER_WORD = re.compile(r"\+?[0-9][0-9*#]*")
+
+
+def _history(args: Sequence[str], pbx_names: Sequence[str], now: datetime | None) -> Command:
+    """``:history [pbx…] [number] [since]``: PBX names, a number (digits), a time."""
+    pbxs, rest = _split_pbxs(args, pbx_names)
+    number = ""
+    since: datetime | None = None
+    for word in rest:
+        if not number and NUMBER_WORD.fullmatch(word):
+            number = word
+            continue
+        if since is not None:
+            raise CommandError(
+                f"{word!r} is neither a PBX, a number nor a time: e.g. :history hq 0501234567 2d"
+            )
+        try:
+            since = parse_when(word, now)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    return Command("history", pbxs=pbxs, needle=number, since=since)
+
+
 # -- the command palette -----------------------------------------------------------------------
 PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Hang up", "hang up the selected (or marked) calls, after confirming", "hangup"),
@@ -160,6 +236,13 @@ PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Callback (number masking)", "the PBX connects two numbers", "callback"),
     ("IVR call", "call a number and play announcements to it", "ivr"),
     ("Phone directory", "the PBX's directory; Enter calls an entry", "directory"),
+    ("Toggle flow", "set the selected flow lamp of the BLF board (SETFLOW)", "flow"),
+    ("Reset queue statistics", "zero the selected queue's figures, confirmed", "queue_reset"),
+    ("Reboot peer", "reboot the selected peer (:reboot PBX all for every peer)", "reboot_peer"),
+    ("Unregister peer", "unregister the selected peer (or :unregister PBX all)", "unregister_peer"),
+    ("Campaign", "start, stop, pause or resume a call campaign", "campaign"),
+    ("Queue callback", "the PBX calls a number back when a queue agent is free", "queue_callback"),
+    ("Call history", "what just happened: finished calls, recordings, CSV", "history"),
     ("Details", "every field of the selected row, the vendor's own words", "details"),
     ("Mark row", "mark or unmark the row under the cursor", "mark"),
     ("Filter", "filter the current table by text", "filter"),

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pbxtui.config import Config
+from pbxtui.model.history import HistorySource
+from pbxtui.model.media import MediaSource
 from pbxtui.model.port import EnginePort
 from pbxtui.ui.updates import UpdateBuffer
 
@@ -28,6 +30,10 @@ class Session:
     """None until the engine is open (its state and capabilities can then be read)."""
     stopped: str = ""
     """Why the engine stopped, if it did (safe to show)."""
+    history: HistorySource | None = None
+    """The call history of the PBXs (None: this console has none to read)."""
+    media: MediaSource | None = None
+    """Recordings (None: this console cannot fetch any)."""
 
     @property
     def pbx_names(self) -> list[str]:

@@ -21,20 +21,31 @@ class UpdateBuffer:
         self._states: dict[str, PbxState] = {}
         self._changes: list[Change] = []
         self._requested = False
+        self._pushed = False
 
     def add(self, update: EngineUpdate) -> bool:
-        """Merge ``update``; True when the caller should post a message (none is queued)."""
+        """Merge ``update``; True when the caller should post a message (none is queued, or
+        this is the first pushed event since the last take: the screen may be holding a
+        repaint back, and a push is not to wait for it)."""
         self._states[update.pbx] = update.state
         self._changes.extend(update.changes)
+        if not self._pushed and any(c.source == "push" for c in update.changes):
+            self._pushed = self._requested = True
+            return True
         if self._requested:
             return False
         self._requested = True
         return True
 
+    @property
+    def pushed(self) -> bool:
+        """Whether something a PBX pushed waits in the buffer."""
+        return self._pushed
+
     def take(self) -> tuple[dict[str, PbxState], list[Change]]:
         """Everything buffered since the last take (and allow the next message)."""
         states, changes = self._states, self._changes
-        self._states, self._changes, self._requested = {}, [], False
+        self._states, self._changes, self._requested, self._pushed = {}, [], False, False
         return states, changes
 
     @property

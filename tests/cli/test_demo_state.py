@@ -53,7 +53,7 @@ def test_pbxtui_demo_runs_the_console_on_demo_state(
     (demo / "consultations.json").write_text('{"stale": "from an earlier demo"}')
     seen: dict[str, object] = {}
 
-    async def console(config: Config, options: cli.Options) -> None:
+    async def console(config: Config, options: cli.Options, **wiring: object) -> None:
         seen["pbx"] = [p.name for p in config.pbx]
         seen["audit"] = paths.audit_log_path()
         seen["consultations"] = paths.consultations_path()
@@ -63,7 +63,7 @@ def test_pbxtui_demo_runs_the_console_on_demo_state(
     monkeypatch.setattr(cli, "_console", console)
     result = CliRunner().invoke(cli.main, ["--demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert seen["pbx"] == ["hq", "istanbul", "branch", "eu"]
+    assert seen["pbx"] == ["hq", "istanbul", "branch", "eu", "bucharest"]
     assert seen["audit"] == demo / "audit.jsonl"
     assert seen["consultations"] == demo / "consultations.json"
     assert seen["log"] == [demo / "pbxtui.log"]

@@ -591,6 +591,12 @@ async def test_unsupported_actions_say_so(board: Switchboard) -> None:
             Action.PAUSE,
             Action.UNPAUSE,
             Action.CLICK2CALL,
+            Action.SET_FLOW,
+            Action.QUEUE_RESET,
+            Action.CAMPAIGN,
+            Action.PEER_REBOOT,
+            Action.PEER_UNREGISTER,
+            Action.VOICEMAIL_DELETE,
         }
         with pytest.raises(NotSupported, match="scheduled call"):
             await driver.click2call(

@@ -254,3 +254,42 @@ async def test_a_pbx_that_ignores_response_yes_has_its_action_taken_as_sent() ->
     assert result.ok and "answered nothing" in result.message and "next poll" in result.message
     assert (before["206"], after["206"]) == (LineState.RINGING, LineState.IDLE)
     assert ringing.id not in sim.scenario.calls
+
+
+# -- the extras, as a client of the syntax index would ask them ----------------------------------
+async def test_countchannels_per_node_sums_to_its_total_and_balance_is_a_bare_number() -> None:
+    sim = cloud()
+    finished(sim.scenario, caller=OUTSIDE, callee="205", direction="inbound", ago=60)
+    live = sim.scenario._new_call(
+        caller=OUTSIDE, callee="206", direction="inbound", extension="206"
+    )
+    sim.scenario._ring(live, "206")
+    async with client_of(sim) as (client, _):
+        counts = (await client.cloud("COUNTCHANNELS", format="json")).json()
+        one = await client.cloud("COUNTCHANNELS", nodename="pbx21", format="json")
+        balances = {
+            f: (await client.cloud("INFO", info="balance", format=f)).text
+            for f in ("json", "plain")
+        }
+    nodes = {k: v for k, v in counts.items() if k != "total"}
+    assert counts["total"] == sum(nodes.values()) == len(live.legs) and set(nodes) == {
+        "pbx21",
+        "pbx22",
+    }
+    assert one.text == str(nodes["pbx21"])
+    assert balances == {"json": "123.45", "plain": "123.45"}  # whatever the format
+
+
+@pytest.mark.parametrize("style", ["plain", "json"])
+async def test_the_extras_answer_in_the_acknowledgement_style(style: str) -> None:
+    sim = cloud(CloudQuirks(ack_style=style))  # type: ignore[arg-type]
+    async with client_of(sim) as (client, driver):
+        flow = await client.cloud("SETFLOW", number="*51", state="INUSE")
+        result = await driver.set_flow("*51", "NOT_INUSE", "")
+        missing = await driver.campaign("99", "start")
+    if style == "plain":
+        assert flow.text == "Error|Flow not found|"  # still(): no flows
+    else:
+        assert flow.json() == {"Response": "Error", "Message": "Flow not found"}
+    assert not result.ok and result.message == "Flow not found"
+    assert not missing.ok and missing.message == "Campaign not found"

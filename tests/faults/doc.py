@@ -129,8 +129,8 @@ would be). Every cell asserts:
   of the calls list, and 32 MiB besides), while the console reads them; a real
   `snapshot --json` and `check` on a gzip bomb stay under 300 MB whole;
 - **the event loop never stalls over {STALL_LIMIT * 1000:.0f} ms**: a probe sleeps 10 ms again
-  and again; lateness while the operating system ran other work (the thread ready, waiting
-  for a CPU, as Linux counts it) is not the console's, everything else is;
+  and again; lateness while the operating system ran other work (the process's threads
+  ready, waiting for a CPU, as Linux counts it) is not the console's, everything else is;
 - **recovery without restart**: the fault clears and the same engine reads the broken PBX's
   calls again by itself (its next poll after the back-off), then all of it after an `r`.
 

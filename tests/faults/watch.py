@@ -9,9 +9,12 @@ and notes how late it woke. Lateness has two causes, and only one is the console
   while this thread was ready to run: nothing this process could avoid.
 
 Linux counts, per thread, the time it spent ready but waiting for a CPU (the second field of
-``/proc/thread-self/schedstat``); the stall is the lateness less that wait. So the limit holds
-on a busy machine and still fails on a real stall, CPU-bound or blocked (see
-``test_watch.py``). Where schedstat is missing the whole lateness counts.
+``/proc/self/task/*/schedstat``); the stall is the lateness less that wait, summed over the
+process's threads: the loop also waits, off the run queue, for the interpreter lock held by a
+worker thread that the system has preempted. So the limit holds on a busy machine and still
+fails on a real stall, CPU-bound or blocked (see ``test_watch.py``): a thread waiting for the
+interpreter lock or sleeping is not on the run queue. Where schedstat is missing the whole
+lateness counts.
 
 Each tick also samples the resident set size: the peak over the watch, less the size at its
 start, is what the fault cost in memory.
@@ -31,15 +34,22 @@ import psutil
 
 TICK = 0.01
 STALL_LIMIT = 0.100
-SCHEDSTAT = Path("/proc/thread-self/schedstat")
+TASKS = Path("/proc/self/task")
 
 
 def _run_delay() -> float | None:
-    """Seconds this thread has spent ready to run but waiting for a CPU, if Linux says."""
+    """Seconds this process's threads have spent ready to run but waiting for a CPU, summed,
+    if Linux says."""
+    total = 0
     try:
-        return int(SCHEDSTAT.read_text().split()[1]) / 1e9
+        for task in TASKS.iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except FileNotFoundError:
+                continue  # the thread ended while we looked
     except (OSError, IndexError, ValueError):
         return None
+    return total / 1e9
 
 
 @dataclass

@@ -96,6 +96,16 @@ async def test_unknown_pbx_or_a_route_not_of_its_kind_is_404(
         assert refusal is not None and refusal.status == 404 and says in refusal.reason
 
 
+@pytest.mark.parametrize("path", ["/hook/ist/call_start/", "/hook/ist/0%2F", "/hook/ist/"])
+async def test_a_path_with_a_trailing_slash_is_404_not_a_redirect(path: str) -> None:
+    """A sender told to go elsewhere (307) would send the call again, to a URL nobody chose."""
+    async with receiving() as hooks:
+        response = await hooks.hook(path, CALL)
+        assert response.status_code == 404, response.headers
+        assert "location" not in response.headers
+        assert (await hooks.marker()).call_id == "MARKER/1"  # nothing delivered before it
+
+
 async def test_the_token_is_checked_before_the_pbx_name_is() -> None:
     """Without the token, a sender cannot tell which PBX names exist."""
     async with receiving() as hooks:

@@ -8,6 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pbxtui.config import Config, parse_config
+from pbxtui.drivers.dialup import DialupDriver
+from pbxtui.drivers.iexpbx import IexPbxDriver
+from pbxtui.drivers.pbxcloud import PbxCloudDriver
 from pbxtui.engine.policy import ActionPolicy
 from pbxtui.model import (
     Action,
@@ -25,7 +28,6 @@ from pbxtui.model import (
     Capabilities,
     Change,
     ChangeKind,
-    Click2CallOption,
     CompleteTransfer,
     Consultation,
     Direction,
@@ -64,34 +66,8 @@ def ago(seconds: float) -> datetime:
     return NOW - timedelta(seconds=seconds)
 
 
-ALL_ACTIONS = frozenset(
-    {
-        Action.HANGUP,
-        Action.TRANSFER,
-        Action.ATTENDED_TRANSFER,
-        Action.PAUSE,
-        Action.UNPAUSE,
-        Action.CLICK2CALL,
-    }
-)
-CAPS = {
-    "pbxcloud": Capabilities(
-        frozenset(Resource),
-        ALL_ACTIONS,
-        frozenset({Click2CallOption.CALLER_ID, Click2CallOption.TIMEOUT}),
-    ),
-    "iexpbx": Capabilities(
-        frozenset(Resource),
-        frozenset(
-            {Action.HANGUP, Action.CLICK2CALL, Action.CALLBACK, Action.CALL_IVR, Action.PHONEBOOK}
-        ),
-    ),
-    "dialup": Capabilities(
-        frozenset({Resource.CALLS, Resource.EXTENSIONS, Resource.BLF}),
-        frozenset({Action.HANGUP, Action.CLICK2CALL, Action.SCHEDULED_CALL}),
-        frozenset(Click2CallOption),
-    ),
-}
+CAPS = {driver.kind: driver.capabilities for driver in (PbxCloudDriver, IexPbxDriver, DialupDriver)}
+"""What each vendor's driver offers: the console under test knows what the real one would."""
 
 
 def fleet_config(

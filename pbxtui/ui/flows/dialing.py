@@ -26,6 +26,19 @@ from pbxtui.ui.modals.click2call import Click2CallForm, Click2CallModal
 from pbxtui.ui.modals.confirm import Confirmation
 from pbxtui.ui.modals.extras import CallbackModal, DirectoryModal, IvrModal
 
+# What a caller id costs, by brand: CloudPlus does not record a call whose caller id was
+# set (SetCID), as its document and a real client say (vendor-notes §7).
+CALLER_ID_NOTES = {
+    "cloudplus": "CloudPlus does not record a call with a caller id set: leave it empty to "
+    "have the call recorded",
+}
+
+
+def caller_id_note(host: FlowHost, pbx: str) -> str:
+    known = {p.name: p for p in host.session.config.pbx}
+    brand = getattr(known.get(pbx), "brand", "")
+    return CALLER_ID_NOTES.get(str(brand), "")
+
 
 class DialFlow(Flow):
     """What every dialling flow shares: the PBX to preselect, the confirmation."""
@@ -65,9 +78,10 @@ class DialFlow(Flow):
 
     def note(self, request: PlaceCall | ScheduleCall | Callback | IvrCallRequest) -> str:
         match request:
-            case PlaceCall(dial=dial):
+            case PlaceCall(dial=dial) | ScheduleCall(dial=dial):
                 first = dial.destination if dial.reverse else dial.source
-                return f"{self.host.number(first)} rings first."
+                cost = caller_id_note(self.host, request.pbx) if dial.caller_id else ""
+                return f"{self.host.number(first)} rings first." + (f" {cost}." if cost else "")
             case Callback(number1=number1):
                 return f"{self.host.number(number1)} is called first; neither sees the other."
             case IvrCallRequest(ivr=ivr) if ivr.announcements:
@@ -101,6 +115,7 @@ class Click2CallFlow(DialFlow):
             scheduling=frozenset(n for n in allowed if not self.refusal(Action.SCHEDULED_CALL, n)),
             options=options,
             now=self.host.now().astimezone(),
+            caller_id_notes={n: note for n in allowed if (note := caller_id_note(self.host, n))},
         )
         self.host.push(Click2CallModal(form), self._chosen)
 

@@ -44,6 +44,9 @@ class Click2CallForm:
     """The optional settings each PBX's API honours (the others are not offered)."""
     now: datetime | None = None
     """Local wall-clock time, to refuse a schedule in the past (None: not checked)."""
+    caller_id_notes: Mapping[str, str] = field(default_factory=dict)
+    """Per PBX, what setting a caller id costs there (CloudPlus: the call is not recorded),
+    shown as soon as one is typed."""
 
 
 def _int_problem(what: str, value: str, bounds: tuple[int, int]) -> tuple[int | None, str]:
@@ -97,6 +100,7 @@ class Click2CallModal(GuardedModal[PlaceCall | ScheduleCall | None]):
                 with Vertical(id="caller-id-field"):
                     yield Label("Caller id (optional):")
                     yield Input(placeholder="number shown", id="caller_id", compact=True)
+                    yield Static("", id="caller-id-note", classes="warning")
                 with Vertical(id="timeout-field"):
                     yield Label("First-leg timeout, s (1-300):")
                     yield Input(placeholder="20", id="timeout", compact=True)
@@ -141,6 +145,17 @@ class Click2CallModal(GuardedModal[PlaceCall | ScheduleCall | None]):
         self.query_one("#optional").display = caller_id or timeout
         self.query_one("#reverse").display = self._honours(pbx, Click2CallOption.REVERSE)
         self.query_one("#extras").display = pbx in self.form.scheduling
+        self._caller_id_note(pbx)
+
+    def _caller_id_note(self, pbx: str) -> None:
+        note = self.form.caller_id_notes.get(pbx, "") if self._value("#caller_id") else ""
+        widget = self.query_one("#caller-id-note", Static)
+        widget.update(note)
+        widget.display = bool(note)
+
+    @on(Input.Changed, "#caller_id")
+    def _caller_id_changed(self) -> None:
+        self._caller_id_note(str(self.query_one("#pbx", Select).value))
 
     @on(Select.Changed, "#pbx")
     def _pbx_changed(self, event: Select.Changed) -> None:

@@ -25,11 +25,21 @@ ACTION_NEEDS: dict[str, tuple[Action, tuple[str, ...]]] = {
     "callback": (Action.CALLBACK, ()),
     "ivr": (Action.CALL_IVR, ()),
     "directory": (Action.PHONEBOOK, ()),
+    "flow": (Action.SET_FLOW, ("blf",)),
+    "queue_reset": (Action.QUEUE_RESET, ("queues",)),
+    "reboot_peer": (Action.PEER_REBOOT, ("peers",)),
+    "unregister_peer": (Action.PEER_UNREGISTER, ("peers",)),
+    "campaign": (Action.CAMPAIGN, ()),
+    "queue_callback": (Action.QUEUE_CALLBACK, ()),
 }
 WRONG_PANE = {
     CALL_PANES: "works on calls: the Calls, Extensions and BLF panes (1, 2, 3)",
     ("queues",): "works on queue agents: press 5, then Tab to the agents table",
+    ("blf",): "works on flow lamps: the BLF board (3)",
+    ("peers",): "works on peers: the Peers pane (4)",
 }
+WRONG_PANE_OF = {"queue_reset": "works on queues: the queues table of pane 5"}
+"""Where an action's pane says something else than its panes' usual sentence."""
 
 
 class Availability:
@@ -48,7 +58,8 @@ class Availability:
             (b.key for b in self.screen.BINDINGS if isinstance(b, Binding) and b.action == action),
             "",
         )
-        return f"{key} ({ACTION_LABELS[capability]}) {WRONG_PANE[panes]}"
+        where = WRONG_PANE_OF.get(action) or WRONG_PANE[panes]
+        return f"{key} ({ACTION_LABELS[capability]}) {where}"
 
     def why_not(self, action: str) -> str:
         """Why the console action ``action`` cannot run now, on this pane and row ("" if it

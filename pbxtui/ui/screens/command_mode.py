@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pbxtui.model import FLOW_STATES
 from pbxtui.ui.commands import Command, CommandError, parse_command
 from pbxtui.ui.widgets.panes import QueuesPane
 
@@ -17,7 +18,7 @@ class CommandMode:
 
     def run(self, text: str) -> None:
         try:
-            command = parse_command(text, self.screen.session.pbx_names)
+            command = parse_command(text, self.screen.session.pbx_names, self.screen.now())
         except CommandError as exc:
             self.screen.notify(str(exc), title="Command", severity="error")
             return
@@ -41,6 +42,12 @@ class CommandMode:
                     engine.refresh(name)
         elif kind == "directory":
             self.screen.action_directory(command.pbxs[0] if command.pbxs else "")
+        elif kind == "extra":
+            self._extra(command)
+        elif kind == "history":
+            self.screen.open_history(
+                pbxs=command.pbxs, number=command.needle or "", since=command.since
+            )
         elif kind == "help":
             self.screen.action_help()
         elif kind == "theme":
@@ -52,6 +59,27 @@ class CommandMode:
             pane.set_needle(command.needle or "")
             pane.show(self.screen.context())
             self.screen.show_status()
+
+    def _extra(self, command: Command) -> None:
+        """The vendor extras' commands (``commands.EXTRA_VERBS``)."""
+        screen = self.screen
+        pbx = command.pbxs[0] if command.pbxs else ""
+        words = (command.needle or "").split()
+        verb = command.arg
+        if verb == "health":
+            screen.show_health(pbx)
+        elif verb == "flow":
+            state = words[1].upper() if len(words) > 1 else ""
+            if state and state not in FLOW_STATES and state != "TOGGLE":
+                screen.notify(f"a flow state is one of {', '.join(FLOW_STATES)}", severity="error")
+                return
+            word = state if state in FLOW_STATES else None
+            screen.flow_flow.set_by_command(pbx, words[0], word)  # type: ignore[arg-type]
+        elif verb == "campaign":
+            screen.campaign_flow.start(pbx, *words[:2])
+        else:
+            flow = screen.reboot_flow if verb == "reboot" else screen.unregister_flow
+            flow.by_command(pbx, words[0])
 
     def _go_to(self, command: Command) -> None:
         if command.pbxs is not None:

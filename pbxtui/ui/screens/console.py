@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
+from pydantic import ValidationError
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -37,6 +38,7 @@ from pbxtui.model import (
     PbxState,
     Resource,
 )
+from pbxtui.model.history import HistoryQuery
 from pbxtui.ui.call_index import CallIndex
 from pbxtui.ui.commands import (
     PALETTE_ACTIONS,
@@ -50,22 +52,32 @@ from pbxtui.ui.flows.dialing import (
     IvrFlow,
     ScheduledCallFlow,
 )
+from pbxtui.ui.flows.extras import (
+    CampaignFlow,
+    FlowLampFlow,
+    PeerFlow,
+    QueueCallbackFlow,
+    QueueResetFlow,
+)
 from pbxtui.ui.flows.hangup import HangupFlow
 from pbxtui.ui.flows.runner import ActionRunner
 from pbxtui.ui.flows.transfer import AttendedTransferFlow, BlindTransferFlow
 from pbxtui.ui.format import describe_call, mask_text, one_line
+from pbxtui.ui.history_link import FinishedCall
 from pbxtui.ui.modals.details import DetailModal, details_of
+from pbxtui.ui.modals.health_detail import HealthModal, health_lines
 from pbxtui.ui.modals.help import HelpModal
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
 from pbxtui.ui.screens.availability import ACTION_NEEDS, Availability
 from pbxtui.ui.screens.command_mode import CommandMode
+from pbxtui.ui.screens.history import HistoryRequest, HistoryScreen
 from pbxtui.ui.session import Session
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
 from pbxtui.ui.views import ViewContext
 from pbxtui.ui.widgets.health import HealthStrip
 from pbxtui.ui.widgets.live_table import LiveTable
-from pbxtui.ui.widgets.panes import PANES, EventsPane, Pane
+from pbxtui.ui.widgets.panes import PANES, CallsPane, EventsPane, Pane
 from pbxtui.ui.widgets.text import TextLines
 
 T = TypeVar("T")
@@ -76,7 +88,12 @@ MAX_RENDER_SPACING = 1.0
 RENDER_COST_FACTOR = 4
 """...and at least this many times what the last one cost: the console stays idle most of
 the time whatever the fleet, so keys are answered at once."""
+PUSH_RENDER_SPACING = 0.05
+"""...but what a PBX pushed waits at most this long after the last repaint: a webhook is
+news (a caller ringing now), and shows in Events within 100 ms of arrival."""
 FILTER_DELAY = 0.1
+HISTORY_DEFAULT_RANGE = timedelta(days=1)
+"""What ``H`` reads when not told: the last day."""
 """The filter is applied this long after the last key typed in it (typing stays instant)."""
 
 
@@ -111,6 +128,13 @@ class ConsoleScreen(Screen[None]):
         Binding("b", "callback", "Callback", show=False),
         Binding("i", "ivr", "IVR call", show=False),
         Binding("D", "directory", "Directory", show=False),
+        Binding("f", "flow", "Flow", show=False),
+        Binding("Z", "queue_reset", "Reset queue", show=False),
+        Binding("B", "reboot_peer", "Reboot", show=False),
+        Binding("X", "unregister_peer", "Unregister", show=False),
+        Binding("C", "campaign", "Campaign", show=False),
+        Binding("k", "queue_callback", "Queue callback", show=False),
+        Binding("H", "history", "History"),
         Binding("space", "mark", "Mark"),
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Cmd"),
@@ -140,7 +164,14 @@ class ConsoleScreen(Screen[None]):
         "click2call": "click2call: ring an extension, then connect it to a number",
         "callback": "callback (number masking): the PBX connects two numbers",
         "ivr": "IVR call: the PBX calls a number and plays announcements",
+        "flow": "BLF board: toggle the selected flow lamp (or :flow PBX NUMBER STATE)",
+        "queue_reset": "reset the selected queue's statistics, confirmed naming it",
+        "reboot_peer": "reboot the selected (or marked) peers; every peer: :reboot PBX all",
+        "unregister_peer": "unregister the selected peers; every peer: :unregister PBX all",
+        "campaign": "start, stop, pause or resume a call campaign (by its id)",
+        "queue_callback": "queue callback: the PBX calls a number back when an agent is free",
         "directory": "the PBX's phone directory: type to filter, Enter to call an entry",
+        "history": "call history of the PBXs shown (on a recently ended call: its row)",
         "mark": "mark / unmark the row (one action then applies to every marked row)",
         "filter": "filter the current table by text in any column (Esc clears)",
         "command": "command mode, e.g. :calls hq  :agents paused  :pbx all",
@@ -181,12 +212,19 @@ class ConsoleScreen(Screen[None]):
         self.callback_flow = CallbackFlow(self, self.runner)
         self.ivr_flow = IvrFlow(self, self.runner)
         self.directory_flow = DirectoryFlow(self, self.runner, self.click2call_flow)
+        self.flow_flow = FlowLampFlow(self, self.runner)
+        self.queue_reset_flow = QueueResetFlow(self, self.runner)
+        self.reboot_flow = PeerFlow(self, self.runner, reboot=True)
+        self.unregister_flow = PeerFlow(self, self.runner, reboot=False)
+        self.campaign_flow = CampaignFlow(self, self.runner)
+        self.queue_callback_flow = QueueCallbackFlow(self, self.runner)
         self._prompt_mode = ""
         self._stale_panes: set[str] = set(self.panes)
         self._pending = False
         self._next_render = 0.0
         self._last_render = 0.0
         self._render_timer: Timer | None = None
+        self._render_due = 0.0
         self._filter_timer: Timer | None = None
         self._typed_filter = ""
         self.call_index = CallIndex()
@@ -366,16 +404,26 @@ class ConsoleScreen(Screen[None]):
         per changed line), so it comes promptly; still, repaints are at least
         ``MIN_RENDER_SPACING`` apart and ``RENDER_COST_FACTOR`` times what the last one cost,
         so many PBXs answering at once cannot keep the event loop busy: what arrives
-        meanwhile is merged into the next repaint.
+        meanwhile is merged into the next repaint. A pushed event is the exception
+        (``PUSH_RENDER_SPACING``).
         """
-        wait = self._next_render - time.monotonic()
+        due = self._next_render
+        if self.session.buffer.pushed:
+            due = min(due, self._last_render + PUSH_RENDER_SPACING)
+        wait = due - time.monotonic()
         if wait > 0:
-            if self._render_timer is None:
+            if self._render_timer is None or due < self._render_due:
+                if self._render_timer is not None:
+                    self._render_timer.stop()
                 self._render_timer = self.set_timer(wait, self._deferred_render)
+                self._render_due = due
             return
         started = time.perf_counter()
         self._pending = False
         states, changes = self.session.buffer.take()
+        calls = self.panes["calls"]
+        if changes and isinstance(calls, CallsPane):
+            calls.recent_spec.recent.note(self.states, changes)  # as they were last shown
         self.states.update(states)
         events_pane = self.panes["events"]
         if changes and isinstance(events_pane, EventsPane):
@@ -533,6 +581,7 @@ class ConsoleScreen(Screen[None]):
             ("tab", "next table (queues → agents) / next widget"),
             ("click a header", "sort by that column (again: reverse)"),
             ("ctrl+p", "command palette: every action, searchable"),
+            ("on History (H)", "/ filter · s S sort · ⏎ details · e CSV · R recording · esc back"),
         ]
         self.app.push_screen(HelpModal(rows))
 
@@ -563,6 +612,10 @@ class ConsoleScreen(Screen[None]):
         self.action_details()
 
     def action_details(self) -> None:
+        finished = self._finished_call()
+        if finished is not None:
+            self.open_history(focus=finished)
+            return
         record = self.active_pane.current()
         if record is None:
             self.notify("select a row first", severity="warning")
@@ -570,6 +623,61 @@ class ConsoleScreen(Screen[None]):
         state = self.states.get(record.pbx)
         self.app.push_screen(
             DetailModal(details_of(record, state, mask=self.session.mask, now=self.now()))
+        )
+
+    # -- history ---------------------------------------------------------------------------
+    def _finished_call(self) -> FinishedCall | None:
+        pane = self.active_pane
+        return pane.finished_call() if isinstance(pane, CallsPane) else None
+
+    def action_history(self) -> None:
+        self.open_history(focus=self._finished_call())
+
+    def open_history(
+        self,
+        *,
+        pbxs: Iterable[str] | None = None,
+        number: str = "",
+        since: datetime | None = None,
+        focus: FinishedCall | None = None,
+    ) -> None:
+        """The History screen: of ``pbxs`` (default: those shown), ``number`` since ``since``
+        (default: a day); or around the finished call ``focus``, with its row selected."""
+        source = self.session.history
+        if source is None:
+            self.notify("this console has no call history to read", severity="warning")
+            return
+        if self.session.engine is None:
+            self.notify("still connecting", severity="warning")
+            return
+        try:
+            if focus is not None:
+                names: tuple[str, ...] = (focus.pbx,)
+                query = focus.query(self.now())
+            else:
+                # Up to the console's now, not an open range: the clock the rows are shown
+                # by is the one the range is read by (``r`` on History moves it on).
+                now = self.now()
+                names = tuple(pbxs) if pbxs is not None else self.shown_pbxs
+                query = HistoryQuery(
+                    since=since or now - HISTORY_DEFAULT_RANGE, until=now, number=number
+                )
+        except ValidationError as exc:
+            reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            self.notify(reason, title="History", severity="error")
+            return
+        request = HistoryRequest(names, query, focus)
+        kinds = {name: state.kind for name, state in self.states.items()}
+        self.app.push_screen(
+            HistoryScreen(
+                request,
+                source,
+                self.session.media,
+                zone=self.now().tzinfo,
+                clock=self.now,
+                mask=self.session.mask,
+                kinds=kinds,
+            )
         )
 
     # -- actions: each is a flow -----------------------------------------------------------
@@ -602,6 +710,31 @@ class ConsoleScreen(Screen[None]):
 
     def action_directory(self, pbx: str = "") -> None:
         self.directory_flow.start(pbx)
+
+    def action_flow(self) -> None:
+        self.flow_flow.start()
+
+    def action_queue_reset(self) -> None:
+        self.queue_reset_flow.start()
+
+    def action_reboot_peer(self) -> None:
+        self.reboot_flow.start()
+
+    def action_unregister_peer(self) -> None:
+        self.unregister_flow.start()
+
+    def action_campaign(self) -> None:
+        self.campaign_flow.start()
+
+    def action_queue_callback(self) -> None:
+        self.queue_callback_flow.start()
+
+    def show_health(self, pbx: str) -> None:
+        state = self.states.get(pbx)
+        if state is None:
+            return
+        lines = health_lines(state.health, self.now())
+        self.app.push_screen(HealthModal(pbx, [self.text(line) for line in lines]))
 
     # -- the prompt: / filter and : commands ----------------------------------------------
     def action_filter(self) -> None:

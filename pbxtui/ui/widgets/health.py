@@ -9,47 +9,88 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from pbxtui.model import HealthState, PbxState, SourceHealth
+from pbxtui.model import HealthState, PbxHealth, PbxState, SourceHealth
 from pbxtui.ui.format import format_age, mask_text, seconds_since, truncate
 from pbxtui.ui.palette import Palette
 
 ERROR_WIDTH = 46
+REFUSAL_WIDTH = 30
 SEPARATOR = "   "
 
 
 def badge(state: PbxState, now: datetime, palette: Palette, *, mask: bool = False) -> Text:
-    """``● hq pbxcloud ok 23 ms 1s`` or ``● eu pbxcloud DOWN 12s: timeout: no answer…``."""
+    """``● hq pbxcloud ok 23 ms 1s`` or ``● eu pbxcloud DOWN 12s: timeout: no answer…``; a
+    push-only PBX ``● cc while1 push-only · last event 4s ago``; refused webhooks
+    ``· 3 refused · wrong token`` after any."""
     health = state.health
     style = palette.health(health.state)
     text = Text(no_wrap=True, end="")
     text.append("○ " if health.state is HealthState.STARTING else "● ", style)
     text.append(state.name, palette.bold)
     text.append(f" {state.kind} ", palette.muted)
-    word = health.state.value
-    text.append(
-        word.upper() if health.state in (HealthState.DOWN, HealthState.DEGRADED) else word, style
-    )
+    if health.push_only and health.state is not HealthState.DOWN:
+        _push_only(text, health, now, palette)
+    else:
+        _polled(text, health, now, palette, mask=mask)
+    _pushes(text, health, palette, mask=mask)
+    return text
+
+
+def _flags(text: Text, health: PbxHealth, palette: Palette) -> None:
     if health.read_only:
         text.append(" RO", palette.accent + palette.bold)
     if health.protected:
         text.append(" PROT", palette.warn)
     if not health.tls_verified:
         text.append(" TLS verification OFF", palette.alert)
+
+
+def _push_only(text: Text, health: PbxHealth, now: datetime, palette: Palette) -> None:
+    """What is known of a PBX with no API to poll is when it last pushed something."""
+    text.append("push-only", palette.health(health.state))
+    _flags(text, health, palette)
+    age = seconds_since(health.last_push, now)
+    heard = f"last event {format_age(age)} ago" if age is not None else "no event yet"
+    text.append(f" · {heard}", palette.muted)
+
+
+def _polled(text: Text, health: PbxHealth, now: datetime, palette: Palette, *, mask: bool) -> None:
+    style = palette.health(health.state)
+    word = health.state.value
+    text.append(
+        word.upper() if health.state in (HealthState.DOWN, HealthState.DEGRADED) else word, style
+    )
+    _flags(text, health, palette)
     if health.state is HealthState.STARTING:
         text.append(" waiting for the first answer…", palette.muted)
-        return text
+        return
     if health.state is HealthState.OK and health.latency_ms is not None:
         text.append(f" {health.latency_ms} ms", palette.muted)
     age = seconds_since(health.last_ok, now)
     if health.state is HealthState.OK:
         text.append(f" {format_age(age)}", palette.muted)
-        return text
+        return
     if health.last_error:
         reason = mask_text(health.last_error) if mask else health.last_error
         text.append(" " + truncate(reason, ERROR_WIDTH), style)
+    if health.push_only:
+        return  # its error is why nothing is heard: there is no data to be old
     stale = f" (data {format_age(age)} old)" if age is not None else " (no data yet)"
     text.append(stale, palette.stale)
-    return text
+
+
+def _pushes(text: Text, health: PbxHealth, palette: Palette, *, mask: bool) -> None:
+    """A misconfigured sender is seen here: requests refused, and the last one's reason; and
+    a receiver that cannot listen, on a polled PBX that also pushes."""
+    if health.push_error and not health.push_only:
+        reason = mask_text(health.push_error) if mask else health.push_error
+        text.append(" · webhooks off: " + truncate(reason, ERROR_WIDTH), palette.warn)
+    if health.push_refusals:
+        reason = mask_text(health.last_push_refusal) if mask else health.last_push_refusal
+        said = f" · {health.push_refusals} refused"
+        if reason:
+            said += f" · {truncate(reason, REFUSAL_WIDTH)}"
+        text.append(said, palette.warn)
 
 
 def source_badge(health: SourceHealth, palette: Palette, *, mask: bool = False) -> Text:

@@ -16,6 +16,8 @@ from textual.containers import Vertical
 
 from pbxtui.model import BlfLamp, Call, Change, Record, Resource
 from pbxtui.ui.format import format_duration, seconds_since
+from pbxtui.ui.history_link import FinishedCall
+from pbxtui.ui.recent_calls import RecentSpec
 from pbxtui.ui.row_cache import Delta, haystack
 from pbxtui.ui.views import (
     EVENT_COLUMNS,
@@ -237,7 +239,26 @@ class CallsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sections = [self.section(CallsSpec(), "calls")]
+        self.recent_spec = RecentSpec()
+        self.sections = [
+            self.section(CallsSpec(), "calls"),
+            self.section(self.recent_spec, "recently ended calls"),
+        ]
+        self.sections[1].table.display = False
+
+    def show(self, ctx: ViewContext) -> None:
+        super().show(ctx)
+        recent = self.sections[1].table
+        # Shown once a call has ended; Tab reaches it, Enter or H opens its history.
+        recent.display = bool(self.recent_spec.shown_records)
+
+    def finished_call(self) -> FinishedCall | None:
+        """The recently ended call under the cursor, when the recent list has the focus."""
+        section = self.sections[1]
+        key = section.table.current_key
+        if not section.table.has_focus or key is None:
+            return None
+        return self.recent_spec.shown_records.get(key)
 
     def sort_longest(self) -> None:
         self.sections[0].table.set_sort("duration", reverse=True)
