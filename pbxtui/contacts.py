@@ -278,6 +278,10 @@ class CsvContacts:
             log.warning("%s: %d more warnings", self.path, more)
 
     async def lookup(self, telephone: str, dnid: str = "") -> CallerData | None:
+        return self.find(telephone)
+
+    def find(self, telephone: str) -> CallerData | None:
+        """``lookup`` without awaiting: a dict look-up, safe on any path (a poll's)."""
         key = number_key(telephone, self.country_code)
         return self._index.entries.get(key) if key else None
 

@@ -202,7 +202,7 @@ def snapshot_document(states: dict[str, PbxState]) -> dict[str, Any]:
                 continue
             resource_state = state.resources.get(resource)
             records = resource_state.records if resource_state else ()
-            entry[resource.value] = [_utc_times(r.model_dump(mode="json")) for r in records]
+            entry[resource.value] = [_named(_utc_times(r.model_dump(mode="json"))) for r in records]
             if resource_state and resource_state.error:
                 entry["errors"][resource.value] = resource_state.error
         pbxs.append(entry)
@@ -221,6 +221,17 @@ def json_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+NAME_FIELDS = ("caller_name", "callee_name", "backend_link")
+"""A call's names: ``null`` when no source knows them (one reading for "not known")."""
+
+
+def _named(record: dict[str, Any]) -> dict[str, Any]:
+    for key in NAME_FIELDS:
+        if key in record and not record[key]:
+            record[key] = None
+    return record
+
+
 def _utc_times(record: dict[str, Any]) -> dict[str, Any]:
     """A dumped record with its timestamps in ``json_time``'s form (pydantic keeps a
     vendor's own offset, and writes UTC as ``Z`` where ``isoformat`` writes ``+00:00``)."""
@@ -234,7 +245,16 @@ def _utc_times(record: dict[str, Any]) -> dict[str, Any]:
 async def snapshot(config: Config, *, pbx: str | None = None) -> dict[str, Any]:
     async with Engine(config) as engine:
         states = await engine.poll_once(pbx=pbx)
+        # With [contacts] or [lookup], the callers are named before the document is written:
+        # the directories read and the CRM's answers waited for, within a bound.
+        states = await engine.named_states(states, timeout=names_wait(config))
         return snapshot_document(states)
+
+
+def names_wait(config: Config) -> float:
+    """How long ``snapshot`` waits for names: a CRM's timeout and a PBX's, with a margin."""
+    lookup = config.lookup.timeout if config.lookup is not None else 0.0
+    return lookup + max(p.timeout for p in config.pbx) + 1.0
 
 
 def mask_document(document: Any) -> Any:

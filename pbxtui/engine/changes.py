@@ -6,7 +6,7 @@ is the baseline and produces none, so starting the console does not flood the ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -38,12 +38,14 @@ def diff_records(
     after: Sequence[Record],
     *,
     at: datetime,
+    named: Callable[[Call], Call] | None = None,
 ) -> list[Change]:
-    """The events between two snapshots of ``resource``; none when ``before`` is None."""
+    """The events between two snapshots of ``resource``; none when ``before`` is None.
+    ``named`` gives a call its parties' names, for the calls an event is about only."""
     if before is None:
         return []
     if resource is Resource.CALLS:
-        return _diff_calls(pbx, _only(before, Call), _only(after, Call), at)
+        return _diff_calls(pbx, _only(before, Call), _only(after, Call), at, named or _as_is)
     if resource is Resource.AGENTS:
         return _diff_agents(pbx, _only(before, Agent), _only(after, Agent), at)
     if resource is Resource.PEERS:
@@ -72,26 +74,35 @@ def _change(at: datetime, pbx: str, kind: ChangeKind, text: str, key: str = "") 
     return Change(at=at, pbx=pbx, kind=kind, text=scrub(text), key=key)
 
 
+def _as_is(call: Call) -> Call:
+    return call
+
+
 def _diff_calls(
-    pbx: str, before: dict[str, Call], after: dict[str, Call], at: datetime
+    pbx: str,
+    before: dict[str, Call],
+    after: dict[str, Call],
+    at: datetime,
+    named: Callable[[Call], Call],
 ) -> list[Change]:
     changes: list[Change] = []
     for key, call in after.items():
         old = before.get(key)
-        label = f"{pbx}: call {call_label(call)}"
-        if old is None:
-            if call.state is CallState.UP:
-                changes.append(_change(at, pbx, ChangeKind.CALL_ANSWERED, f"{label} answered", key))
-            else:
-                state = call.state_raw or call.state.value
-                text = f"{label} started ({state})"
-                changes.append(_change(at, pbx, ChangeKind.CALL_STARTED, text, key))
-        elif call.state is CallState.UP and old.state is not CallState.UP:
+        answered = call.state is CallState.UP and (old is None or old.state is not CallState.UP)
+        if old is not None and not answered:
+            continue
+        # Only the calls an event is about are named and labelled: 10,000 a poll are not.
+        label = f"{pbx}: call {call_label(named(call))}"
+        if answered:
             changes.append(_change(at, pbx, ChangeKind.CALL_ANSWERED, f"{label} answered", key))
+        else:
+            state = call.state_raw or call.state.value
+            text = f"{label} started ({state})"
+            changes.append(_change(at, pbx, ChangeKind.CALL_STARTED, text, key))
     for key, call in before.items():
         if key not in after:
             duration = format_duration(call.duration_now(at))
-            text = f"{pbx}: call {call_label(call)} ended after {duration}"
+            text = f"{pbx}: call {call_label(named(call))} ended after {duration}"
             changes.append(_change(at, pbx, ChangeKind.CALL_ENDED, text, key))
     return changes
 

@@ -46,6 +46,8 @@ from pbxtui.engine.dispatch import dispatch
 from pbxtui.engine.figures import keep_reading, read_figures
 from pbxtui.engine.health import derive_health
 from pbxtui.engine.joins import Joiner
+from pbxtui.engine.name_sources import open_names
+from pbxtui.engine.names import CallerNames
 from pbxtui.engine.policy import ActionPolicy
 from pbxtui.engine.poller import Publish, ResourcePoller, fetch_limit, interval_for, log_bug
 from pbxtui.engine.push import RINGING_TTL, PushTracker
@@ -100,6 +102,10 @@ ORIGINATE_ACTIONS = frozenset(
     {Action.CLICK2CALL, Action.SCHEDULED_CALL, Action.CALLBACK, Action.CALL_IVR}
 )
 ORIGINATE_ALLOWANCE = 120.0
+NAMES_BATCH = 0.2
+"""Seconds names arriving together wait to be published together (one repaint, not 50)."""
+DIRECTORY_REFRESH = 600.0
+"""Seconds between two readings of a PBX's phone directory, for names."""
 MAYBE_DONE = " (the PBX may still have carried it out)"
 UNRECORDED = "not sent: it could not be recorded in the audit log first"
 
@@ -177,6 +183,9 @@ class Engine:
         self._rng = rng or random.Random()
         self._pbxs: dict[str, _Pbx] = {}
         self.store = StateStore()
+        self.names = CallerNames()
+        """Who is on each call (``names``): the sources are opened with the engine."""
+        self._renamed: anyio.Event | None = None
         self.sources = tuple(sources)
         self._stack: AsyncExitStack | None = None
 
@@ -186,6 +195,7 @@ class Engine:
             raise RuntimeError("this Engine is already open")
         stack = AsyncExitStack()
         try:
+            self.names = await open_names(self.config, stack, on_change=self._names_changed)
             contexts: dict[bool, ssl.SSLContext] = {}
             for pbx in self.config.pbx:
                 # A client (so a connection pool) per PBX: a hanging PBX holds only its own
@@ -304,6 +314,7 @@ class Engine:
         pollers, until cancelled."""
         entries = [self._get(name) for name in self.pbx_names]
         async with anyio.create_task_group() as tg:
+            tg.start_soon(self._republish_names, name="names")
             for source in self.sources:
                 tg.start_soon(source.run, self, name=f"source {source.name}")
             for entry in entries:
@@ -312,6 +323,11 @@ class Engine:
                 if entry.driver.figures_seconds > 0:
                     publish = partial(self._figures_read, entry)
                     tg.start_soon(keep_reading, entry.driver, publish)
+                if self.names.configured and entry.driver.capabilities.supports(Action.PHONEBOOK):
+                    # Read only where names are wanted: a console without [contacts] or
+                    # [lookup] costs its PBXs no request they did not cost before.
+                    directory = f"directory {entry.config.name}"
+                    tg.start_soon(self._directory_loop, entry, name=directory)
 
     async def poll_once(
         self, *, pbx: str | None = None, resources: Iterable[Resource] | None = None
@@ -328,7 +344,90 @@ class Engine:
                 for resource, poller in entry.pollers.items():
                     if resource in wanted:
                         tg.start_soon(poller.poll)
+        self.names.flush()
         return {entry.config.name: self._state_of(entry) for entry in entries}
+
+    async def named_states(
+        self, states: dict[str, PbxState], *, timeout: float
+    ) -> dict[str, PbxState]:
+        """``states`` again once their callers are named: each PBX's own directory read, and
+        the CRM's answers waited for, within ``timeout`` seconds in all (``snapshot``)."""
+        if not self.names.configured:
+            return states
+        entries = [self._get(name) for name in states]
+        with anyio.move_on_after(timeout):
+            async with anyio.create_task_group() as tg:
+                for entry in entries:
+                    if entry.driver.capabilities.supports(Action.PHONEBOOK):
+                        tg.start_soon(self._read_directory, entry)
+            self._rename(entries)  # what the directories name is not asked of the CRM
+            await self.names.settled()
+        named = self._rename(entries)
+        return {entry.config.name: state for entry, state in zip(entries, named, strict=True)}
+
+    def _rename(self, entries: Iterable[_Pbx]) -> list[PbxState]:
+        renamed = []
+        for entry in entries:
+            entry.health = self._health(entry)
+            entry.state = self._snapshot(entry)
+            renamed.append(entry.state)
+        self.names.flush()
+        return renamed
+
+    # -- names ----------------------------------------------------------------------------
+    def _names_changed(self) -> None:
+        if self._renamed is not None:
+            self._renamed.set()
+
+    async def _republish_names(self) -> None:
+        """Publish every PBX's state again when names arrived (a CRM's answer, a directory)
+        or the CRM's health changed: the rows repaint with their names."""
+        while True:
+            self._renamed = anyio.Event()
+            await self._renamed.wait()
+            self._renamed = anyio.Event()  # what arrives while publishing makes another round
+            await anyio.sleep(NAMES_BATCH)
+            for name in self.pbx_names:
+                await self._rename_one(self._get(name))
+            self.names.flush()
+
+    async def _rename_one(self, entry: _Pbx) -> None:
+        """Name ``entry``'s calls again and publish them, if anything it shows changed. A
+        large PBX is named in a worker thread, as its polls are joined."""
+        async with entry.publishing:
+            before = self._state_of(entry)
+            health = self._health(entry)
+            prepare = partial(self._snapshot, entry, health=health)
+            if len(before.records(Resource.CALLS)) < OFF_LOOP_ROWS:
+                state = prepare()
+            else:
+                state = await anyio.to_thread.run_sync(prepare, limiter=parse_limiter())
+            if health == entry.health and state.records(Resource.CALLS) is before.records(
+                Resource.CALLS
+            ):
+                return
+            entry.health, entry.state = health, state
+            self.store.publish(state, Resource.CALLS)
+
+    async def _directory_loop(self, entry: _Pbx) -> None:
+        while True:
+            await self._read_directory(entry)
+            await anyio.sleep(DIRECTORY_REFRESH)
+
+    async def _read_directory(self, entry: _Pbx) -> None:
+        """The PBX's phone directory, for names (never on a poll's path; failures logged)."""
+        limit = fetch_limit(entry.driver, self._fetch_margin)
+        try:
+            with anyio.fail_after(limit):
+                found = await entry.driver.phone_directory()
+        except (DriverError, TimeoutError) as exc:
+            reason = f"{exc.label}: {exc.reason}" if isinstance(exc, DriverError) else "timeout"
+            logger.info("%s: no phone directory for names: %s", entry.config.name, scrub(reason))
+            return
+        except Exception as exc:
+            log_bug(f"{entry.config.name}: unexpected error reading the directory", exc)
+            return
+        self.names.set_directory(entry.config.name, found)
 
     def refresh(self, pbx: str | None = None) -> None:
         """Wake the loops (of one PBX, or all) so they poll now."""
@@ -344,10 +443,12 @@ class Engine:
         request budget). An event for an unknown PBX raises ConfigError."""
         entry = self._get(event.pbx)
         async with entry.publishing:
-            changes = tuple(entry.pushed.apply(event))
+            named = self.names.namer(self._state_of(entry))
+            changes = tuple(entry.pushed.apply(event, named=named))
             entry.health = self._health(entry)
             entry.state = self._snapshot(entry)
             self.store.publish(entry.state, Resource.CALLS, changes)
+        self.names.flush()
         for poller in entry.pollers.values():
             if poller.resource in (Resource.CALLS, Resource.EXTENSIONS, Resource.BLF):
                 poller.wake()
@@ -459,7 +560,14 @@ class Engine:
         changes: list[Change] = []
         if current.ok:
             baseline = previous.records if previous.fetched_at is not None else None
-            changes += diff_records(entry.config.name, resource, baseline, current.records, at=now)
+            changes += diff_records(
+                entry.config.name,
+                resource,
+                baseline,
+                current.records,
+                at=now,
+                named=self.names.namer(self._state_of(entry)),
+            )
         health = self._health(entry)
         changes += diff_health(entry.health, health, at=now)
         consultations = (
@@ -482,6 +590,7 @@ class Engine:
                 logger.warning("%s", change.text)
         entry.health, entry.consultations, entry.state = health, consultations, state
         self.store.publish(state, resource, changes)
+        self.names.flush()
 
     def _health(self, entry: _Pbx) -> PbxHealth:
         health = derive_health(
@@ -498,6 +607,7 @@ class Engine:
             "last_push": pushed.last_event_at,
             "push_refusals": entry.push_refusals,
             "last_push_refusal": entry.last_push_refusal,
+            "names": self.names.health,
             "figures": entry.figures,
             "push_error": entry.push_error,
         }
@@ -530,10 +640,15 @@ class Engine:
             consultations=entry.consultations if consultations is None else consultations,
         )
         try:
-            return entry.joiner.join(state)
+            state = entry.joiner.join(state)
         except Exception as exc:
             # A bug in a join must not freeze every pane: publish the records unjoined.
             log_bug(f"{entry.config.name}: failed to join its resources", exc)
+            return state
+        try:
+            return self.names.name_state(state)
+        except Exception as exc:
+            log_bug(f"{entry.config.name}: failed to name its callers", exc)
             return state
 
     def _resources(self, entry: _Pbx) -> dict[Resource, ResourceState]:

@@ -11,11 +11,20 @@ them, so a call pushed and then polled is one row, never two.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pbxtui.model import Call, CallState, Change, ChangeKind, Direction, format_duration, utcnow
+from pbxtui.model import (
+    Call,
+    CallState,
+    Change,
+    ChangeKind,
+    Direction,
+    format_duration,
+    labelled,
+    utcnow,
+)
 from pbxtui.model.push import EndStatus, PushEvent, PushKind
 
 MAX_REMEMBERED = 2_000
@@ -23,6 +32,7 @@ MAX_REMEMBERED = 2_000
 MAX_HISTORY = 1_000
 PUSHED_CALL_TTL = timedelta(seconds=30)
 """A call only pushed (never polled) is dropped after this: its end may never be pushed."""
+Namer = Callable[[Call], Call]
 RINGING_TTL = timedelta(minutes=2)
 """A push-only PBX's ringing caller (a caller-data request) not answered by then is gone."""
 LIVE_TTL = timedelta(hours=12)
@@ -58,10 +68,13 @@ class PushTracker:
     """call id → a call known only from a push."""
     _ended: OrderedDict[str, object] = field(default_factory=OrderedDict)
     """call id → when a push said it ended (a poll may still show it for a moment)."""
+    _namer: Namer | None = None
 
     # -- events in ---------------------------------------------------------------------------
-    def apply(self, event: PushEvent) -> list[Change]:
-        """Take ``event`` in; the Events-pane lines it makes ([] for a duplicate)."""
+    def apply(self, event: PushEvent, *, named: Namer | None = None) -> list[Change]:
+        """Take ``event`` in; the Events-pane lines it makes ([] for a duplicate), its
+        parties named by ``named`` where it knows them."""
+        self._namer = named
         if event.kind is PushKind.CALL_ENDED and event.dedupe_key in self._seen:
             self.duplicates += 1
             return []
@@ -76,6 +89,22 @@ class PushTracker:
             PushKind.CALL_MISSED: self._missed,
         }[event.kind]
         return handler(event)
+
+    def _parties(self, event: PushEvent) -> str:
+        """``0501234567 (Dana Cohen) → 201 (Noa)``: ``event.parties`` with the names known."""
+        if self._namer is None:
+            return event.parties
+        party = Call(
+            pbx=self.pbx,
+            id=event.call_id or "push",
+            channel="",
+            caller=event.caller,
+            callee=event.callee or event.extension,
+        )
+        named = self._namer(party)
+        caller = labelled(event.caller, named.caller_name) or "?"
+        callee = labelled(event.callee or event.extension, named.callee_name) or "?"
+        return f"{caller} → {callee}"
 
     def _change(self, event: PushEvent, kind: ChangeKind, text: str, key: str = "") -> Change:
         return Change(
@@ -104,7 +133,7 @@ class PushTracker:
                 observed_at=event.received_at,
             )
             _bounded_put(self._pushed, call.id, _Pushed(call, event.received_at))
-        text = f"call {event.parties} ringing"
+        text = f"call {self._parties(event)} ringing"
         if event.extension:
             text += f" at {event.extension}"
         return [self._change(event, ChangeKind.CALL_STARTED, text + " (pushed)")]
@@ -125,7 +154,9 @@ class PushTracker:
             )
             _bounded_put(self._pushed, call.id, _Pushed(call, event.received_at))
         return [
-            self._change(event, ChangeKind.CALL_STARTED, f"call {event.parties} started (pushed)")
+            self._change(
+                event, ChangeKind.CALL_STARTED, f"call {self._parties(event)} started (pushed)"
+            )
         ]
 
     def _answered(self, event: PushEvent) -> list[Change]:
@@ -149,7 +180,9 @@ class PushTracker:
         _bounded_put(self._pushed, call.id, _Pushed(call, event.received_at))
         who = f" by {event.agent}" if event.agent else ""
         return [
-            self._change(event, ChangeKind.CALL_ANSWERED, f"call {event.parties} answered{who}")
+            self._change(
+                event, ChangeKind.CALL_ANSWERED, f"call {self._parties(event)} answered{who}"
+            )
         ]
 
     def _ended_call(self, event: PushEvent) -> list[Change]:
@@ -168,7 +201,8 @@ class PushTracker:
         if event.recording:
             details.append("recorded")
         said = f" ({', '.join(details)})" if details else ""
-        return [self._change(event, ChangeKind.CALL_ENDED, f"call {event.parties} ended{said}")]
+        text = f"call {self._parties(event)} ended{said}"
+        return [self._change(event, ChangeKind.CALL_ENDED, text)]
 
     def _missed(self, event: PushEvent) -> list[Change]:
         self.history.append(event)
@@ -180,7 +214,8 @@ class PushTracker:
         if event.reason:
             details.append(event.reason)
         said = f" ({', '.join(details)})" if details else ""
-        return [self._change(event, ChangeKind.CALL_MISSED, f"call {event.parties} missed{said}")]
+        text = f"call {self._parties(event)} missed{said}"
+        return [self._change(event, ChangeKind.CALL_MISSED, text)]
 
     # -- calls out ---------------------------------------------------------------------------
     def expire(self, now: datetime | None = None) -> None:

@@ -8,7 +8,7 @@ driver, the engine or the UI.
 from __future__ import annotations
 
 from pbxtui.model.events import Change, ChangeKind, EngineUpdate
-from pbxtui.model.labels import agent_label, call_label, format_duration
+from pbxtui.model.labels import agent_label, call_label, format_duration, labelled
 from pbxtui.model.outcomes import ActionOutcome, ActionStatus
 from pbxtui.model.records import (
     ActionResult,
@@ -28,6 +28,7 @@ from pbxtui.model.records import (
     Peer,
     Queue,
     Record,
+    SourceHealth,
     utcnow,
 )
 from pbxtui.model.requests import (
@@ -140,6 +141,7 @@ __all__ = [
     "ResourceState",
     "ScheduleCall",
     "SetFlow",
+    "SourceHealth",
     "Step",
     "UnpauseAgent",
     "UnregisterPeer",
@@ -147,6 +149,7 @@ __all__ = [
     "call_label",
     "flow_toggled",
     "format_duration",
+    "labelled",
     "number_problem",
     "utcnow",
 ]

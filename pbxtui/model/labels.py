@@ -14,10 +14,21 @@ def format_duration(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def labelled(number: str, name: str) -> str:
+    """``0501234567 (Dana Cohen)``: a number with its name, when it has one."""
+    if number and name and name != number:
+        return f"{number} ({name})"
+    return number or name
+
+
 def call_label(call: Call) -> str:
-    """``0501234567 → 201``, falling back on the channel when numbers are unknown."""
-    source = call.caller or call.caller_name or call.channel
-    target = call.callee or (call.extension if call.extension != source else "")
+    """``0501234567 (Dana Cohen) → 201 (Noa)``, falling back on the channel when numbers
+    are unknown."""
+    raw = call.caller or call.caller_name or call.channel
+    source = labelled(call.caller, call.caller_name) or raw
+    target = call.callee or (call.extension if call.extension != raw else "")
+    if target and call.callee:
+        target = labelled(call.callee, call.callee_name)
     return f"{source} → {target}" if target else f"{source} (other party unknown)"
 
 

@@ -93,7 +93,13 @@ class Call(Record):
     channel: str
     caller: str = ""
     caller_name: str = ""
+    """Who the caller is, as the engine's name sources say (the PBX itself, a push, the
+    contacts file, the vendor's directory, an extension's name, the CRM lookup); "" if none."""
     callee: str = ""
+    callee_name: str = ""
+    """Who the callee is, from the same sources; "" if none."""
+    backend_link: str = ""
+    """The caller's page in the CRM or contacts file (their ``backend_link``), if any."""
     state: CallState = CallState.OTHER
     state_raw: str = ""
     duration: int = Field(0, ge=0, description="Seconds, as reported at observed_at")
@@ -192,6 +198,21 @@ class Consultation(BaseModel):
         return self.held.key
 
 
+class SourceHealth(BaseModel):
+    """A source of data beside the PBXs (the CRM that names callers): one for the whole
+    console, carried on every PBX's health so the strip can show it once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """What it is, as shown: "names"."""
+    state: HealthState = HealthState.OK
+    last_error: str = ""
+    """Why its last request failed ("" when it answered), safe to show."""
+    failures: int = 0
+    """Consecutive failed requests."""
+
+
 class PbxHealth(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -215,6 +236,8 @@ class PbxHealth(BaseModel):
     push_refusals: int = 0
     """Webhook requests for this PBX refused (bad token, source, size, rate)."""
     last_push_refusal: str = ""
+    names: SourceHealth | None = None
+    """The caller-name lookup (``[lookup]``), when one is configured: the same on every PBX."""
     figures: TenantFigures | None = None
     """The tenant's own counts and credit, read rarely, where the API gives them."""
     push_error: str = ""

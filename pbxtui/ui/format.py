@@ -18,6 +18,7 @@ __all__ = [
     "MASK_MIN_DIGITS",
     "Cut",
     "Level",
+    "beside",
     "call_parties",
     "fit_text",
     "format_age",
@@ -26,6 +27,7 @@ __all__ = [
     "level",
     "mask_number",
     "mask_text",
+    "named_parties",
     "one_line",
     "truncate",
 ]
@@ -153,9 +155,27 @@ def call_parties(call: Call, *, mask: bool) -> tuple[str, str]:
     return one_line(caller), one_line(callee)
 
 
-def describe_call(call: Call, now: datetime, *, mask: bool) -> str:
-    """``hq  SIP/201-00a1  0501234567 → 201  up  3:12`` for confirmations and notices."""
+def beside(number: str, name: str) -> str:
+    """``0501234567 Dana Cohen``: a shown (maybe masked) number with its name after it."""
+    name = one_line(name).strip()
+    return f"{number} {name}" if name and name != number else number
+
+
+def named_parties(call: Call, *, mask: bool, own: str = "") -> tuple[str, str]:
+    """(caller, callee) as shown, each with its name beside it: ``--mask-numbers`` masks
+    the numbers and keeps the names (a name is not a number to hide). ``own``: the number
+    of the row the call is shown on (an extension), whose name that row shows already."""
     caller, callee = call_parties(call, mask=mask)
+    # A caller known only by name is shown by it already (call_parties' fallback).
+    caller_name = call.caller_name if call.caller and call.caller != own else ""
+    callee_name = call.callee_name if call.callee and call.callee != own else ""
+    return beside(caller, caller_name), beside(callee, callee_name)
+
+
+def describe_call(call: Call, now: datetime, *, mask: bool) -> str:
+    """``hq  SIP/201-00a1  0501234567 Dana Cohen → 201 Noa  up  3:12`` for confirmations
+    and notices."""
+    caller, callee = named_parties(call, mask=mask)
     state = call.state.value  # the normalized word, as every pane shows it
     duration = format_duration(call.duration_now(now))
     return f"{call.pbx}  {one_line(call.channel)}  {caller} → {callee}  {state}  {duration}"

@@ -52,13 +52,13 @@ from pbxtui.ui.cells import levels as make_levels
 from pbxtui.ui.format import (
     Cut,
     Level,
-    call_parties,
     format_age,
     format_duration,
     format_latency,
     level,
     mask_number,
     mask_text,
+    named_parties,
     one_line,
 )
 from pbxtui.ui.palette import Palette
@@ -303,9 +303,12 @@ class CallsSpec(TableSpec[Call]):
     columns: ClassVar[tuple[Column, ...]] = (
         MARK_COLUMN,
         PBX_COLUMN,
+        # Names beside the numbers: on a narrow terminal the parties give up the names' room
+        # with the channel, down to a whole 12-digit number and a channel tail that tells
+        # trunk calls apart; the PBX and the figures keep theirs.
         Column("channel", "Channel", 30, 10, keep=Keep.DETAIL, cut=Cut.CHANNEL, max_width=44),
-        Column("caller", "Caller", 13, 11, keep=Keep.DATA),
-        Column("callee", "Callee", 13, 11, keep=Keep.DATA),
+        Column("caller", "Caller", 24, 12, keep=Keep.DETAIL, max_width=34),
+        Column("callee", "Callee", 18, 12, keep=Keep.DETAIL, max_width=28),
         Column("state", "State", 7),
         Column("duration", "Duration", 9, 7, keep=Keep.DATA),
         Column("queue", "Queue", 8, 5),
@@ -337,7 +340,7 @@ class CallsSpec(TableSpec[Call]):
         ]
 
     def cells(self, record: Call, ctx: ViewContext) -> list[Cell]:
-        caller, callee = (ctx.number(party) for party in call_parties(record, mask=False))
+        caller, callee = named_parties(record, mask=ctx.mask)
         limits = ctx.thresholds
         return [
             _pbx(record, ctx),
@@ -358,7 +361,15 @@ class CallsSpec(TableSpec[Call]):
 
 
 _CALL_TEXTS = attrgetter(
-    "channel", "caller", "caller_name", "callee", "extension", "state_raw", "queue"
+    "channel",
+    "caller",
+    "caller_name",
+    "callee",
+    "callee_name",
+    "extension",
+    "state_raw",
+    "queue",
+    "backend_link",
 )
 
 
@@ -369,10 +380,10 @@ def call_version(call: Call) -> tuple[str, ...]:
 
 
 def call_summary(call: Call | None, ctx: ViewContext) -> str:
-    """``0501234567 → 201 2:13`` (the current call of an extension or a lamp)."""
+    """``0501234567 Dana Cohen → 201 2:13`` (the current call of an extension or a lamp)."""
     if call is None:
         return ""
-    caller, callee = (ctx.number(party) for party in call_parties(call, mask=False))
+    caller, callee = named_parties(call, mask=ctx.mask)
     seconds = max(0, int((ctx.now - ctx.start(call)).total_seconds()))
     return f"{caller} → {callee} {format_duration(seconds)}"
 
@@ -416,7 +427,7 @@ class ExtensionsSpec(TableSpec[Extension]):
         call = self._call(record, ctx)
         if call is None:
             return cell(f"call {record.call_id}" if record.call_id else "")
-        caller, callee = (ctx.number(party) for party in call_parties(call, mask=False))
+        caller, callee = named_parties(call, mask=ctx.mask, own=record.number)
         prefix = one_line(f"{caller} → {callee} ")
         return since_cell(ctx.start(call), prefix=prefix, right=False, sort=(0, prefix.lower()))
 

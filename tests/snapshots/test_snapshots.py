@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.widgets.live_table import LiveTable
-from tests.ui.fakes import StaticEngine, fixed_states, fleet_config, frozen_clock
+from tests.ui.fakes import StaticEngine, fixed_states, fleet_config, frozen_clock, name_callers
 from tests.ui.helpers import wait_for
 
 Snap = Callable[..., bool]
@@ -19,10 +19,12 @@ Snap = Callable[..., bool]
 def make_app(**kw: Any) -> PbxApp:
     read_only = kw.pop("read_only", False)
     mask = kw.pop("mask_numbers", False)
+    names = kw.pop("names", False)
     config = fleet_config(**kw)
-    engine = StaticEngine(
-        config, read_only=read_only, states=fixed_states(config, global_read_only=read_only)
-    )
+    states = fixed_states(config, global_read_only=read_only)
+    if names:
+        name_callers(states)
+    engine = StaticEngine(config, read_only=read_only, states=states)
     app = PbxApp(
         config,
         read_only=read_only,
@@ -139,3 +141,24 @@ def test_click2call_at_80x24(snap_compare: Snap) -> None:
 def test_pbx_picker(snap_compare: Snap) -> None:
     """Ticked and unticked boxes differ by glyph (hq unticked)."""
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=keys("p", "space"))
+
+
+@pytest.mark.parametrize(
+    ("pane", "size"),
+    [("1", (80, 24)), ("1", (160, 45)), ("2", (80, 24))],
+    ids=["calls-80x24", "calls-160x45", "extensions-80x24"],
+)
+def test_names(snap_compare: Snap, pane: str, size: tuple[int, int]) -> None:
+    """A caller the engine named: the name beside the number, within the columns' room."""
+    assert snap_compare(make_app(names=True), terminal_size=size, run_before=keys(pane))
+
+
+def test_names_masked(snap_compare: Snap) -> None:
+    app = make_app(names=True, mask_numbers=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("1"))
+
+
+def test_names_details(snap_compare: Snap) -> None:
+    """The named call's details: its names, its CRM link, and the key that copies it."""
+    app = make_app(names=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("down", "enter"))

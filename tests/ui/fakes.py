@@ -45,6 +45,7 @@ from pbxtui.model import (
     Record,
     Resource,
     ResourceState,
+    SourceHealth,
 )
 from tests.conftest import toml_config
 
@@ -600,3 +601,33 @@ class StaticEngine:
             ActionResult(ok=True, message="done"),
             consultation=consultation,
         )
+
+
+NAMED_CALLER = "0501234567"
+NAMED_AS = "Rivka Mizrahi"
+NAMED_LINK = "https://crm.example.com/contacts/4711"
+
+
+def name_callers(states: dict[str, PbxState], *, lookup: SourceHealth | None = None) -> None:
+    """hq's call from ``NAMED_CALLER`` named, as the engine names it (the caller from the
+    CRM, the callee from its extension); every PBX's health carrying ``lookup``, as the
+    engine carries the one lookup's health on each."""
+    for name, state in list(states.items()):
+        calls = state.resources.get(Resource.CALLS)
+        resources = dict(state.resources)
+        if calls is not None:
+            records = tuple(
+                r.model_copy(
+                    update={
+                        "caller_name": NAMED_AS,
+                        "callee_name": "Noa",
+                        "backend_link": NAMED_LINK,
+                    }
+                )
+                if isinstance(r, Call) and r.caller == NAMED_CALLER
+                else r
+                for r in calls.records
+            )
+            resources[Resource.CALLS] = replace(calls, records=records)
+        health = state.health.model_copy(update={"names": lookup})
+        states[name] = replace(state, resources=resources, health=health)

@@ -39,6 +39,8 @@ LABELS = {
     "bridged_unique_id": "other leg's unique id",
     "call_id": "call id",
     "caller_name": "caller name",
+    "callee_name": "callee name",
+    "backend_link": "CRM link",
     "observed_at": "observed at",
     "latency_ms": "latency",
     "queue_id": "queue id",
@@ -61,6 +63,8 @@ class Details:
     title: str
     sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     """(heading, ((field, value), ...)) — the record first, then what it is linked to."""
+    link: str = ""
+    """The caller's page in the CRM (the call's, or the linked call's ``backend_link``)."""
 
 
 def _text(value: str, *, mask: bool) -> str:
@@ -137,11 +141,14 @@ def details_of(
     """``now``: durations as of then (else as the PBX reported them at ``observed at``)."""
     kind = type(record).__name__.lower()
     sections = [(f"{kind} on {record.pbx}", _fields(record, mask=mask, now=now))]
-    sections += [
-        (heading, _fields(linked, mask=mask, now=now)) for heading, linked in _linked(record, state)
-    ]
+    linked = _linked(record, state)
+    sections += [(heading, _fields(other, mask=mask, now=now)) for heading, other in linked]
+    calls = [record] + [other for _, other in linked]
+    link = next((c.backend_link for c in calls if isinstance(c, Call) and c.backend_link), "")
     return Details(
-        title=f"{record.pbx}: {kind} {_text(record.id, mask=mask)}", sections=tuple(sections)
+        title=f"{record.pbx}: {kind} {_text(record.id, mask=mask)}",
+        sections=tuple(sections),
+        link=one_line(link),
     )
 
 
@@ -150,6 +157,7 @@ class DetailModal(ModalScreen[None]):
         Binding("escape", "close", "Close"),
         Binding("enter", "close", "Close", show=False),
         Binding("q", "close", "Close", show=False),
+        Binding("c", "copy_link", "Copy CRM link", show=False),
     ]
 
     def __init__(self, details: Details) -> None:
@@ -163,13 +171,23 @@ class DetailModal(ModalScreen[None]):
                 for heading, rows in self.details.sections:
                     yield Label(heading, classes="heading", markup=False)
                     yield Static(_grid(rows), classes="fields")
-            yield Static("↑ ↓ PgUp PgDn scroll · Esc or Enter closes", classes="hint")
+            copy = " · c copies the CRM link" if self.details.link else ""
+            yield Static(f"↑ ↓ PgUp PgDn scroll{copy} · Esc or Enter closes", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#details-body", VerticalScroll).focus()  # the arrows scroll it
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_copy_link(self) -> None:
+        """The CRM link to the clipboard: OSC 52, so it reaches the operator's own machine
+        over SSH too (where the terminal allows it)."""
+        if not self.details.link:
+            self.notify("this record has no CRM link", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.details.link)
+        self.notify("CRM link copied")
 
 
 def _grid(rows: Sequence[tuple[str, str]]) -> Table:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from pbxtui.model import HealthState, PbxHealth, PbxState
+from pbxtui.model import HealthState, PbxHealth, PbxState, SourceHealth
 from pbxtui.ui.format import format_age, mask_text, seconds_since, truncate
 from pbxtui.ui.palette import Palette
 
@@ -93,6 +93,29 @@ def _pushes(text: Text, health: PbxHealth, palette: Palette, *, mask: bool) -> N
         text.append(said, palette.warn)
 
 
+def source_badge(health: SourceHealth, palette: Palette, *, mask: bool = False) -> Text:
+    """``● names lookup DOWN: http://crm…: HTTP 500``: a source beside the PBXs, once."""
+    style = palette.health(health.state)
+    text = Text(no_wrap=True, end="")
+    text.append("● ", style)
+    text.append(health.name, palette.bold)
+    text.append(" lookup ", palette.muted)
+    text.append(health.state.value.upper(), style)
+    if health.last_error:
+        reason = mask_text(health.last_error) if mask else health.last_error
+        text.append(" " + truncate(reason, ERROR_WIDTH), style)
+    return text
+
+
+def failing_source(states: Mapping[str, PbxState]) -> SourceHealth | None:
+    """The names lookup's health when it is failing (every PBX carries the same one)."""
+    for state in states.values():
+        names = state.health.names
+        if names is not None:
+            return names if names.state is not HealthState.OK else None
+    return None
+
+
 class HealthStrip(Widget):
     """Badges packed into as many lines as the terminal width needs."""
 
@@ -115,6 +138,9 @@ class HealthStrip(Widget):
         mask: bool = False,
     ) -> None:
         badges = [badge(s, now, palette, mask=mask) for s in states.values()]
+        source = failing_source(states)
+        if source is not None:
+            badges.append(source_badge(source, palette, mask=mask))
         prefix = None
         if read_only:
             prefix = Text("READ-ONLY", style=palette.alert + palette.bold, end="")
