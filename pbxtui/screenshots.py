@@ -57,6 +57,13 @@ async def save_screenshots(
         for key, name in panes:
             await pilot.press(key)
             await pilot.pause(0.3)
+            # A screen that reads in workers (History) is shown once they are done.
+            shown = app.screen
+            until = time.monotonic() + timeout
+            while time.monotonic() < until and any(
+                w.node is shown and w.is_running for w in app.workers
+            ):
+                await pilot.pause(0.1)
             written = app.save_screenshot(filename=f"{name}.svg", path=str(out))
             saved.append(Path(written))
     return saved
@@ -65,12 +72,19 @@ async def save_screenshots(
 async def demo_screenshots(
     out_dir: Path | str, *, size: tuple[int, int] = (160, 45), settle: float = 4.0
 ) -> list[Path]:
-    """Serve the demo fleet on loopback and save one screenshot per pane."""
-    from pbxtui.sim.fleet import running_fleet
+    """Serve what ``pbxtui --demo`` serves (webhooks, the push-only PBX and the CRM's names
+    included) on loopback and save one screenshot per pane, then the History screen's."""
+    from pbxtui.sim.fleet import running_demo
 
-    async with running_fleet() as (config, _sims, _ports):
+    async with running_demo(poll_interval=1.0, timeout=3.0) as demo:
         return await save_screenshots(
-            lambda: console_app(config), out_dir, size=size, settle=settle
+            lambda: console_app(
+                demo.config, on_hooks_listening=lambda server: demo.send_hooks_to(server.url)
+            ),
+            out_dir,
+            size=size,
+            settle=settle,
+            panes=(*PANE_SHOTS, ("H", "history")),
         )
 
 
