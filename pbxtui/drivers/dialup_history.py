@@ -27,12 +27,17 @@ from typing import TYPE_CHECKING, Any
 from pbxtui.drivers.base import AuthRefused, BadAnswer
 from pbxtui.drivers.cloudplus_panel import REPORTS_PATH, PanelSession
 from pbxtui.drivers.dialup_answers import _raise_refusal
-from pbxtui.drivers.history import direction_of, direction_word, end_status, paged, parse_local
+from pbxtui.drivers.history import (
+    CdrRows,
+    end_status,
+    paged,
+    parse_local,
+    parties,
+)
 from pbxtui.drivers.http import VendorHttp, VendorResponse
 from pbxtui.drivers.reading import (
     Fields,
     Layout,
-    Layouts,
     Unreadable,
     decode_json,
     int_of,
@@ -41,7 +46,6 @@ from pbxtui.drivers.reading import (
 )
 from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery
 from pbxtui.model.push import EndStatus
-from pbxtui.model.records import Direction
 
 if TYPE_CHECKING:
     from pbxtui.drivers.dialup import DialupDriver
@@ -78,24 +82,16 @@ CDR_FIELDS = Fields(
 )
 
 
-class CdrReader:
+class CdrReader(CdrRows):
     """Rows of cdr.php or of the panel's reports → records (pure: safe in a worker thread)."""
+
+    FIELDS = CDR_FIELDS
+    UNREADABLE = "no call in the answer has a readable date"
 
     def __init__(self, pbx: str, zone: tzinfo | None, *, by_unique_id: bool) -> None:
         self.pbx = pbx
         self.zone = zone
         self.by_unique_id = by_unique_id  # the panel downloads recordings by unique id
-
-    def read(self, rows: Sequence[Mapping[str, Any]]) -> list[CdrRecord]:
-        layouts = Layouts(CDR_FIELDS)
-        records = []
-        for position, row in enumerate(rows):
-            record = self.record(row, layouts.of(row), f"call {position + 1}")
-            if record is not None:
-                records.append(record)
-        if rows and not records:
-            raise Unreadable("no call in the answer has a readable date")
-        return records
 
     def record(self, row: Mapping[str, Any], layout: Layout, where: str) -> CdrRecord | None:
         def text(field: str) -> str:
@@ -104,11 +100,8 @@ class CdrReader:
         start = parse_local(text("start"), TIME_FORMATS, self.zone)
         if start is None:
             return None
-        caller, callee = text("caller"), text("callee")
+        caller, callee, direction = parties(text("caller"), text("callee"), text("direction"))
         unique_id = text("unique_id")
-        direction = direction_word(text("direction"))
-        if direction is Direction.UNKNOWN:
-            direction = direction_of(caller, callee)
         raw = text("status")
         status = end_status(raw)
         recording = text("recording")

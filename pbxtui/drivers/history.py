@@ -11,10 +11,12 @@ PBX applies its own, and a row two windows both return (an end that is inclusive
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, ClassVar
 
 from pbxtui.drivers.http import asking
+from pbxtui.drivers.reading import Fields, Layout, Layouts, Unreadable
 from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery, newest_first
 from pbxtui.model.push import EndStatus
 from pbxtui.model.records import Direction
@@ -172,3 +174,32 @@ async def paged(
         )
         if left == 0:
             return
+
+
+class CdrRows:
+    """A vendor's CDR rows read into records, each row by the layout of its own shape (one
+    answer may mix them). A row that cannot be placed in time is left out; an answer with
+    rows of which none reads is not an answer."""
+
+    FIELDS: ClassVar[Fields]
+    UNREADABLE: ClassVar[str] = "no call in the answer has a readable start time"
+
+    def read(self, rows: Sequence[Mapping[str, Any]]) -> list[CdrRecord]:
+        layouts = Layouts(self.FIELDS)
+        records = []
+        for position, row in enumerate(rows):
+            record = self.record(row, layouts.of(row), f"call {position + 1}")
+            if record is not None:
+                records.append(record)
+        if rows and not records:
+            raise Unreadable(self.UNREADABLE)
+        return records
+
+    def record(self, row: Mapping[str, Any], layout: Layout, where: str) -> CdrRecord | None:
+        raise NotImplementedError
+
+
+def parties(caller: str, callee: str, direction: str) -> tuple[str, str, Direction]:
+    """Caller, callee and the direction: the vendor's word for it, else told by the numbers."""
+    said = direction_word(direction)
+    return caller, callee, said if said is not Direction.UNKNOWN else direction_of(caller, callee)

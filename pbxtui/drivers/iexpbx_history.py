@@ -15,19 +15,24 @@ and a row two days both return is kept once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pbxtui.drivers.base import BadAnswer
-from pbxtui.drivers.history import direction_of, direction_word, end_status, paged, parse_local
+from pbxtui.drivers.history import (
+    CdrRows,
+    end_status,
+    paged,
+    parse_local,
+    parties,
+)
 from pbxtui.drivers.iexpbx_rows import parse_envelope
-from pbxtui.drivers.reading import Fields, Layout, Layouts, Unreadable
+from pbxtui.drivers.reading import Fields, Layout
 from pbxtui.drivers.values import clock_seconds
 from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery, digits
 from pbxtui.model.push import EndStatus
-from pbxtui.model.records import Direction
 
 if TYPE_CHECKING:
     from pbxtui.drivers.iexpbx import IexPbxDriver
@@ -55,23 +60,15 @@ CDR_FIELDS = Fields(
 )
 
 
-class CdrReader:
+class CdrReader(CdrRows):
     """Rows of ``action=cdr`` → records (pure: safe in a worker thread)."""
+
+    FIELDS = CDR_FIELDS
+    UNREADABLE = "no call in the cdr answer has an id and a readable calldate"
 
     def __init__(self, pbx: str, zone: tzinfo | None) -> None:
         self.pbx = pbx
         self.zone = zone
-
-    def read(self, rows: Sequence[Mapping[str, Any]]) -> list[CdrRecord]:
-        layouts = Layouts(CDR_FIELDS)
-        records = []
-        for position, row in enumerate(rows):
-            record = self.record(row, layouts.of(row), f"call {position + 1}")
-            if record is not None:
-                records.append(record)
-        if rows and not records:
-            raise Unreadable("no call in the cdr answer has an id and a readable calldate")
-        return records
 
     def record(self, row: Mapping[str, Any], layout: Layout, where: str) -> CdrRecord | None:
         def text(field: str) -> str:
@@ -81,10 +78,7 @@ class CdrReader:
         ident = text("id")
         if start is None or not ident:
             return None
-        src, dst = text("src"), text("dst")
-        direction = direction_word(text("calltype"))
-        if direction is Direction.UNKNOWN:
-            direction = direction_of(src, dst)
+        src, dst, direction = parties(text("src"), text("dst"), text("calltype"))
         raw = text("disposition")
         status = end_status(raw)
         flag = text("record").lower()

@@ -18,24 +18,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from datetime import date, timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pbxtui.drivers.base import BadAnswer
 from pbxtui.drivers.history import (
-    direction_of,
-    direction_word,
+    CdrRows,
     end_status,
     paged,
     parse_local,
+    parties,
 )
 from pbxtui.drivers.pbxcloud_calls import strip_tenant
-from pbxtui.drivers.reading import Fields, Layout, Layouts, Unreadable, int_of, rows_of
+from pbxtui.drivers.reading import Fields, Layout, Unreadable, int_of, rows_of
 from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery
 from pbxtui.model.push import EndStatus
-from pbxtui.model.records import Direction
 
 if TYPE_CHECKING:
     from pbxtui.drivers.pbxcloud import PbxCloudDriver
@@ -66,24 +65,15 @@ CDR_FIELDS = Fields(
 )
 
 
-class CdrReader:
+class CdrReader(CdrRows):
     """Rows of SIMPLECDRS or CDRS → records (pure: safe in a worker thread)."""
+
+    FIELDS = CDR_FIELDS
 
     def __init__(self, pbx: str, tenant: str, zone: tzinfo | None) -> None:
         self.pbx = pbx
         self.tenant = tenant
         self.zone = zone
-
-    def read(self, rows: Sequence[Mapping[str, Any]]) -> list[CdrRecord]:
-        layouts = Layouts(CDR_FIELDS)
-        records = []
-        for position, row in enumerate(rows):
-            record = self.record(row, layouts.of(row), f"call {position + 1}")
-            if record is not None:
-                records.append(record)
-        if rows and not records:
-            raise Unreadable("no call in the answer has a readable start time")
-        return records
 
     def record(self, row: Mapping[str, Any], layout: Layout, where: str) -> CdrRecord | None:
         def text(field: str) -> str:
@@ -92,11 +82,8 @@ class CdrReader:
         start = parse_local(text("start"), TIME_FORMATS, self.zone)
         if start is None:
             return None
-        caller, callee = text("caller"), text("callee")
+        caller, callee, direction = parties(text("caller"), text("callee"), text("direction"))
         unique_id = text("unique_id")
-        direction = direction_word(text("direction"))
-        if direction is Direction.UNKNOWN:
-            direction = direction_of(caller, callee)
         status_raw = text("status")
         status = end_status(status_raw)
         recording_file = text("recording")
