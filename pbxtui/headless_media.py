@@ -4,6 +4,7 @@ through ``headless.act`` like a hang-up."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,22 +51,20 @@ async def fetch_recording(
     progress: ProgressListener | None = None,
     read_only: bool = False,
 ) -> Fetched:
-    config.get(pbx)  # a clear ConfigError for an unknown name
-    problem = _usable(destination)
-    if problem:
-        return Fetched(EXIT_USAGE, problem)
-    async with Engine(config, read_only=read_only) as engine:
-        media = EngineMedia(engine)
-        if not media.recording_support(pbx):
-            kind = engine.driver(pbx).vendor
-            return Fetched(
-                EXIT_FAILED, f"{pbx}: recordings are not supported by {pbx}'s API ({kind})"
-            )
-        try:
-            done = await media.download_recording(pbx, recording, destination, progress)
-        except MediaError as exc:
-            return Fetched(EXIT_FAILED, str(exc))
-    return Fetched(EXIT_OK, _wrote(done), done)
+    def refused(engine: Engine, media: EngineMedia) -> str:
+        if media.recording_support(pbx):
+            return ""
+        kind = engine.driver(pbx).vendor
+        return f"{pbx}: recordings are not supported by {pbx}'s API ({kind})"
+
+    return await _fetch(
+        config,
+        pbx,
+        destination,
+        refused,
+        lambda media: media.download_recording(pbx, recording, destination, progress),
+        read_only=read_only,
+    )
 
 
 async def fetch_voicemail(
@@ -77,17 +76,38 @@ async def fetch_voicemail(
     progress: ProgressListener | None = None,
     read_only: bool = False,
 ) -> Fetched:
+    return await _fetch(
+        config,
+        pbx,
+        destination,
+        lambda engine, media: _no_voicemail(engine, media, pbx),
+        lambda media: media.download_voicemail(pbx, message, destination, progress),
+        read_only=read_only,
+    )
+
+
+async def _fetch(
+    config: Config,
+    pbx: str,
+    destination: Path,
+    refused: Callable[[Engine, EngineMedia], str],
+    download: Callable[[EngineMedia], Awaitable[Downloaded]],
+    *,
+    read_only: bool,
+) -> Fetched:
+    """One file fetched through the engine: the destination checked first, the PBX's lack of
+    the feature said plainly, a failure said without a traceback."""
     config.get(pbx)  # a clear ConfigError for an unknown name
     problem = _usable(destination)
     if problem:
         return Fetched(EXIT_USAGE, problem)
     async with Engine(config, read_only=read_only) as engine:
         media = EngineMedia(engine)
-        refused = _no_voicemail(engine, media, pbx)
-        if refused:
-            return Fetched(EXIT_FAILED, refused)
+        refusal = refused(engine, media)
+        if refusal:
+            return Fetched(EXIT_FAILED, refusal)
         try:
-            done = await media.download_voicemail(pbx, message, destination, progress)
+            done = await download(media)
         except MediaError as exc:
             return Fetched(EXIT_FAILED, str(exc))
     return Fetched(EXIT_OK, _wrote(done), done)
