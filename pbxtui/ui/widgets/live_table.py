@@ -74,6 +74,18 @@ class ApplyResult:
         return bool(self.added or self.removed or self.updated)
 
 
+class TableMessage(Message):
+    """What a ``LiveTable`` says: the table it came from is its ``control``."""
+
+    def __init__(self, table: LiveTable) -> None:
+        self.table = table
+        super().__init__()
+
+    @property
+    def control(self) -> LiveTable:
+        return self.table
+
+
 class LiveTable(ScrollView, can_focus=True):
     """Rows by key, sorted by one column, painted line by line; see the module docstring."""
 
@@ -123,41 +135,26 @@ class LiveTable(ScrollView, can_focus=True):
     }
     """
 
-    class Highlighted(Message):
+    class Highlighted(TableMessage):
         """The cursor is on another row (or the table emptied: ``key`` None)."""
 
         def __init__(self, table: LiveTable, key: str | None) -> None:
-            self.table = table
             self.key = key
-            super().__init__()
+            super().__init__(table)
 
-        @property
-        def control(self) -> LiveTable:
-            return self.table
-
-    class Selected(Message):
+    class Selected(TableMessage):
         """The row under the cursor was clicked."""
 
         def __init__(self, table: LiveTable, key: str) -> None:
-            self.table = table
             self.key = key
-            super().__init__()
+            super().__init__(table)
 
-        @property
-        def control(self) -> LiveTable:
-            return self.table
-
-    class Sorted(Message):
+    class Sorted(TableMessage):
         """A header was clicked and the table sorted by it."""
 
         def __init__(self, table: LiveTable, column: str) -> None:
-            self.table = table
             self.column = column
-            super().__init__()
-
-        @property
-        def control(self) -> LiveTable:
-            return self.table
+            super().__init__(table)
 
     def __init__(
         self,
