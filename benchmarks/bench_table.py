@@ -46,7 +46,8 @@ if __package__ in (None, ""):  # run as a script: the checkout's root on the pat
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from pbxtui.config import Config, parse_config
+from benchmarks.scenario_pane import bench_config
+from pbxtui.config import Config
 from pbxtui.model import (
     Action,
     ActionOutcome,
@@ -63,7 +64,6 @@ from pbxtui.model import (
     Resource,
     ResourceState,
 )
-from pbxtui.sim.fleet import toml_value
 from pbxtui.ui.cells import Cell, cell, num_cell
 from pbxtui.ui.heap import freeze_long_lived
 from pbxtui.ui.widgets.columns import Column
@@ -212,22 +212,6 @@ async def bench_table(plan: Plan, report: Report) -> None:
 
 # -- a fleet of calls, as polls report them ------------------------------------------------------
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
-
-
-def bench_config(pbxs: int) -> Config:
-    lines = []
-    for i in range(pbxs):
-        entry = {
-            "name": f"noc{i + 1:02d}",
-            "kind": "pbxcloud",
-            "url": f"https://noc{i + 1:02d}.test/pbx/proxyapi.php",
-            "tenant": f"T{i:02d}",
-            "key": "bench-" + "x" * 12,
-        }
-        lines.append("[[pbx]]")
-        lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
-        lines.append("")
-    return parse_config("\n".join(lines), source="<bench>")
 
 
 class Fleet:
