@@ -22,10 +22,10 @@ from pathlib import Path
 
 from textual.app import App
 
+from pbxtui.heap import freeze_long_lived
 from pbxtui.model.history import CdrRecord, EndStatus, HistoryPage, HistoryQuery
 from pbxtui.model.records import Direction
 from pbxtui.ui.app import css_path
-from pbxtui.ui.heap import freeze_long_lived
 from pbxtui.ui.history_export import write_csv
 from pbxtui.ui.screens.history import HistoryRequest, HistoryScreen
 

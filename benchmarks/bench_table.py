@@ -48,6 +48,7 @@ from textual.widgets import DataTable
 
 from benchmarks.scenario_pane import bench_config
 from pbxtui.config import Config
+from pbxtui.heap import freeze_long_lived
 from pbxtui.model import (
     Action,
     ActionOutcome,
@@ -65,7 +66,6 @@ from pbxtui.model import (
     ResourceState,
 )
 from pbxtui.ui.cells import Cell, cell, num_cell
-from pbxtui.ui.heap import freeze_long_lived
 from pbxtui.ui.widgets.columns import Column
 from pbxtui.ui.widgets.live_table import LiveTable
 

@@ -305,7 +305,6 @@ class CallReader:
         differ from the row before's."""
         at = observed_at or utcnow()
         last, current = self.memo.begin()
-        change: dict[str, object] = {"observed_at": at}
         calls: dict[str, Call] = {}
         previous_keys: tuple[object, ...] | None = None
         for index, row in enumerate(rows):
@@ -326,8 +325,7 @@ class CallReader:
                 if call is None:
                     continue
             else:
-                change["duration"] = call_duration(row, layout, index)
-                call = call.model_copy(update=change)
+                call = call.observed_again(call_duration(row, layout, index), at)
             if fingerprint is not None and call.channel:  # a made-up id depends on the row
                 kept[fingerprint] = call
             calls.setdefault(call.id, call)  # a repeated channel would break keyed tables

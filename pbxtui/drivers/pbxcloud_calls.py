@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pbxtui.drivers.reading import (
@@ -343,7 +343,6 @@ class ChannelReader:
         legs, durations = self._legs(rows)
         seen = self.calls
         kept: dict[tuple[Leg, ...], Call] = {}
-        change: dict[str, object] = {"observed_at": at}
         calls = []
         for group in group_legs(legs):
             if len(group) == 1:
@@ -367,12 +366,12 @@ class ChannelReader:
                     members, pbx=self.pbx, tenant=self.tenant, duration=duration, observed_at=at
                 )
             else:
-                change["duration"] = duration
-                call = call.model_copy(update=change)
+                call = call.observed_again(duration, at)
             kept[members] = call
             calls.append(call)
         self.calls = kept if len(kept) <= MEMO_LIMIT else {}
-        calls.sort(key=lambda call: -call.duration)
+        # Longest first, by when each started (a kept call's duration is as first observed).
+        calls.sort(key=lambda call: call.observed_at - timedelta(seconds=call.duration))
         return calls
 
     def _legs(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Leg], list[int]]:

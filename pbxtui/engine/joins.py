@@ -94,19 +94,57 @@ def _numbers(call: Call) -> Iterator[tuple[str, int]]:
 class _Sources:
     """One state's inputs, with what several joins share built once."""
 
-    def __init__(self, state: PbxState) -> None:
+    def __init__(self, state: PbxState, indexes: IndexMemo | None = None) -> None:
         self.state = state
+        self.indexes = indexes if indexes is not None else IndexMemo()
+        self.linked = LinkMemo()
 
     @cached_property
     def calls(self) -> CallIndex | None:
         if self.state.resource(Resource.CALLS).fetched_at is None:
             return None
-        return CallIndex(self.state.calls())
+        return self.indexes.of(self.state.records(Resource.CALLS))
 
 
-def _with_call(record: Linked, number: str, index: CallIndex) -> Linked:
-    call_id = index.call_id(number, record.call_id)
-    return record if call_id == record.call_id else record.model_copy(update={"call_id": call_id})
+class IndexMemo:
+    """The ``CallIndex`` of the last calls seen: an extensions or lamps poll between two
+    calls polls joins against the same calls, so their index is not built again."""
+
+    def __init__(self) -> None:
+        self._calls: Records | None = None
+        self._index: CallIndex | None = None
+
+    def of(self, calls: Records) -> CallIndex:
+        if self._index is None or calls is not self._calls:
+            self._calls = calls
+            self._index = CallIndex(c for c in calls if isinstance(c, Call))
+        return self._index
+
+
+class LinkMemo:
+    """The records given a call id by the last join, by identity of the record as polled:
+    an extension on the same call as a second ago is the same joined record, not a copy
+    (a big PBX has thousands, joined again on every calls poll)."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[Record, str, Record]] = {}
+        self._next: dict[int, tuple[Record, str, Record]] = {}
+
+    def linked(self, record: Linked, number: str, index: CallIndex) -> Linked:
+        call_id = index.call_id(number, record.call_id)
+        if call_id == record.call_id:
+            return record
+        hit = self._last.get(id(record))
+        if hit is not None and hit[0] is record and hit[1] == call_id:
+            joined: Linked = hit[2]  # type: ignore[assignment]
+        else:
+            joined = record.model_copy(update={"call_id": call_id})
+        self._next[id(record)] = (record, call_id, joined)
+        return joined
+
+    def done(self) -> None:
+        """Keep what this join used (holding each record keeps its id from being reused)."""
+        self._last, self._next = self._next, {}
 
 
 def join_extensions(sources: _Sources) -> Records:
@@ -114,7 +152,8 @@ def join_extensions(sources: _Sources) -> Records:
     index = sources.calls
     if index is None:
         return records
-    return tuple(_with_call(r, r.number, index) if isinstance(r, Extension) else r for r in records)
+    link = sources.linked.linked
+    return tuple(link(r, r.number, index) if isinstance(r, Extension) else r for r in records)
 
 
 def join_lamps(sources: _Sources) -> Records:
@@ -122,9 +161,8 @@ def join_lamps(sources: _Sources) -> Records:
     index = sources.calls
     if index is None:
         return records
-    return tuple(
-        _with_call(r, r.extension, index) if isinstance(r, BlfLamp) else r for r in records
-    )
+    link = sources.linked.linked
+    return tuple(link(r, r.extension, index) if isinstance(r, BlfLamp) else r for r in records)
 
 
 def join_agent_names(sources: _Sources) -> Records:
@@ -210,14 +248,17 @@ class Joiner:
 
     def __init__(self) -> None:
         self._memos: dict[Resource, _Memo] = {}
+        self._links = {rule.target: LinkMemo() for rule in RULES}
+        self._indexes = IndexMemo()
 
     def join(self, state: PbxState) -> PbxState:
-        sources = _Sources(state)
+        sources = _Sources(state, self._indexes)
         resources = dict(state.resources)
         for rule in RULES:
             current = state.resources.get(rule.target)
             if current is None:
                 continue
+            sources.linked = self._links[rule.target]
             records = self._joined(rule, sources)
             if records is not current.records:
                 resources[rule.target] = replace(current, records=records)
@@ -229,6 +270,7 @@ class Joiner:
         if memo is not None and _same(memo.inputs, inputs):
             return memo.output
         output = rule.apply(sources)
+        sources.linked.done()
         if memo is not None:
             output = _stable(output, sources.state.records(rule.target), memo.output)
         self._memos[rule.target] = _Memo(inputs, output)
@@ -240,9 +282,13 @@ def _stable(output: Records, source: Records, previous: Records) -> Records:
     one: a view caching rows by record sees no change where there is none."""
     before = {r.key: r for r in previous}
     return tuple(
-        new if new is old or before.get(new.key) != new else before[new.key]
+        new if new is old else _kept(before.get(new.key), new)
         for new, old in zip(output, source, strict=True)
     )
+
+
+def _kept(before: Record | None, new: Record) -> Record:
+    return before if before is not None and (before is new or before == new) else new
 
 
 def join(state: PbxState) -> PbxState:

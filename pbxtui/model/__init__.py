@@ -11,6 +11,7 @@ from pbxtui.model.events import Change, ChangeKind, EngineUpdate
 from pbxtui.model.labels import agent_label, call_label, format_duration, labelled
 from pbxtui.model.outcomes import ActionOutcome, ActionStatus
 from pbxtui.model.records import (
+    STEADY_SECONDS,
     ActionResult,
     Agent,
     AgentState,
@@ -89,6 +90,7 @@ __all__ = [
     "NUMBER_PATTERN",
     "READ_ACTIONS",
     "REQUESTS",
+    "STEADY_SECONDS",
     "Action",
     "ActionOutcome",
     "ActionRequest",

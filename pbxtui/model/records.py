@@ -79,6 +79,11 @@ class Record(BaseModel):
         return f"{self.pbx}\x1f{self.id}"
 
 
+STEADY_SECONDS = 2
+"""How far a call's reported duration may drift from the one its last record implies before
+the record is made anew (see ``Call.observed_again``)."""
+
+
 class Call(Record):
     """One call, as the PBX lists it. ``channel`` and ``unique_id`` are one leg's own (the
     leg the call is acted on through); ``bridged_channel`` and ``bridged_unique_id`` are the
@@ -115,6 +120,18 @@ class Call(Record):
     def duration_now(self, now: datetime | None = None) -> int:
         elapsed = ((now or utcnow()) - self.observed_at).total_seconds()
         return self.duration + max(0, int(elapsed))
+
+    def observed_again(self, duration: int, at: datetime) -> Call:
+        """This call as a later poll at ``at`` reports it, every other field unchanged.
+
+        Itself while the reported ``duration`` agrees with the one it implies (within
+        ``STEADY_SECONDS``: whole seconds at poll times wobble): an unchanged call stays the
+        same object from poll to poll, so everything downstream (names, joins, change
+        events, the panes' rows) can tell it unchanged by identity alone, at any scale. A
+        clock that moved further (a PBX that restarted it) is taken."""
+        if abs(self.duration_now(at) - duration) <= STEADY_SECONDS:
+            return self
+        return self.model_copy(update={"duration": duration, "observed_at": at})
 
 
 class Extension(Record):

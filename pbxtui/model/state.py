@@ -7,6 +7,7 @@ showing frozen rows or wiping them.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -67,7 +68,7 @@ class ResourceState:
         self, records: tuple[Record, ...], *, at: datetime, latency_ms: int | None
     ) -> ResourceState:
         return ResourceState(
-            records=records,
+            records=kept_records(self.records, records),
             fetched_at=at,
             latency_ms=latency_ms,
             error_at=self.error_at,
@@ -76,6 +77,29 @@ class ResourceState:
     def failed(self, error: str, kind: str, *, at: datetime) -> ResourceState:
         """This state after a failed poll: same records, error set, one more failure."""
         return replace(self, error=error, error_kind=kind, error_at=at, failures=self.failures + 1)
+
+
+def kept_records(before: tuple[Record, ...], after: tuple[Record, ...]) -> tuple[Record, ...]:
+    """``after`` with each record equal to the one of the same key ``before`` replaced by
+    that one; ``before`` itself when nothing changed.
+
+    So a record that did not change is the same object from poll to poll, whatever the
+    driver made anew, and whatever names, joins or draws records (the engine, the panes)
+    can skip it by identity, at any scale. Drivers keep their calls themselves
+    (``Call.observed_again``): these compare unequal on the time they were observed."""
+    if len(after) == len(before) and all(map(operator.is_, after, before)):
+        return before
+    if not before:
+        return after
+    old = {record.key: record for record in before}
+    kept = tuple(_same_or(old.get(record.key), record) for record in after)
+    if len(kept) == len(before) and all(map(operator.is_, kept, before)):
+        return before
+    return kept
+
+
+def _same_or(old: Record | None, new: Record) -> Record:
+    return old if old is not None and (old is new or old == new) else new
 
 
 def _frozen(resources: Mapping[Resource, ResourceState]) -> Mapping[Resource, ResourceState]:

@@ -23,13 +23,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from pbxtui.config import Config
+from pbxtui.heap import freeze_long_lived
 from pbxtui.model import EngineUpdate
 from pbxtui.model.errors import ShowableError
 from pbxtui.model.history import HistorySource
 from pbxtui.model.media import MediaSource
 from pbxtui.model.port import EnginePort, LiveEngine
 from pbxtui.redact import scrub
-from pbxtui.ui.heap import freeze_long_lived
 from pbxtui.ui.keys import KeyOrigins, TakesKeys
 from pbxtui.ui.modals.guard import ARM_SECONDS
 from pbxtui.ui.screens.console import ConsoleScreen

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 
+from pbxtui.heap import FULL_COLLECTION_EVERY, freeze_long_lived
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.cells import cell, num_cell, since_cell
-from pbxtui.ui.heap import FULL_COLLECTION_EVERY, freeze_long_lived
 from tests.ui.fakes import NOW, StaticEngine, fleet_config, frozen_clock
 from tests.ui.helpers import run
 
