@@ -217,7 +217,8 @@ START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 class Fleet:
     """Calls over ``plan.pbxs`` PBXs; ``poll`` makes one PBX's next answer, ``churn`` of its
     calls changed (a third ended, a third new, a third answered or held) and every other
-    call observed again (new objects, durations moved on), as the drivers make them."""
+    call observed again, as the drivers make them (``Call.observed_again``: the same object
+    while its duration agrees with the one it implies, a new one when its clock moved)."""
 
     def __init__(self, plan: Plan, names: list[str], start: datetime = START) -> None:
         self.plan = plan
@@ -265,16 +266,18 @@ class Fleet:
         flipped = set(self.rng.sample(list(calls), min(changes - 2 * third, len(calls))))
         for key, call in list(calls.items()):
             # As a PBX reports it: whole seconds since the call's start, on its own clock.
-            started = self.started[key]
-            update: dict[str, object] = {
-                "duration": int((now - started).total_seconds()),
-                "observed_at": now,
-            }
+            duration = int((now - self.started[key]).total_seconds())
             if key in flipped:
                 up = call.state is CallState.UP
-                update |= {"state": CallState.HELD if up else CallState.UP}
-                update |= {"state_raw": "Hold" if up else "Up"}
-            calls[key] = call.model_copy(update=update)
+                update: dict[str, object] = {
+                    "duration": duration,
+                    "observed_at": now,
+                    "state": CallState.HELD if up else CallState.UP,
+                    "state_raw": "Hold" if up else "Up",
+                }
+                calls[key] = call.model_copy(update=update)
+            else:
+                calls[key] = call.observed_again(duration, now)
 
     def state(self, pbx: str, now: datetime) -> PbxState:
         return PbxState(

@@ -2,8 +2,8 @@
 poll, against clearing and rebuilding the same pane, in the same run.
 
 A poll of 10,000 calls over 20 PBXs where 10 % changed (a third ended, a third are new, a
-third changed state) and every other call's duration moved on by a second, as the drivers
-report them. Both costs are CPU time from handing the pane the new state to the frame being
+third changed state) and every other call observed again a second later, as the drivers
+read them (the same record while its duration agrees with its start). Both costs are CPU time from handing the pane the new state to the frame being
 composed (``pilot.pause()`` returns once the app is idle, the compositor having run).
 
 The pane is reached through ``PbxApp.console_screen``: its ``states``, ``context()`` and
@@ -152,7 +152,7 @@ class CallFleet:
         self.calls[call.id] = call
 
     def next_poll(self, now: datetime) -> None:
-        """A second later: ``churn`` of the calls changed; every duration moved on."""
+        """A second later: ``churn`` of the calls changed; every other one observed again."""
         changes = int(len(self.calls) * self.plan.churn)
         ended = self.rng.sample(list(self.calls), changes // 3)
         for key in ended:
@@ -164,14 +164,20 @@ class CallFleet:
         answered = (ringing + self.rng.sample(others, len(others)))[: changes - 2 * (changes // 3)]
         answered_set = set(answered)
         for key, call in list(self.calls.items()):
-            update: dict[str, object] = {"duration": call.duration + 1, "observed_at": now}
+            # As the PBX reports it, and the driver reads it: an unchanged call is the same
+            # record while its duration agrees with the one it implies (Call.observed_again).
+            reported = call.duration_now(now)
             if key in answered_set:
                 held = call.state is CallState.UP
-                update |= {
+                update: dict[str, object] = {
+                    "duration": reported,
+                    "observed_at": now,
                     "state": CallState.HELD if held else CallState.UP,
                     "state_raw": "Hold" if held else "Up",
                 }
-            self.calls[key] = call.model_copy(update=update)
+                self.calls[key] = call.model_copy(update=update)
+            else:
+                self.calls[key] = call.observed_again(reported, now)
 
     def states(self, now: datetime, *, empty: bool = False) -> dict[str, PbxState]:
         by_pbx: dict[str, list[Call]] = {name: [] for name in self.names}

@@ -25,14 +25,7 @@ class PbxCalls:
     calls: list[Call]
     starts: dict[str, datetime]
     """By call id."""
-    _by_id: dict[str, Call] | None = None
-
-    @property
-    def by_id(self) -> dict[str, Call]:
-        """The calls by id, made the first time a view asks (the Calls pane does not)."""
-        if self._by_id is None:
-            self._by_id = {c.id: c for c in self.calls}
-        return self._by_id
+    by_id: dict[str, Call]
 
 
 def implied_start(call: Call) -> datetime:
@@ -63,19 +56,27 @@ class CallIndex:
         if known is not None and known.source is source:
             return known
         before = known.starts if known is not None else {}
+        seen = known.by_id if known is not None else {}
         calls = [c for c in source.records if isinstance(c, Call)]
         starts: dict[str, datetime] = {}
-        # The hot loop at 10,000 calls: locals, and a timedelta per distinct duration.
+        by_id: dict[str, Call] = {}
+        # The hot loop at 10,000 calls: locals, and a timedelta per distinct duration. A call
+        # that is the record of the poll before (most are) keeps its start as it is.
         deltas, delta, steady = _DELTAS, _delta, STEADY
-        get = before.get
+        get, was = before.get, seen.get
         for call in calls:
+            ident = call.id
+            by_id[ident] = call
+            if was(ident) is call:
+                starts[ident] = before[ident]
+                continue
             seconds = call.duration
             start = call.observed_at - (deltas.get(seconds) or delta(seconds))
-            kept = get(call.id)
+            kept = get(ident)
             if kept is not None and -steady <= start - kept <= steady:
                 start = kept
-            starts[call.id] = start
-        found = PbxCalls(source, calls, starts)
+            starts[ident] = start
+        found = PbxCalls(source, calls, starts, by_id)
         self._pbxs[state.name] = found
         return found
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from operator import attrgetter
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len
@@ -320,7 +319,11 @@ class CallsSpec(TableSpec[Call]):
         return f"{record.state_raw} {record.direction.value} {record.caller_name}"
 
     def version(self, record: Call, ctx: ViewContext, *, stale: bool) -> object:
-        return CallVersion(record, ctx.start(record), stale)
+        # The call itself: the engine hands back an unchanged call as the same object from
+        # poll to poll (``Call.observed_again``), so an unchanged row's version compares by
+        # identity, in C, at any scale; with its steady start, which its duration is drawn
+        # from.
+        return (record, ctx.start(record), stale)
 
     def keys(self, state: PbxState, records: Sequence[Call]) -> list[str]:
         prefix = f"{state.name}\x1f"
@@ -332,7 +335,7 @@ class CallsSpec(TableSpec[Call]):
         # ``version`` for every call of one PBX, in one comprehension: 10,000 calls a poll
         # round are looked at here, most of them unchanged.
         starts = ctx.calls.of(state).starts
-        return [CallVersion(c, starts[c.id], stale) for c in records]
+        return [(c, starts[c.id], stale) for c in records]
 
     def cells(self, record: Call, ctx: ViewContext) -> list[Cell]:
         caller, callee = named_parties(record, mask=ctx.mask)
@@ -353,48 +356,6 @@ class CallsSpec(TableSpec[Call]):
             cell(record.queue),
             cell(_direction(record.direction)),
         ]
-
-
-class CallVersion:
-    """What a call's row shows: the call, its steady start and the stale flag.
-
-    The engine hands back an unchanged call as the same object from poll to poll
-    (``Call.observed_again``), so most versions compare by identity alone; a call made anew
-    is the same row while the fields a row shows are equal (its observed time and duration
-    are not shown: its start is)."""
-
-    __slots__ = ("call", "stale", "start")
-    __hash__ = None  # type: ignore[assignment]
-
-    def __init__(self, call: Call, start: datetime, stale: bool) -> None:
-        self.call, self.start, self.stale = call, start, stale
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CallVersion):
-            return NotImplemented
-        if self.start != other.start or self.stale is not other.stale:
-            return False
-        return self.call is other.call or call_shown(self.call) == call_shown(other.call)
-
-
-def call_shown(call: Call) -> tuple[object, ...]:
-    """The fields of a call its rows show, but for its start."""
-    return _SHOWN(call)
-
-
-_SHOWN = attrgetter(
-    "channel",
-    "caller",
-    "caller_name",
-    "callee",
-    "callee_name",
-    "extension",
-    "state",
-    "state_raw",
-    "queue",
-    "direction",
-    "backend_link",
-)
 
 
 def call_summary(call: Call | None, ctx: ViewContext) -> str:
@@ -438,7 +399,7 @@ class ExtensionsSpec(TableSpec[Extension]):
 
     def version(self, record: Extension, ctx: ViewContext, *, stale: bool) -> object:
         call = self._call(record, ctx)
-        linked = None if call is None else CallVersion(call, ctx.start(call), False)
+        linked = None if call is None else (call, ctx.start(call))
         return (record, stale, linked)
 
     def _current(self, record: Extension, ctx: ViewContext) -> Cell:

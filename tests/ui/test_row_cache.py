@@ -1,6 +1,7 @@
-"""Rows built once per record version: a call observed again by the next poll (a new object,
-its duration moved on) is the very same row; a PBX whose state did not change costs nothing;
-a new filter rebuilds no row."""
+"""Rows built once per record version: a call observed again by the next poll (as the drivers
+read it: the same record while its duration agrees with its start) is the very same row; a
+call whose clock moved is rebuilt; a PBX whose state did not change costs nothing; a new
+filter rebuilds no row."""
 
 from __future__ import annotations
 
@@ -18,17 +19,19 @@ from tests.ui.fakes import NOW, fixed_states, fleet_config
 def polled(
     state: PbxState, seconds: float, resource: Resource = Resource.CALLS, **changes: Any
 ) -> PbxState:
-    """``state`` as a poll ``seconds`` later reports it: every call a new object, observed
-    then, its duration in whole seconds (the rounding a PBX does); ``changes`` by call id."""
+    """``state`` as a poll ``seconds`` later reports it and a driver reads it: each call's
+    duration in whole seconds (the rounding a PBX does), the call kept as it was while that
+    agrees with its start (``Call.observed_again``); ``changes`` by call id, a new record."""
     records: list[Record] = []
     for record in state.records(resource):
         if isinstance(record, Call):
-            update: dict[str, Any] = {
-                "observed_at": record.observed_at + timedelta(seconds=seconds),
-                "duration": record.duration + int(seconds),
-                **changes.get(record.id, {}),
-            }
-            record = record.model_copy(update=update)
+            at = record.observed_at + timedelta(seconds=seconds)
+            duration = record.duration + int(seconds)
+            if record.id in changes:
+                update = {"observed_at": at, "duration": duration, **changes[record.id]}
+                record = record.model_copy(update=update)
+            else:
+                record = record.observed_again(duration, at)
         records.append(record)
     resources = dict(state.resources)
     resources[resource] = replace(resources[resource], records=tuple(records))
@@ -60,12 +63,26 @@ def test_a_call_observed_again_is_the_same_row() -> None:
     first = spec.refresh(context(states, index))
     assert len(first.changed) == 4 and len(spec.built) == 4
     spec.built.clear()
-    # 1.6 s later: durations say one second more (whole seconds), every call a new object
+    # 1.6 s later: durations say one second more (whole seconds), every call kept
     later = {"hq": polled(states["hq"], 1.6)}
     delta = spec.refresh(context(later, index, 1.6))
     assert delta.changed == {} and delta.removed == [] and spec.built == []
     stuck = "hq\x1fPJSIP/trunk-ACME-0000f255"
     assert shown(spec.cache.rows()[stuck][6], NOW + timedelta(seconds=60))[0] == "2:08:01"
+
+
+def test_a_call_whose_clock_moved_is_rebuilt_with_its_new_start() -> None:
+    states = fixed_states(fleet_config(names=("hq",)))
+    index, spec = CallIndex(), Counting()
+    spec.refresh(context(states, index))
+    spec.built.clear()
+    stuck = "PJSIP/trunk-ACME-0000f255"
+    # The PBX restarted this call's clock: ten seconds less than its start implies.
+    call = next(c for c in states["hq"].calls() if c.id == stuck)
+    later = {"hq": polled(states["hq"], 1, **{stuck: {"duration": call.duration - 9}})}
+    delta = spec.refresh(context(later, index, 1))
+    assert spec.built == [stuck] and list(delta.changed) == [f"hq\x1f{stuck}"]
+    assert shown(delta.changed[f"hq\x1f{stuck}"][6], NOW + timedelta(seconds=60))[0] == "2:07:51"
 
 
 def test_a_changed_call_is_the_only_row_rebuilt() -> None:
