@@ -190,7 +190,10 @@ class DialupDriver(Driver):
         ),
         click2call_options=frozenset(Click2CallOption),
     )
-    spread_requests = True  # starts evenly spaced at requests_per_second: no bursts
+    # Not spread: a sweep of a dozen extensions goes out under the budget's own rule (at
+    # most requests_per_second starts in any 1.25 s, 4 in flight), as every vendor's
+    # requests do. Evenly spaced, a 12-extension sweep took 0.56 s, and every `snapshot` with it.
+    spread_requests = False
 
     def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:
         super().__init__(config, client)

@@ -44,6 +44,7 @@ from pbxtui.drivers.http import VendorResponse
 from pbxtui.model import Call, CallState, Click2Call, Direction, LineState, Resource
 from pbxtui.sim import SimulatedPbx
 from pbxtui.sim.dialup import CHSTATUS_PATH, PATH, DialupSim, Quirks, build
+from pbxtui.sim.faults import REQUESTS_PATH
 from pbxtui.sim.scenario import LegState, Scenario, ScenarioSpec, SimCall
 from tests.conftest import driver_for, served
 
@@ -472,12 +473,16 @@ async def test_in_flight_budget_is_respected() -> None:
 
 
 async def test_request_rate_is_respected() -> None:
+    # Four a second: a sweep of six extensions cannot go out at once. As the PBX saw them,
+    # no second held more than four of its requests.
     sim = make_sim(extensions=6)
-    async with driver_for(sim, requests_per_second=20.0) as driver:
-        started = time.perf_counter()
+    async with driver_for(sim, requests_per_second=4.0) as driver:
         await driver.fetch_extensions()
-        elapsed = time.perf_counter() - started
-    assert elapsed >= 5 / 20 * 0.9  # six starts, 50 ms apart
+        origin = httpx.URL(driver.config.url).copy_with(path=REQUESTS_PATH, query=None)
+        async with httpx.AsyncClient() as client:
+            arrivals = sorted((await client.get(origin)).json()["arrivals"])
+    assert len(arrivals) == 6
+    assert all(later - arrivals[i] >= 1.0 for i, later in enumerate(arrivals[4:]))
 
 
 async def test_resources_share_one_sweep() -> None:
