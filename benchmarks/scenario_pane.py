@@ -3,8 +3,9 @@ poll, against clearing and rebuilding the same pane, in the same run.
 
 A poll of 10,000 calls over 20 PBXs where 10 % changed (a third ended, a third are new, a
 third changed state) and every other call observed again a second later, as the drivers
-read them (the same record while its duration agrees with its start). Both costs are CPU time from handing the pane the new state to the frame being
-composed (``pilot.pause()`` returns once the app is idle, the compositor having run).
+read them (the same record while its duration agrees with its start). Both costs are CPU
+time from handing the pane the new state to the frame being composed (``pilot.pause()``
+returns once the app is idle, the compositor having run).
 
 The pane is reached through ``PbxApp.console_screen``: its ``states``, ``context()`` and
 ``panes["calls"].show(ctx)``; that is the one place to follow if the console changes.

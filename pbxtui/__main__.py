@@ -1,3 +1,3 @@
-from pbxtui.cli import main
+from pbxtui.cli import run
 
-main()
+run()

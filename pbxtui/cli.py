@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine
@@ -572,7 +571,7 @@ def directory(options: Options, pbx: str, as_json: bool) -> None:
     if mask:
         entries = headless.mask_document(entries)
     if as_json:
-        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        click.echo(headless.pretty_json(entries))
     else:
         for entry in entries:
             click.echo(f"{entry['number']:<16} {entry['name']}")
@@ -754,5 +753,15 @@ def _add_extras() -> None:
 
 _add_extras()
 
-if __name__ == "__main__":
+
+def run() -> None:
+    """The ``pbxtui`` program: the collector set for a process of its own, then the
+    commands (``main``, which tests invoke in their own process, leaves it alone)."""
+    from pbxtui.heap import tune_collector
+
+    tune_collector()
     main()
+
+
+if __name__ == "__main__":
+    run()

@@ -8,7 +8,6 @@ would not be.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -177,9 +176,7 @@ def register(cli: Any) -> None:
             click.echo("\r\x1b[K", nl=False, err=True)
         mask = options.mask(config)
         if as_json:
-            click.echo(
-                json.dumps(hh.history_document(result, mask=mask), indent=2, ensure_ascii=False)
-            )
+            click.echo(headless.pretty_json(hh.history_document(result, mask=mask)))
         elif as_csv:
             click.echo(hh.history_csv(result, mask=mask), nl=False)
         else:
@@ -308,7 +305,7 @@ def register(cli: Any) -> None:
         if listing.code != headless.EXIT_OK:
             _fail(listing.text, listing.code)
         if as_json and listing.document is not None:
-            click.echo(json.dumps(listing.document, indent=2, ensure_ascii=False))
+            click.echo(headless.pretty_json(listing.document))
         else:
             click.echo(listing.text)
 
