@@ -746,6 +746,9 @@ class ConsoleScreen(Screen[None]):
     def open_prompt(self, mode: str) -> None:
         """Show the prompt and focus it now (not on the next refresh: see take_key)."""
         self._prompt_mode = mode
+        # In the footer's row, as a command line: the panes keep their size, so opening the
+        # prompt repaints one line, not a relaid-out screen of 10,000-call panes.
+        self.query_one(Footer).display = False
         self.query_one("#prompt-bar").display = True
         self.query_one("#prompt-label", Label).update("/" if mode == "filter" else ":")
         prompt = self.query_one("#prompt", Input)
@@ -760,6 +763,7 @@ class ConsoleScreen(Screen[None]):
     def close_prompt(self, *, clear: bool = False, focus: bool = True) -> None:
         mode, self._prompt_mode = self._prompt_mode, ""
         self.query_one("#prompt-bar").display = False
+        self.query_one(Footer).display = True
         if clear and mode == "filter":
             self._typed_filter = ""
             self._apply_filter()
