@@ -8,11 +8,21 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
+import pytest
 from textual.widgets import Input
 
+from benchmarks.scenario_pane import bench_config
 from pbxtui.model import Call, CallState, Direction, Resource, ResourceState
 from pbxtui.ui.app import PbxApp
-from tests.ui.fakes import NOW, StaticEngine, fixed_states, fleet_config, frozen_clock
+from pbxtui.ui.screens.console import RENDER_SLICE
+from tests.ui.fakes import (
+    NOW,
+    StaticEngine,
+    fixed_states,
+    fleet_config,
+    frozen_clock,
+    pbx_state,
+)
 from tests.ui.helpers import health_text, run, table, wait_for
 
 ROWS = 10_000
@@ -109,3 +119,32 @@ async def test_the_frame_is_up_before_any_pbx_answers() -> None:
         notice = app.console_screen.panes["calls"].notice_text()
         assert "hq: waiting for the first live calls…" in notice
         assert app.session.engine is None
+
+
+async def test_a_fleet_answering_at_once_is_painted_a_few_pbxs_at_a_time_and_all_of_it_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Twelve PBXs whose polls land together: the repaint is cut in slices of RENDER_SLICE
+    # PBXs, so a key pressed meanwhile waits for one slice, not for all twelve.
+    config = bench_config(12)
+    names = [p.name for p in config.pbx]
+    engine = StaticEngine(config, states={n: pbx_state(n, "pbxcloud", {}) for n in names})
+    app = PbxApp(config, engine=engine, clock=frozen_clock)
+    shown: list[int] = []
+    async with run(app) as pilot:
+        screen = app.console_screen
+        calls = table(app, "calls")
+        await wait_for(pilot, lambda: "noc12" in health_text(app), what="the console")
+        render = screen.render_all
+
+        def counting() -> None:
+            render()
+            shown.append(len(calls.keys))
+
+        monkeypatch.setattr(screen, "render_all", counting)
+        for name in names:
+            one = Call(pbx=name, id=f"SIP/{name}-1", channel=f"SIP/{name}-1", observed_at=NOW)
+            engine.push(pbx_state(name, "pbxcloud", {Resource.CALLS: [one]}))
+        await wait_for(pilot, lambda: len(calls.keys) == 12, what="every PBX's call")
+    step = RENDER_SLICE
+    assert shown[: 12 // step] == list(range(step, 13, step))
