@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from pbxtui.drivers.base import AuthRefused, BadAnswer, ConsoleBusy, PbxTimeout, PbxUnreachable
 from pbxtui.drivers.budget import RequestBudget
-from pbxtui.drivers.http import MIB, VendorHttp, asking
+from pbxtui.drivers.http import MIB, URLS_KEPT, VendorHttp, asking
 from pbxtui.redact import secrets
 from pbxtui.sim.faults import FaultMiddleware, Faults
 from pbxtui.sim.server import serve
@@ -221,3 +221,18 @@ def test_a_reason_echoing_a_huge_id_is_cut() -> None:
     error = BadAnswer("hq", "No such channel: " + "x" * 10_000)
     assert len(error.reason) < 600
     assert error.reason.endswith("(10017 characters)")
+
+
+async def test_a_request_url_is_built_as_httpx_builds_it_and_the_built_ones_stay_few() -> None:
+    # Built once per set of parameters (a poll asks the same ones every second), exactly as
+    # httpx builds it (a query the endpoint has is replaced, as it always was); actions'
+    # numbers never pile up.
+    async with endpoint() as (base, _), httpx.AsyncClient() as client:
+        http = vendor(base, client, "/api.php?brand=cloudplus")
+        answer = await http.get(PARAMS)
+        expected = client.build_request("GET", http.url, params=PARAMS).url
+        assert http._url(http.url, PARAMS) == expected
+        assert answer.text == BODY
+        for number in range(URLS_KEPT + 10):
+            http._url(http.url, {**PARAMS, "dial": str(number)})
+        assert len(http._urls) <= URLS_KEPT
