@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pbxtui.drivers.reading import (
@@ -371,7 +371,7 @@ class ChannelReader:
             calls.append(call)
         self.calls = kept if len(kept) <= MEMO_LIMIT else {}
         # Longest first, by when each started (a kept call's duration is as first observed).
-        calls.sort(key=lambda call: call.observed_at - timedelta(seconds=call.duration))
+        calls.sort(key=Call.implied_start)
         return calls
 
     def _legs(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Leg], list[int]]:

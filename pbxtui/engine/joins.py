@@ -44,6 +44,7 @@ from pbxtui.model import (
     Record,
     Resource,
 )
+from pbxtui.model.state import kept_record
 
 Linked = TypeVar("Linked", Extension, BlfLamp)
 Records = tuple[Record, ...]
@@ -94,10 +95,10 @@ def _numbers(call: Call) -> Iterator[tuple[str, int]]:
 class _Sources:
     """One state's inputs, with what several joins share built once."""
 
-    def __init__(self, state: PbxState, indexes: IndexMemo | None = None) -> None:
+    def __init__(self, state: PbxState, indexes: IndexMemo, linked: LinkMemo) -> None:
         self.state = state
-        self.indexes = indexes if indexes is not None else IndexMemo()
-        self.linked = LinkMemo()
+        self.indexes = indexes
+        self.linked = linked
 
     @cached_property
     def calls(self) -> CallIndex | None:
@@ -252,13 +253,13 @@ class Joiner:
         self._indexes = IndexMemo()
 
     def join(self, state: PbxState) -> PbxState:
-        sources = _Sources(state, self._indexes)
         resources = dict(state.resources)
         for rule in RULES:
             current = state.resources.get(rule.target)
             if current is None:
                 continue
-            sources.linked = self._links[rule.target]
+            # The call index is shared through ``IndexMemo``: built once for every rule.
+            sources = _Sources(state, self._indexes, self._links[rule.target])
             records = self._joined(rule, sources)
             if records is not current.records:
                 resources[rule.target] = replace(current, records=records)
@@ -282,13 +283,9 @@ def _stable(output: Records, source: Records, previous: Records) -> Records:
     one: a view caching rows by record sees no change where there is none."""
     before = {r.key: r for r in previous}
     return tuple(
-        new if new is old else _kept(before.get(new.key), new)
+        new if new is old else kept_record(before.get(new.key), new)
         for new, old in zip(output, source, strict=True)
     )
-
-
-def _kept(before: Record | None, new: Record) -> Record:
-    return before if before is not None and (before is new or before == new) else new
 
 
 def join(state: PbxState) -> PbxState:

@@ -94,7 +94,13 @@ class _Wanted:
 
 @dataclass(frozen=True)
 class _NamedCalls:
+    """One PBX's calls as the last ``name_state`` named them."""
+
     sources: tuple[object, ...]
+    """What the names came from: the extensions' names, the version, the contacts' loads."""
+    records: tuple[Record, ...]
+    """The calls as polled, and ``named``: them named."""
+    named: tuple[Record, ...]
     calls: dict[int, tuple[Call, Call]]
     """By ``id`` of the call as polled: (that call, it named). Holding the call keeps the id
     from being reused by another object while the entry lives."""
@@ -132,7 +138,6 @@ class CallerNames:
         """Keys queued for a worker or being asked now."""
         self._lock = threading.Lock()
         self._version = 0
-        self._memo: dict[str, tuple[tuple[object, ...], tuple[object, ...]]] = {}
         self._named: dict[str, _NamedCalls] = {}
         """Per PBX: each call named by the last ``name_state``, while the sources stand."""
         self._extensions: dict[str, tuple[tuple[Record, ...], dict[str, str]]] = {}
@@ -258,31 +263,38 @@ class CallerNames:
         # The extensions' names, by value: their records are joined anew on every calls
         # poll (their call ids), their names seldom change.
         sources: tuple[object, ...] = (self._extension_names(state), self._version, self._loads())
-        inputs = (calls.records, *sources)
-        memo = self._memo.get(state.name)
-        if memo is not None and _same(memo[0], inputs) and self._fresh(state.name):
-            named = memo[1]
+        before = self._named.get(state.name)
+        usable = (
+            before
+            if before is not None and _same(before.sources, sources) and self._fresh(before)
+            else None
+        )
+        if usable is not None and usable.records is calls.records:
+            named = usable.named
         else:
-            named = self._named_records(state, calls.records, sources)
-            if memo is not None and memo[0][0] is calls.records and _alike(named, memo[1]):
+            known = usable.calls if usable is not None else {}
+            named, kept = self._named_calls(state, calls.records, known)
+            if (
+                before is not None
+                and before.records is calls.records
+                and _alike(named, before.named)
+            ):
                 # The same calls named as before (a name arrived for another PBX's caller):
                 # the same tuple, so the engine sees there is nothing to publish here.
-                named = memo[1]
-            self._memo[state.name] = (inputs, named)
+                named = before.named
+            until = usable.until if usable is not None else self._memo_until()
+            self._named[state.name] = _NamedCalls(sources, calls.records, named, kept, until)
         if named is calls.records:
             return state
         resources = dict(state.resources)
-        resources[Resource.CALLS] = replace(calls, records=named)  # type: ignore[arg-type]
+        resources[Resource.CALLS] = replace(calls, records=named)
         return replace(state, resources=resources)
 
-    def _named_records(
-        self, state: PbxState, records: Sequence[Record], sources: tuple[object, ...]
-    ) -> tuple[Record, ...]:
-        before = self._named.get(state.name)
-        if before is not None and _same(before.sources, sources) and self._fresh(state.name):
-            known, until = before.calls, before.until
-        else:
-            known, until = {}, self.clock() + self._memo_seconds()
+    def _named_calls(
+        self, state: PbxState, records: tuple[Record, ...], known: dict[int, tuple[Call, Call]]
+    ) -> tuple[tuple[Record, ...], dict[int, tuple[Call, Call]]]:
+        """``records`` named, a call found in ``known`` (the same object) as it was named
+        then; and what to know next time."""
         kept: dict[int, tuple[Call, Call]] = {}
         by_number = self._extension_names(state)
         seen: dict[tuple[str, str, str, str, str], dict[str, str]] = {}
@@ -303,20 +315,18 @@ class CallerNames:
                     continue
             kept[id(record)] = (record, result)
             named.append(result)
-        self._named[state.name] = _NamedCalls(sources, kept, until)
-        return tuple(named)
+        return tuple(named), kept
 
-    def _memo_seconds(self) -> float:
-        """How long a call's names are kept without looking again: for ever without a CRM;
+    def _memo_until(self) -> float:
+        """Until when calls' names are kept without looking again: for ever without a CRM;
         with one, no longer than its answers are (a failure is asked again after
         ``FAILURE_TTL``), so a cached answer that expired is asked for again."""
         if self.lookup is None:
             return math.inf
-        return min(FAILURE_TTL, self.ttl)
+        return self.clock() + min(FAILURE_TTL, self.ttl)
 
-    def _fresh(self, pbx: str) -> bool:
-        named = self._named.get(pbx)
-        return named is not None and self.clock() < named.until
+    def _fresh(self, named: _NamedCalls) -> bool:
+        return self.clock() < named.until
 
     def _extension_names(self, state: PbxState) -> dict[str, str]:
         """``extension_names(state)``, made again only when its extension records are new."""

@@ -7,7 +7,7 @@ seconds as reported at poll time; views add the time elapsed since ``observed_at
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -120,6 +120,10 @@ class Call(Record):
     def duration_now(self, now: datetime | None = None) -> int:
         elapsed = ((now or utcnow()) - self.observed_at).total_seconds()
         return self.duration + max(0, int(elapsed))
+
+    def implied_start(self) -> datetime:
+        """When the call started, as its duration at ``observed_at`` implies."""
+        return self.observed_at - timedelta(seconds=self.duration)
 
     def observed_again(self, duration: int, at: datetime) -> Call:
         """This call as a later poll at ``at`` reports it, every other field unchanged.

@@ -92,13 +92,14 @@ def kept_records(before: tuple[Record, ...], after: tuple[Record, ...]) -> tuple
     if not before:
         return after
     old = {record.key: record for record in before}
-    kept = tuple(_same_or(old.get(record.key), record) for record in after)
+    kept = tuple(kept_record(old.get(record.key), record) for record in after)
     if len(kept) == len(before) and all(map(operator.is_, kept, before)):
         return before
     return kept
 
 
-def _same_or(old: Record | None, new: Record) -> Record:
+def kept_record(old: Record | None, new: Record) -> Record:
+    """``old`` when it is equal to ``new`` (so the same object stays), else ``new``."""
     return old if old is not None and (old is new or old == new) else new
 
 

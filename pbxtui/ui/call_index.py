@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pbxtui.model import Call, PbxState, Resource, ResourceState
+from pbxtui.model import STEADY_SECONDS, Call, PbxState, Resource, ResourceState
 
-STEADY = timedelta(seconds=2)
+STEADY = timedelta(seconds=STEADY_SECONDS)
 """How far a new poll's start may drift from the one kept before it is taken instead."""
 
 
@@ -26,10 +26,6 @@ class PbxCalls:
     starts: dict[str, datetime]
     """By call id."""
     by_id: dict[str, Call]
-
-
-def implied_start(call: Call) -> datetime:
-    return call.observed_at - timedelta(seconds=call.duration)
 
 
 _DELTAS: dict[int, timedelta] = {}
@@ -86,4 +82,4 @@ class CallIndex:
             start = self.of(state).starts.get(call.id)
             if start is not None:
                 return start
-        return implied_start(call)
+        return call.implied_start()

@@ -36,7 +36,7 @@ class FinishedCall:
 
     @property
     def started(self) -> datetime:
-        return self.call.observed_at - timedelta(seconds=self.call.duration)
+        return self.call.implied_start()
 
     @property
     def lasted(self) -> int:

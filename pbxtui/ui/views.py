@@ -36,7 +36,7 @@ from pbxtui.model import (
     Record,
     Resource,
 )
-from pbxtui.ui.call_index import CallIndex, PbxCalls, implied_start
+from pbxtui.ui.call_index import CallIndex, PbxCalls
 from pbxtui.ui.cells import (
     PLAIN,
     Cell,
@@ -130,7 +130,7 @@ class ViewContext:
         """When ``call`` started, steady across polls (``CallIndex``)."""
         found = self._pbx_calls(call.pbx)
         start = found.starts.get(call.id) if found is not None else None
-        return start if start is not None else implied_start(call)
+        return start if start is not None else call.implied_start()
 
 
 NO_MARK = cell(" ")

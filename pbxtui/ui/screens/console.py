@@ -230,6 +230,7 @@ class ConsoleScreen(Screen[None]):
         self._backlog: dict[str, PbxState] = {}
         """PBX states taken from the buffer and not yet shown (``_render_slice``)."""
         self._render_cost = 0.0
+        self._slice_timer: Timer | None = None
         self._next_render = 0.0
         self._last_render = 0.0
         self._render_timer: Timer | None = None
@@ -458,10 +459,12 @@ class ConsoleScreen(Screen[None]):
         self._next_render = self._last_render + min(
             MAX_RENDER_SPACING, max(MIN_RENDER_SPACING, cost)
         )
-        if self._backlog:
-            self.set_timer(SLICE_GAP, self._next_slice)
+        if self._backlog and self._slice_timer is None:
+            # One chain of slices: a repaint that comes meanwhile joins it.
+            self._slice_timer = self.set_timer(SLICE_GAP, self._next_slice)
 
     def _next_slice(self) -> None:
+        self._slice_timer = None
         if not self._backlog:
             return
         if self.is_active:
