@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -177,19 +178,24 @@ def main(ctx: click.Context, demo: bool) -> None:
 
     settle_allocator()  # the console runs for days: keep its memory from creeping (why there)
     if demo:
-        _run(lambda: _console_demo(ctx.obj))
+        code = _run(lambda: _console_demo(ctx.obj))
     else:
         _setup_logging(to_file=True)
         config = _load(ctx.obj)
         _warn_insecure(config)
-        _run(lambda: _console(config, ctx.obj))
+        code = _run(lambda: _console(config, ctx.obj))
+    if code:
+        sys.exit(code)
 
 
 async def _console(
     config: Config, options: Options, *, on_hooks_listening: Callable[[Any], None] | None = None
-) -> None:
+) -> int:
+    """Runs the console until it is left; returns its exit status (128 + the signal's number
+    when a hangup or SIGTERM stopped it)."""
     from pbxtui.launch import console_app
     from pbxtui.loop_probe import loop_probe
+    from pbxtui.session_end import leaving_with_the_terminal
 
     app = console_app(
         config,
@@ -198,10 +204,12 @@ async def _console(
         on_hooks_listening=on_hooks_listening,
     )
     async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
-        await app.run_async()
+        with leaving_with_the_terminal(lambda code: app.exit(return_code=code)):
+            await app.run_async()
+    return app.return_code or 0
 
 
-async def _console_demo(options: Options) -> None:
+async def _console_demo(options: Options) -> int:
     """The console on simulated PBXs; its audit log, app log and pending transfers are kept
     apart, under ``$XDG_STATE_HOME/pbxtui/demo/``, never with the real ones."""
     from pbxtui.sim.fleet import running_demo
@@ -212,12 +220,14 @@ async def _console_demo(options: Options) -> None:
         _setup_logging(to_file=True)
         async with running_demo(poll_interval=1.0, timeout=3.0) as demo:
             # The receiver's port is free when it binds: the simulators learn it then.
-            await _console(
+            code = await _console(
                 demo.config,
                 options,
                 on_hooks_listening=lambda server: demo.send_hooks_to(server.url),
             )
-    click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
+    if code != 128 + signal.SIGHUP:  # no terminal left to tell
+        click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
+    return code
 
 
 pass_options = click.make_pass_decorator(Options)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -70,13 +71,6 @@ def _bind_failure(listen: str, exc: OSError) -> str:
     return f'[webhooks] cannot listen on {listen}: {why}: set another listen = "HOST:PORT"'
 
 
-@contextmanager
-def _signals_left_alone() -> Iterator[None]:
-    """uvicorn would take SIGINT and SIGTERM for itself; the console and ``pbxtui listen``
-    own their signals, and stop the receiver by leaving ``serve_hooks``."""
-    yield
-
-
 @asynccontextmanager
 async def serve_hooks(
     config: Config,
@@ -111,7 +105,9 @@ async def serve_hooks(
             timeout_keep_alive=5,
         )
     )
-    server.capture_signals = _signals_left_alone  # type: ignore[method-assign]
+    # uvicorn would take SIGINT and SIGTERM for itself; the console and ``pbxtui listen``
+    # own their signals, and stop the receiver by leaving ``serve_hooks``.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     stopped = anyio.Event()
 
     async def run() -> None:

@@ -7,6 +7,7 @@ OS (a pre-bound socket, so there is no race between choosing a port and using it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Mapping
@@ -46,6 +47,9 @@ async def serve(
             )
             server = uvicorn.Server(config)
             server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
+            # uvicorn would take SIGINT and SIGTERM for the last server started; the process
+            # that serves them (the demo's console, `pbxtui sim`) owns its signals.
+            server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
             task = asyncio.create_task(server.serve(sockets=[sock]))
             servers.append((server, task, sock))
         for server, task, _ in servers:
