@@ -1,10 +1,10 @@
 """The console as an operator sees it: a real process on a pseudo-terminal, its screen kept by
 a terminal emulator (pyte), keys written as a terminal would send them.
 
-A reader thread feeds every byte the console writes into the emulator and, after each chunk,
-checks the condition a caller is waiting for; ``wait`` returns when that chunk was read, so
-"key press → frame on screen" is measured from writing the key to reading the bytes that
-made the screen show its effect.
+A reader thread stamps every chunk the console writes as it arrives; another feeds them to
+the emulator and, after each, checks the condition a caller is waiting for. ``wait`` returns
+when that chunk arrived, so "key press → frame on screen" is measured from writing the key to
+the arrival of the bytes that made the screen show its effect.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import queue
 import struct
 import subprocess
+import sys
 import termios
 import threading
 import time
@@ -113,8 +115,13 @@ class Terminal:
         os.close(slave)
         self._master = master
         self.bytes_read = 0
+        # The reader must get the interpreter back from the emulator at once to stamp a chunk.
+        sys.setswitchinterval(0.001)
+        self._chunks: queue.SimpleQueue[tuple[float, bytes]] = queue.SimpleQueue()
         self._reader = threading.Thread(target=self._read, name="pty-reader", daemon=True)
+        self._emulator = threading.Thread(target=self._emulate, name="emulator", daemon=True)
         self._reader.start()
+        self._emulator.start()
 
     @property
     def pid(self) -> int:
@@ -128,14 +135,23 @@ class Terminal:
 
     # -- reading ---------------------------------------------------------------------------
     def _read(self) -> None:
+        """Only reads, stamping each chunk as it arrives: the emulator (slow, pure Python)
+        runs in ``_emulate``, so a frame is timed when its bytes came, not when the emulator
+        got through what the console wrote before it."""
         while True:
             try:
                 data = os.read(self._master, READ_SIZE)
             except OSError:
-                break
+                data = b""
+            self._chunks.put((time.monotonic(), data))
             if not data:
                 break
-            at = time.monotonic()
+
+    def _emulate(self) -> None:
+        while True:
+            at, data = self._chunks.get()
+            if not data:
+                break
             with self._lock:
                 self.bytes_read += len(data)
                 self._stream.feed(data)
@@ -206,3 +222,4 @@ class Terminal:
                     self.process.wait()
         os.close(self._master)
         self._reader.join(timeout=2)
+        self._emulator.join(timeout=10)

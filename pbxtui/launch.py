@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pbxtui.config import Config
+from pbxtui.engine.in_thread import EngineLoop, EngineThread, HistoryInThread, MediaInThread
 from pbxtui.engine.media import EngineMedia
 from pbxtui.engine.queries import EngineHistory
 from pbxtui.headless import engine_for_actions
@@ -31,15 +32,18 @@ def console_app(
 ) -> PbxApp:
     """The console on an engine that polls ``config``'s PBXs, receives what they push, audits
     and keeps pending attended transfers where the CLI does, and reads their call history and
-    recordings. ``on_hooks_listening`` is told where the receiver listens once it does (the
-    demo points its simulators there); ``media``: recordings from elsewhere than the engine."""
-    sources = sources_for(config, on_listening=on_hooks_listening)
+    recordings; the engine runs in a thread of its own (``pbxtui.engine.in_thread``).
+    ``on_hooks_listening`` is told where the receiver listens once it does (the demo points
+    its simulators there); ``media``: recordings from elsewhere than the engine."""
+    loop = EngineLoop()
+    listening = None if on_hooks_listening is None else loop.back_home(on_hooks_listening)
+    sources = sources_for(config, on_listening=listening)
     engine = engine_for_actions(config, read_only=read_only, sources=sources)
     return PbxApp(
         config,
-        live_engine=engine,
-        history=EngineHistory(engine),
-        media=media if media is not None else EngineMedia(engine),
+        live_engine=EngineThread(engine, loop),
+        history=HistoryInThread(EngineHistory(engine), loop),
+        media=media if media is not None else MediaInThread(EngineMedia(engine), loop),
         read_only=read_only,
         mask_numbers=mask_numbers,
         clock=clock,

@@ -62,6 +62,16 @@ def _cut(text: str) -> str:
 _PARSE_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("pbxtui_parse_limiter")
 
 
+_PARSES_INLINE: RunVar[bool] = RunVar("pbxtui_parses_inline", default=False)
+
+
+def parse_inline_on_this_loop() -> None:
+    """This event loop runs an engine alone (the console's own loop is another, in another
+    thread: ``pbxtui.engine.in_thread``): a parse holds up nothing else here, and a thread
+    for it would only take more turns on the interpreter lock from the console's."""
+    _PARSES_INLINE.set(True)
+
+
 def parse_limiter() -> anyio.CapacityLimiter:
     """One parse thread per event loop: more would only take turns on the interpreter lock,
     and each would make the event loop wait longer for its own turn."""
@@ -266,7 +276,7 @@ class Driver(ABC):
         ``rows`` rows), inline when it is small: a big parse must not stall the event loop
         (and every other PBX and the screen with it), a small one is cheaper than a thread
         hop. ``parse`` must not touch the driver's mutable state."""
-        if size < OFF_LOOP_BYTES and rows < OFF_LOOP_ROWS:
+        if (size < OFF_LOOP_BYTES and rows < OFF_LOOP_ROWS) or _PARSES_INLINE.get():
             return parse()
         return await anyio.to_thread.run_sync(parse, limiter=parse_limiter())
 

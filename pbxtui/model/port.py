@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from pbxtui.model.events import EngineUpdate
 from pbxtui.model.outcomes import ActionOutcome
@@ -99,3 +99,11 @@ class LiveEngine(EnginePort, Protocol):
     ) -> None: ...
 
     async def run(self) -> None: ...
+
+
+@runtime_checkable
+class YieldsToInput(Protocol):
+    """An engine sharing the console's process that can step aside when a key arrives, so
+    the console has the interpreter to itself while it answers (``pbxtui.engine.in_thread``)."""
+
+    def input_arrived(self) -> None: ...

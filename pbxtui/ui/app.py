@@ -28,7 +28,7 @@ from pbxtui.model import EngineUpdate
 from pbxtui.model.errors import ShowableError
 from pbxtui.model.history import HistorySource
 from pbxtui.model.media import MediaSource
-from pbxtui.model.port import EnginePort, LiveEngine
+from pbxtui.model.port import EnginePort, LiveEngine, YieldsToInput
 from pbxtui.redact import scrub
 from pbxtui.ui.keys import KeyOrigins, TakesKeys
 from pbxtui.ui.modals.guard import ARM_SECONDS
@@ -98,6 +98,7 @@ class PbxApp(App[None]):
             media=media,
         )
         self._live = live_engine
+        self._yields = live_engine if isinstance(live_engine, YieldsToInput) else None
         self.engine: EnginePort = live_engine if live_engine is not None else engine  # type: ignore[assignment]
         self._unsubscribe: Callable[[], None] | None = None
         self._console: ConsoleScreen | None = None
@@ -115,6 +116,8 @@ class PbxApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             if not event.is_forwarded:  # arriving: the screen on top now is where it was typed
+                if self._yields is not None:
+                    self._yields.input_arrived()
                 screen = self.screen
                 if isinstance(screen, TakesKeys) and screen.take_key(event):
                     return

@@ -24,7 +24,7 @@ from pbxtui.ui.modals.click2call import Click2CallModal
 from pbxtui.ui.modals.confirm import ConfirmModal
 from pbxtui.ui.modals.consult import ConsultModal
 from pbxtui.ui.modals.destination import DestinationModal
-from pbxtui.ui.modals.help import HelpModal
+from pbxtui.ui.modals.help import HelpModal, show_help
 from pbxtui.ui.modals.pause import PauseModal
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.widgets.live_table import LiveTable
@@ -372,6 +372,25 @@ async def test_pbx_picker_and_help() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, HelpModal))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpModal))
+
+
+async def test_help_opened_again_is_the_one_composed_before_while_it_says_the_same() -> None:
+    app, _engine = make()
+    async with run(app, SIZE) as pilot:
+        await wait_for(pilot, lambda: table(app, "calls").row_count == 6)
+        await pilot.press("question_mark", "escape", "question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpModal))
+        first = app.screen
+        assert "hang up" in dict(first.bindings_list)["h"].lower()
+        await pilot.press("escape", "question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpModal))
+        assert app.screen is first
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpModal))
+        show_help(app, [("x", "another help")])  # other rows: composed anew
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpModal))
+        assert app.screen is not first
+        assert dict(app.screen.bindings_list) == {"x": "another help"}
 
 
 async def test_sort_longest_and_refresh() -> None:

@@ -67,7 +67,7 @@ from pbxtui.ui.format import describe_call, mask_text, one_line
 from pbxtui.ui.history_link import FinishedCall
 from pbxtui.ui.modals.details import DetailModal, details_of
 from pbxtui.ui.modals.health_detail import HealthModal, health_lines
-from pbxtui.ui.modals.help import HelpModal
+from pbxtui.ui.modals.help import show_help
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
 from pbxtui.ui.screens.availability import ACTION_NEEDS, Availability
@@ -403,9 +403,17 @@ class ConsoleScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         if self._pending or self.session.buffer.pending or self._backlog:
-            self.apply_updates()
+            # The console comes back as it was first, and what changed meanwhile is painted
+            # a frame later: closing a dialog is not held up by the repaint it missed.
+            self.call_after_refresh(self._apply_if_active)
         else:
             self._tick()
+
+    def _apply_if_active(self) -> None:
+        if self.is_active:
+            self.apply_updates()
+        else:
+            self._pending = True
 
     def apply_updates(self) -> None:
         """Take everything buffered and repaint once (never while a modal is open).
@@ -474,10 +482,7 @@ class ConsoleScreen(Screen[None]):
 
     def _deferred_render(self) -> None:
         self._render_timer = None
-        if self.is_active:
-            self.apply_updates()
-        else:
-            self._pending = True
+        self._apply_if_active()
 
     def render_all(self) -> None:
         """Show the newest state: the health strip and the visible pane (if it is behind)."""
@@ -620,7 +625,7 @@ class ConsoleScreen(Screen[None]):
             ("ctrl+p", "command palette: every action, searchable"),
             ("on History (H)", "/ filter · s S sort · ⏎ details · e CSV · R recording · esc back"),
         ]
-        self.app.push_screen(HelpModal(rows))
+        show_help(self.app, rows)
 
     def action_pick_pbxs(self) -> None:
         labels = {name: f"{name} ({state.kind})" for name, state in self.states.items()}

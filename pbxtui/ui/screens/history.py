@@ -43,7 +43,7 @@ from pbxtui.ui.history_link import FinishedCall
 from pbxtui.ui.history_load import PbxProgress, read_all
 from pbxtui.ui.history_rows import COLUMNS, SORT, HistoryRows
 from pbxtui.ui.modals.details import DetailModal
-from pbxtui.ui.modals.help import HelpModal
+from pbxtui.ui.modals.help import show_help
 from pbxtui.ui.modals.save_as import SaveAsModal
 from pbxtui.ui.palette import Palette
 from pbxtui.ui.widgets.live_table import LiveTable
@@ -422,7 +422,7 @@ class HistoryScreen(Screen[None]):
             if isinstance(b, Binding) and b.key != "q"
         ]
         rows += [("↑ ↓ PgUp PgDn g G", "move"), ("q", "back to the console")]
-        self.app.push_screen(HelpModal(rows))
+        show_help(self.app, rows)
 
     # -- export ----------------------------------------------------------------------------
     def action_export(self) -> None:
