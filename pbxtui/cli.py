@@ -202,6 +202,7 @@ async def _console(
         read_only=options.read_only,
         mask_numbers=options.mask_numbers,
         on_hooks_listening=on_hooks_listening,
+        open_engine_early=True,
     )
     async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
         with leaving_with_the_terminal(lambda code: app.exit(return_code=code)):

@@ -29,19 +29,25 @@ def console_app(
     arm_seconds: float = ARM_SECONDS,
     on_hooks_listening: Listening | None = None,
     media: MediaSource | None = None,
+    open_engine_early: bool = False,
 ) -> PbxApp:
     """The console on an engine that polls ``config``'s PBXs, receives what they push, audits
     and keeps pending attended transfers where the CLI does, and reads their call history and
     recordings; the engine runs in a thread of its own (``pbxtui.engine.in_thread``).
     ``on_hooks_listening`` is told where the receiver listens once it does (the demo points
-    its simulators there); ``media``: recordings from elsewhere than the engine."""
+    its simulators there); ``media``: recordings from elsewhere than the engine;
+    ``open_engine_early``: start opening the engine now, while the console starts (what
+    ``pbxtui`` does: its first calls come sooner), rather than once it is up."""
     loop = EngineLoop()
     listening = None if on_hooks_listening is None else loop.back_home(on_hooks_listening)
     sources = sources_for(config, on_listening=listening)
     engine = engine_for_actions(config, read_only=read_only, sources=sources)
+    threaded = EngineThread(engine, loop)
+    if open_engine_early:
+        threaded.open_early()
     return PbxApp(
         config,
-        live_engine=EngineThread(engine, loop),
+        live_engine=threaded,
         history=HistoryInThread(EngineHistory(engine), loop),
         media=media if media is not None else MediaInThread(EngineMedia(engine), loop),
         read_only=read_only,

@@ -64,31 +64,34 @@ def _settle(future: concurrent.futures.Future[Any], result: Any = None, error: A
 
 
 class EngineLoop:
-    """A thread running an event loop for one engine, from ``open`` to ``close``."""
+    """A thread running an event loop for one engine, from ``start`` to ``close``."""
 
     def __init__(self, name: str = "pbxtui-engine") -> None:
         self._name = name
         self._loop: asyncio.AbstractEventLoop | None = None
         self._home: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._lock = threading.Lock()
+        self._early: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._closed: concurrent.futures.Future[None] = concurrent.futures.Future()
 
-    @property
-    def running(self) -> bool:
-        return self._loop is not None and not self._closed.done()
-
-    async def open(self, session: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
-        """Start the thread and run ``session(stop)`` there: it ends itself once ``stop`` is
-        set (by ``close``), so nothing it opened is closed under a cancellation. Returns once
-        the thread's loop is up."""
+    def start(self, session: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+        """Start the thread and run ``session(stop)`` there, from a running loop (the
+        opener's, where callbacks are handed back): ``session`` ends itself once ``stop`` is
+        set (by ``close``), so nothing it opened is closed under a cancellation."""
         self._home = asyncio.get_running_loop()
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
 
         async def main() -> None:
             parse_inline_on_this_loop()
-            self._loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            _settle(started)
+            with self._lock:
+                self._loop = loop
+                early, self._early = self._early, []
+            for fn, args in early:
+                loop.call_soon(fn, *args)
+            _settle(self._started)
             await session(self._stop)
 
         def thread() -> None:
@@ -96,26 +99,38 @@ class EngineLoop:
                 anyio.run(main, backend="asyncio")
                 _settle(self._closed)
             except BaseException as exc:  # told to whoever waits, never lost in the thread
-                _settle(started, error=exc)
+                _settle(self._started, error=exc)
                 _settle(self._closed, error=exc)
 
         threading.Thread(target=thread, name=self._name, daemon=True).start()
-        await asyncio.wrap_future(started)
+
+    async def started(self) -> None:
+        """Once the thread's loop is up."""
+        await asyncio.wrap_future(self._started)
 
     async def close(self) -> None:
         """Stop the session and wait for the thread's loop to end (never cut short)."""
-        if self._loop is None or self._stop is None:
+        if self._home is None:
             return
-        with contextlib.suppress(RuntimeError):  # its loop has ended already
-            self._loop.call_soon_threadsafe(self._stop.set)
         with anyio.CancelScope(shield=True):
+            with contextlib.suppress(Exception):  # a thread that failed says so below
+                await asyncio.wrap_future(self._started)
+            if self._loop is not None and self._stop is not None:
+                with contextlib.suppress(RuntimeError):  # its loop has ended already
+                    self._loop.call_soon_threadsafe(self._stop.set)
             await asyncio.wrap_future(self._closed)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Call ``fn`` on the thread's loop (directly while it is not running)."""
-        if self._loop is None:
+        """Call ``fn`` on the thread's loop: once it is up if it is starting, directly if
+        the thread was never started."""
+        if self._home is None:
             fn(*args)
-        else:
+            return
+        with self._lock:
+            if self._loop is None:
+                self._early.append((fn, args))
+                return
+        with contextlib.suppress(RuntimeError):  # its loop has ended
             self._loop.call_soon_threadsafe(fn, *args)
 
     def back_home(self, fn: Callable[..., Any]) -> Callable[..., None]:
@@ -193,10 +208,20 @@ class EngineThread:
         self._ran: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._asked_to_run: asyncio.Event | None = None
         self._next_step_aside = 0.0
+        self._opening = False
+
+    def open_early(self) -> None:
+        """Start opening the engine now, in its thread, while the console is still starting
+        (``__aenter__`` then waits for what is left of it)."""
+        if self._opening:
+            return
+        self._opening = True
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self.loop.start(self._session)
 
     async def __aenter__(self) -> Self:
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        await self.loop.open(self._session)
+        self.open_early()
+        await self.loop.started()
         await asyncio.wrap_future(self._opened)
         return self
 

@@ -144,3 +144,21 @@ def test_stepping_aside_for_keys_takes_at_most_half_the_time(
     clock[0] += in_thread.INPUT_HOLD
     engine._step_aside()
     assert slept == [in_thread.INPUT_HOLD] * 2
+
+
+async def test_opened_early_what_is_asked_before_its_loop_is_up_runs_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = build_simulator("pbxcloud", "hq", spec=still(first_extension=201))
+    slept_in: list[int] = []
+    monkeypatch.setattr(in_thread.time, "sleep", lambda _: slept_in.append(threading.get_ident()))
+    async with served(sim, poll_interval=0.2) as config:
+        engine = EngineThread(Engine(config))
+        engine.open_early()
+        engine.input_arrived()  # a key typed while the console starts
+        async with engine, anyio.create_task_group() as group:
+            group.start_soon(engine.run)
+            await until(lambda: engine.state()["hq"].resource(Resource.CALLS).ok, "calls")
+            group.cancel_scope.cancel()
+    assert len(slept_in) == 1 and slept_in[0] != threading.get_ident()
+    assert engine_threads() == []
