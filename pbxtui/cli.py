@@ -189,7 +189,11 @@ def main(ctx: click.Context, demo: bool) -> None:
 
 
 async def _console(
-    config: Config, options: Options, *, on_hooks_listening: Callable[[Any], None] | None = None
+    config: Config,
+    options: Options,
+    *,
+    on_hooks_listening: Callable[[Any], None] | None = None,
+    demo: bool = False,
 ) -> int:
     """Runs the console until it is left; returns its exit status (128 + the signal's number
     when a hangup or SIGTERM stopped it)."""
@@ -203,6 +207,7 @@ async def _console(
         mask_numbers=options.mask_numbers,
         on_hooks_listening=on_hooks_listening,
         open_engine_early=True,
+        engine_in_thread=not demo,  # the demo's simulators answer from this loop anyway
     )
     async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
         with leaving_with_the_terminal(lambda code: app.exit(return_code=code)):
@@ -225,6 +230,7 @@ async def _console_demo(options: Options) -> int:
                 demo.config,
                 options,
                 on_hooks_listening=lambda server: demo.send_hooks_to(server.url),
+                demo=True,
             )
     if code != 128 + signal.SIGHUP:  # no terminal left to tell
         click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)

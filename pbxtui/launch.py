@@ -14,7 +14,9 @@ from pbxtui.engine.in_thread import EngineLoop, EngineThread, HistoryInThread, M
 from pbxtui.engine.media import EngineMedia
 from pbxtui.engine.queries import EngineHistory
 from pbxtui.headless import engine_for_actions
+from pbxtui.model.history import HistorySource
 from pbxtui.model.media import MediaSource
+from pbxtui.model.port import LiveEngine
 from pbxtui.sources import Listening, sources_for
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.guard import ARM_SECONDS
@@ -30,26 +32,38 @@ def console_app(
     on_hooks_listening: Listening | None = None,
     media: MediaSource | None = None,
     open_engine_early: bool = False,
+    engine_in_thread: bool = True,
 ) -> PbxApp:
     """The console on an engine that polls ``config``'s PBXs, receives what they push, audits
     and keeps pending attended transfers where the CLI does, and reads their call history and
     recordings; the engine runs in a thread of its own (``pbxtui.engine.in_thread``).
     ``on_hooks_listening`` is told where the receiver listens once it does (the demo points
     its simulators there); ``media``: recordings from elsewhere than the engine;
-    ``open_engine_early``: start opening the engine now, while the console starts (what
-    ``pbxtui`` does: its first calls come sooner), rather than once it is up."""
-    loop = EngineLoop()
-    listening = None if on_hooks_listening is None else loop.back_home(on_hooks_listening)
-    sources = sources_for(config, on_listening=listening)
+    ``open_engine_early``: open the engine and start polling now, while the console starts
+    (what ``pbxtui`` does: its first calls come sooner), rather than once it is up;
+    ``engine_in_thread=False``: the engine on the console's own loop, for the demo, whose
+    simulators answer from that loop anyway (a thread only made its first calls later:
+    1.05 s against 0.84 s, measured)."""
+    loop = EngineLoop() if engine_in_thread else None
+    if loop is not None and on_hooks_listening is not None:
+        on_hooks_listening = loop.back_home(on_hooks_listening)
+    sources = sources_for(config, on_listening=on_hooks_listening)
     engine = engine_for_actions(config, read_only=read_only, sources=sources)
-    threaded = EngineThread(engine, loop)
-    if open_engine_early:
-        threaded.open_early()
+    live: LiveEngine = engine
+    history: HistorySource = EngineHistory(engine)
+    own_media: MediaSource = EngineMedia(engine)
+    if loop is not None:
+        threaded = EngineThread(engine, loop)
+        if open_engine_early:
+            threaded.start_early()
+        live = threaded
+        history = HistoryInThread(history, loop)
+        own_media = MediaInThread(own_media, loop)
     return PbxApp(
         config,
-        live_engine=threaded,
-        history=HistoryInThread(EngineHistory(engine), loop),
-        media=media if media is not None else MediaInThread(EngineMedia(engine), loop),
+        live_engine=live,
+        history=history,
+        media=media if media is not None else own_media,
         read_only=read_only,
         mask_numbers=mask_numbers,
         clock=clock,

@@ -72,6 +72,16 @@ def parse_inline_on_this_loop() -> None:
     _PARSES_INLINE.set(True)
 
 
+async def off_loop(work: Callable[[], T], *, size: int = 0, rows: int = 0) -> T:
+    """``work()`` in a worker thread when it is large (``size`` bytes, or ``rows`` rows),
+    inline when it is small: a big parse must not stall the event loop (and every other PBX
+    and the screen with it), a small one is cheaper than a thread hop. Inline whatever its
+    size on a loop that runs an engine alone (``parse_inline_on_this_loop``)."""
+    if (size < OFF_LOOP_BYTES and rows < OFF_LOOP_ROWS) or _PARSES_INLINE.get():
+        return work()
+    return await anyio.to_thread.run_sync(work, limiter=parse_limiter())
+
+
 def parse_limiter() -> anyio.CapacityLimiter:
     """One parse thread per event loop: more would only take turns on the interpreter lock,
     and each would make the event loop wait longer for its own turn."""
@@ -272,13 +282,9 @@ class Driver(ABC):
         yield  # makes this an async generator, as every driver's own is
 
     async def off_loop(self, parse: Callable[[], T], *, size: int = 0, rows: int = 0) -> T:
-        """``parse()`` in a worker thread when the answer is large (``size`` bytes, or
-        ``rows`` rows), inline when it is small: a big parse must not stall the event loop
-        (and every other PBX and the screen with it), a small one is cheaper than a thread
-        hop. ``parse`` must not touch the driver's mutable state."""
-        if (size < OFF_LOOP_BYTES and rows < OFF_LOOP_ROWS) or _PARSES_INLINE.get():
-            return parse()
-        return await anyio.to_thread.run_sync(parse, limiter=parse_limiter())
+        """``parse()`` off the event loop when the answer is large (``off_loop``). ``parse``
+        must not touch the driver's mutable state."""
+        return await off_loop(parse, size=size, rows=rows)
 
     # -- helpers --------------------------------------------------------------------------
     def unsupported(self, what: Resource | Action) -> NotSupported:

@@ -30,12 +30,11 @@ import httpx
 from pbxtui.config import Config, PbxConfig
 from pbxtui.drivers import create_driver
 from pbxtui.drivers.base import (
-    OFF_LOOP_ROWS,
     Driver,
     DriverError,
     NotSupported,
     PbxTimeout,
-    parse_limiter,
+    off_loop,
 )
 from pbxtui.drivers.budget import Priority
 from pbxtui.drivers.http import asking
@@ -393,15 +392,12 @@ class Engine:
 
     async def _rename_one(self, entry: _Pbx) -> None:
         """Name ``entry``'s calls again and publish them, if anything it shows changed. A
-        large PBX is named in a worker thread, as its polls are joined."""
+        large PBX is named off the event loop, as its polls are joined."""
         async with entry.publishing:
             before = self._state_of(entry)
             health = self._health(entry)
             prepare = partial(self._snapshot, entry, health=health)
-            if len(before.records(Resource.CALLS)) < OFF_LOOP_ROWS:
-                state = prepare()
-            else:
-                state = await anyio.to_thread.run_sync(prepare, limiter=parse_limiter())
+            state = await off_loop(prepare, rows=len(before.records(Resource.CALLS)))
             if health == entry.health and state.records(Resource.CALLS) is before.records(
                 Resource.CALLS
             ):
@@ -536,14 +532,11 @@ class Engine:
             entry = self._pbxs[name]
             try:
                 # One result of a PBX at a time, in order: each is joined with the latest of
-                # the others. A large one (thousands of calls) is diffed and joined in a
-                # worker thread, so the screen and the other PBXs never wait for it.
+                # the others. A large one (thousands of calls) is diffed and joined off the
+                # event loop (`off_loop`), so the other PBXs never wait for it.
                 async with entry.publishing:
                     prepare = partial(self._prepare, entry, resource, previous, current)
-                    if len(current.records) < OFF_LOOP_ROWS:
-                        prepared = prepare()
-                    else:
-                        prepared = await anyio.to_thread.run_sync(prepare, limiter=parse_limiter())
+                    prepared = await off_loop(prepare, rows=len(current.records))
                     self._apply(entry, resource, *prepared)
             except Exception as exc:
                 # A bug here must not stop the poll loop that called it.

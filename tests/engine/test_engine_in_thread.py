@@ -146,7 +146,7 @@ def test_stepping_aside_for_keys_takes_at_most_half_the_time(
     assert slept == [in_thread.INPUT_HOLD] * 2
 
 
-async def test_opened_early_what_is_asked_before_its_loop_is_up_runs_there(
+async def test_started_early_what_is_asked_before_its_loop_is_up_runs_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sim = build_simulator("pbxcloud", "hq", spec=still(first_extension=201))
@@ -154,11 +154,15 @@ async def test_opened_early_what_is_asked_before_its_loop_is_up_runs_there(
     monkeypatch.setattr(in_thread.time, "sleep", lambda _: slept_in.append(threading.get_ident()))
     async with served(sim, poll_interval=0.2) as config:
         engine = EngineThread(Engine(config))
-        engine.open_early()
+        engine.start_early()
         engine.input_arrived()  # a key typed while the console starts
-        async with engine, anyio.create_task_group() as group:
-            group.start_soon(engine.run)
+        async with engine:
+            # Polling before anyone asked it to run: what came before anyone listened is
+            # handed to the first subscriber, in order.
             await until(lambda: engine.state()["hq"].resource(Resource.CALLS).ok, "calls")
-            group.cancel_scope.cancel()
+            heard: list[EngineUpdate] = []
+            engine.subscribe(heard.append)
+            await until(lambda: any(u.resource is Resource.CALLS for u in heard), "replayed")
+            assert [u.seq for u in heard] == sorted(u.seq for u in heard)
     assert len(slept_in) == 1 and slept_in[0] != threading.get_ident()
     assert engine_threads() == []
