@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import sys
@@ -54,6 +53,33 @@ class Options:
 
 def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return anyio.run(coro_fn, backend="asyncio")
+
+
+def _serve_until_stopped(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
+    """Run a command that serves until told to stop: SIGINT (Ctrl-C) or SIGTERM cancels it
+    where it waits, and it exits 0. A KeyboardInterrupt raised wherever the interpreter
+    happened to be could leave its shutdown waiting (seen once in ten runs under load)."""
+
+    async def main() -> int:
+        code = 0
+        async with anyio.create_task_group() as group:
+
+            async def stop_on_signal() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        group.cancel_scope.cancel()
+                        return
+
+            async def serve() -> None:
+                nonlocal code
+                code = await coro_fn() or 0
+                group.cancel_scope.cancel()
+
+            group.start_soon(stop_on_signal)
+            group.start_soon(serve)
+        return code
+
+    return _run(main)
 
 
 def _fail(message: str, code: int = headless.EXIT_USAGE) -> None:
@@ -663,16 +689,14 @@ def listen(options: Options, listen_at: str | None, with_state: bool) -> None:
         config = config.model_copy(update={"webhooks": hooks})
     _warn_insecure(config)
     mask = options.mask(config)
-    code = 0
     runner = run_listener
     if with_state:
         from pbxtui.headless_listen import listen_with_state as runner
-    with contextlib.suppress(KeyboardInterrupt):
-        code = _run(
-            lambda: runner(
-                config, out=click.echo, err=lambda line: click.echo(line, err=True), mask=mask
-            )
+    code = _serve_until_stopped(
+        lambda: runner(
+            config, out=click.echo, err=lambda line: click.echo(line, err=True), mask=mask
         )
+    )
     sys.exit(code)
 
 
@@ -739,8 +763,7 @@ def sim(
         # A token made up here is only of use when written into the receiver's config.
         token = hooks_token or (made_up_token() if write_config else "")
         hooks = FleetHooks(hooks_url or f"http://{DEFAULT_LISTEN}", token)
-    with contextlib.suppress(KeyboardInterrupt):
-        _run(lambda: _serve_fleet(sims, fixed_ports, write_config, hooks, crm))
+    _serve_until_stopped(lambda: _serve_fleet(sims, fixed_ports, write_config, hooks, crm))
 
 
 async def _serve_fleet(

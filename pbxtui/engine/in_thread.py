@@ -19,6 +19,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import sys
 import threading
 import time
@@ -308,11 +309,18 @@ class EngineThread:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """``listener`` is called on the subscriber's loop, in the order of the updates; the
-        first subscriber is first handed what came before anyone listened."""
+        first subscriber is first handed what came before anyone listened (the changes, with
+        the newest state)."""
         forward: Callable[[EngineUpdate], None] = self.loop.back_home(listener)
         with self._lock:
-            while self._unheard:
-                forward(self._unheard.popleft())  # only schedules it: the order is kept
+            if self._unheard:
+                # Their changes as they came, each with its PBX's newest state: an old state
+                # handed over now would be painted over what `state()` shows.
+                latest = self.engine.state()
+                while self._unheard:
+                    update = self._unheard.popleft()
+                    state = latest.get(update.pbx, update.state)
+                    forward(dataclasses.replace(update, state=state))  # only scheduled
             self._listeners.append(forward)
 
         def unsubscribe() -> None:

@@ -9,48 +9,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from benchmarks.processes import ROOT
 from benchmarks.run import SCENARIOS
 
-EXPECTED: dict[str, dict[str, list[str]]] = {
-    "startup": {"pbxtui --demo": ["floor", "first calls"]},
-    "demo": {
-        "the demo's fleet": ["console CPU"],
-        "request budget": ["hq:", "istanbul:", "branch:", "eu:"],
-    },
-    "snapshot": {"snapshot --json": ["floor", "calls"]},
-    "wide": {
-        "answering after": ["poll round of calls", "poll round of every resource"],
-        "hanging": ["calls updates", "marked down"],
-    },
-    "pane": {"Calls pane": ["update / clear-and-rebuild"]},
-    "noc": {
-        "changing per second": [
-            "console CPU",
-            "cursor/dialog",
-            "typing a filter",
-            "event-loop stalls",
-            "polls timed out",
-            "peak RSS",
-        ],
-    },
+EXPECTED = {
+    "pbxtui --demo": ["floor", "first calls"],
+    "the demo's fleet": ["console CPU"],
+    "request budget": ["hq:", "istanbul:", "branch:", "eu:"],
+    "snapshot --json": ["floor", "calls"],
+    "answering after": ["poll round of calls", "poll round of every resource"],
+    "hanging": ["calls updates", "marked down"],
+    "Calls pane": ["update / clear-and-rebuild"],
+    "changing per second": [
+        "console CPU",
+        "cursor/dialog",
+        "typing a filter",
+        "event-loop stalls",
+        "polls timed out",
+        "peak RSS",
+    ],
 }
-# Three runs of about the same length, so the suite's two workers share them.
-GROUPS = (("startup", "demo"), ("snapshot", "wide"), ("pane", "noc"))
 
 
-def test_the_groups_cover_every_scenario() -> None:
-    assert sorted(n for group in GROUPS for n in group) == sorted(SCENARIOS) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("group", GROUPS, ids=["+".join(g) for g in GROUPS])
-def test_every_scenario_produces_its_figures(group: tuple[str, ...], tmp_path: Path) -> None:
+def test_every_scenario_produces_its_figures(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
-    only = [arg for name in group for arg in ("--only", name)]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--tiny", *only, "--json", str(out)],
+        [sys.executable, "-m", "benchmarks.run", "--tiny", "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -61,12 +45,11 @@ def test_every_scenario_produces_its_figures(group: tuple[str, ...], tmp_path: P
     figures = json.loads(out.read_text(encoding="utf-8"))["figures"]
     errors = [f for f in figures if f["name"] == "error"]
     assert not errors, errors
-    expected = {title: names for name in group for title, names in EXPECTED[name].items()}
-    for scenario, names in expected.items():
+    for scenario, names in EXPECTED.items():
         mine = [f for f in figures if scenario in f["scenario"]]
         for name in names:
             found = [f for f in mine if name in f["name"]]
             assert found, f"no figure {name!r} in {scenario!r}"
             assert all(f["measured"] not in ("", "n/a", "never") for f in found), found
     assert "FAIL" in done.stdout or "pass" in done.stdout  # the table was printed
-    assert len({f["scenario"] for f in figures}) >= len(expected)
+    assert len({f["scenario"] for f in figures}) >= len(SCENARIOS)

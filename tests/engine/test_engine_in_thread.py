@@ -159,10 +159,20 @@ async def test_started_early_what_is_asked_before_its_loop_is_up_runs_there(
         async with engine:
             # Polling before anyone asked it to run: what came before anyone listened is
             # handed to the first subscriber, in order.
-            await until(lambda: engine.state()["hq"].resource(Resource.CALLS).ok, "calls")
+            def fetched() -> datetime | None:
+                return engine.state()["hq"].resource(Resource.CALLS).fetched_at
+
+            await until(lambda: fetched() is not None, "calls")
+            first = fetched()
+            await until(lambda: fetched() != first, "the calls polled again")
+            before = fetched()
+            assert before is not None
             heard: list[EngineUpdate] = []
             engine.subscribe(heard.append)
             await until(lambda: any(u.resource is Resource.CALLS for u in heard), "replayed")
             assert [u.seq for u in heard] == sorted(u.seq for u in heard)
+            # Handed over with the newest state, never one older than `state()` showed.
+            seen = [u.state.resource(Resource.CALLS).fetched_at for u in heard]
+            assert all(at is not None and at >= before for at in seen), (before, seen)
     assert len(slept_in) == 1 and slept_in[0] != threading.get_ident()
     assert engine_threads() == []
