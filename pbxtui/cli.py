@@ -58,7 +58,7 @@ def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 def _serve_until_stopped(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
     """Run a command that serves until told to stop: SIGINT (Ctrl-C) or SIGTERM cancels it
     where it waits, and it exits 0. A KeyboardInterrupt raised wherever the interpreter
-    happened to be could leave its shutdown waiting (seen once in ten runs under load)."""
+    happened to be could leave its shutdown waiting (seen once, on a loaded machine)."""
 
     async def main() -> int:
         code = 0
