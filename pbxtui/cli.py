@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -56,30 +55,10 @@ def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def _serve_until_stopped(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
-    """Run a command that serves until told to stop: SIGINT (Ctrl-C) or SIGTERM cancels it
-    where it waits, and it exits 0. A KeyboardInterrupt raised wherever the interpreter
-    happened to be could leave its shutdown waiting (seen once, on a loaded machine)."""
+    """Run a serving command until it ends, or SIGINT / SIGTERM stops it (exit 0)."""
+    from pbxtui.session_end import serve_until_stopped
 
-    async def main() -> int:
-        code = 0
-        async with anyio.create_task_group() as group:
-
-            async def stop_on_signal() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        group.cancel_scope.cancel()
-                        return
-
-            async def serve() -> None:
-                nonlocal code
-                code = await coro_fn() or 0
-                group.cancel_scope.cancel()
-
-            group.start_soon(stop_on_signal)
-            group.start_soon(serve)
-        return code
-
-    return _run(main)
+    return _run(lambda: serve_until_stopped(coro_fn))
 
 
 def _fail(message: str, code: int = headless.EXIT_USAGE) -> None:
@@ -244,6 +223,7 @@ async def _console(
 async def _console_demo(options: Options) -> int:
     """The console on simulated PBXs; its audit log, app log and pending transfers are kept
     apart, under ``$XDG_STATE_HOME/pbxtui/demo/``, never with the real ones."""
+    from pbxtui.session_end import HANGUP_STATUS
     from pbxtui.sim.fleet import running_demo
 
     with paths.use_demo_state() as home:
@@ -258,7 +238,7 @@ async def _console_demo(options: Options) -> int:
                 on_hooks_listening=lambda server: demo.send_hooks_to(server.url),
                 demo=True,
             )
-    if code != 128 + signal.SIGHUP:  # no terminal left to tell
+    if code != HANGUP_STATUS:  # no terminal left to tell
         click.echo(f"pbxtui: the demo's actions were audited in {home / 'audit.jsonl'}", err=True)
     return code
 

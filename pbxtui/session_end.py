@@ -18,9 +18,14 @@ import select
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+
+import anyio
 
 STOPPING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+SERVING_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+HANGUP_STATUS = 128 + signal.SIGHUP
+"""The console's exit status when its terminal went away (or SIGHUP came)."""
 _GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
@@ -52,9 +57,9 @@ def leaving_with_the_terminal(stop: Callable[[int], None]) -> Iterator[None]:
 
     for signum in STOPPING_SIGNALS:
         loop.add_signal_handler(signum, stop_once, signum)
-    watcher: threading.Thread | None = None
-    wake_read, wake_write = os.pipe()
+    watched: tuple[threading.Thread, int, int] | None = None
     if sys.stdin is not None and sys.stdin.isatty():
+        wake_read, wake_write = os.pipe()
         watcher = threading.Thread(
             target=_wait_for_hangup,
             args=(
@@ -66,13 +71,39 @@ def leaving_with_the_terminal(stop: Callable[[int], None]) -> Iterator[None]:
             daemon=True,
         )
         watcher.start()
+        watched = (watcher, wake_read, wake_write)
     try:
         yield
     finally:
         for signum in STOPPING_SIGNALS:
             loop.remove_signal_handler(signum)
-        os.write(wake_write, b"x")
-        if watcher is not None:
+        if watched is not None:
+            watcher, wake_read, wake_write = watched
+            os.write(wake_write, b"x")
             watcher.join()
-        os.close(wake_read)
-        os.close(wake_write)
+            os.close(wake_read)
+            os.close(wake_write)
+
+
+async def serve_until_stopped(serve: Callable[[], Awaitable[int | None]]) -> int:
+    """Await ``serve()`` (a command that serves until told to stop) until it returns, or
+    until SIGINT (Ctrl-C) or SIGTERM cancels it where it waits; 0 then. A KeyboardInterrupt
+    raised wherever the interpreter happened to be could leave its shutdown waiting (seen
+    once, on a loaded machine)."""
+    code = 0
+    async with anyio.create_task_group() as group:
+
+        async def stop_on_signal() -> None:
+            with anyio.open_signal_receiver(*SERVING_SIGNALS) as signals:
+                async for _ in signals:
+                    group.cancel_scope.cancel()
+                    return
+
+        async def serving() -> None:
+            nonlocal code
+            code = await serve() or 0
+            group.cancel_scope.cancel()
+
+        group.start_soon(stop_on_signal)
+        group.start_soon(serving)
+    return code

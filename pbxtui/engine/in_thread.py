@@ -154,10 +154,12 @@ class EngineLoop:
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` on the thread's loop; cancelling the caller cancels it there."""
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("the engine's thread is not running")
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+        try:
+            loop = self._loop_or_fail()
+        except RuntimeError:
+            coro.close()  # never awaited: closed, so Python does not warn of it
+            raise
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
 
     async def iterate(self, iterator: AsyncIterator[T]) -> AsyncIterator[T]:
         """Items of ``iterator``, which runs as one task on the thread's loop (so its cancel

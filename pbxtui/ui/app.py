@@ -98,8 +98,6 @@ class PbxApp(App[None]):
             media=media,
         )
         self._live = live_engine
-        # On a real terminal only, where a frame is waited for (headless, as under Pilot, a
-        # pause per key would only slow the engine down).
         self._yields = live_engine if isinstance(live_engine, YieldsToInput) else None
         self.engine: EnginePort = live_engine if live_engine is not None else engine  # type: ignore[assignment]
         self._unsubscribe: Callable[[], None] | None = None
@@ -118,6 +116,8 @@ class PbxApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             if not event.is_forwarded:  # arriving: the screen on top now is where it was typed
+                # On a real terminal only, where a frame is waited for (headless, as under
+                # Pilot, a pause per key would only slow the engine down).
                 if self._yields is not None and not self.is_headless:
                     self._yields.input_arrived()
                 screen = self.screen
