@@ -66,7 +66,13 @@ async def test_hangup_confirm_and_cancel() -> None:
             await pilot.press("y")
             await wait_for(pilot, lambda: not sim.scenario.calls, what="call gone from the PBX")
             await wait_for(pilot, lambda: table(app, "calls").row_count == 0, what="row gone")
-            assert any("hang up" in n.title for n in notices(app))
+            # The outcome comes back from the engine's thread on its own: the next poll's
+            # update may reach the screen first.
+            await wait_for(
+                pilot,
+                lambda: any("hang up" in n.title for n in notices(app)),
+                what="the hang-up's result",
+            )
 
 
 async def test_one_pbx_down_the_other_keeps_updating() -> None:
