@@ -30,7 +30,7 @@ import httpx
 from pbxtui.hooks import HookServer
 from pbxtui.launch import console_app
 from pbxtui.sim.fleet import running_demo
-from pbxtui.ui.screens import console as console_module
+from pbxtui.ui import repaint_pacing
 from pbxtui.ui.widgets.live_table import LiveTable
 
 TARGET_MS = 100.0
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # One event loop per console, as each console process has.
     now = asyncio.run(measure(args.pushes, seed=1))
-    console_module.PUSH_RENDER_SPACING = console_module.MIN_RENDER_SPACING
+    repaint_pacing.PUSH_RENDER_SPACING = repaint_pacing.MIN_RENDER_SPACING
     before = asyncio.run(measure(args.pushes, seed=2))
     print(f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(line("push → Events (pushes cut the throttle)", now))

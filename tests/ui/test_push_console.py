@@ -27,8 +27,8 @@ from pbxtui.model import (
 from pbxtui.sim import build_simulator
 from pbxtui.sim.fleet import serving_fleet
 from pbxtui.sim.scenario import ScenarioSpec
+from pbxtui.ui import repaint_pacing
 from pbxtui.ui.app import PbxApp
-from pbxtui.ui.screens import console as console_module
 from pbxtui.ui.updates import UpdateBuffer
 from tests.ui.helpers import health_text, rows, run, table, wait_for
 
@@ -208,8 +208,8 @@ async def test_a_push_is_not_held_behind_the_repaint_throttle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Polled updates now wait an hour between repaints: only a push may cut in.
-    monkeypatch.setattr(console_module, "MIN_RENDER_SPACING", 3600.0)
-    monkeypatch.setattr(console_module, "MAX_RENDER_SPACING", 3600.0)
+    monkeypatch.setattr(repaint_pacing, "MIN_RENDER_SPACING", 3600.0)
+    monkeypatch.setattr(repaint_pacing, "MAX_RENDER_SPACING", 3600.0)
     async with console() as (app, servers), run(app) as pilot:
         client = await listening(pilot, servers)
         await pilot.press("6")

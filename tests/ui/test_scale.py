@@ -14,7 +14,7 @@ from textual.widgets import Input
 from benchmarks.scenario_pane import bench_config
 from pbxtui.model import Call, CallState, Direction, Resource, ResourceState
 from pbxtui.ui.app import PbxApp
-from pbxtui.ui.screens.console import RENDER_SLICE
+from pbxtui.ui.repaint_pacing import RENDER_SLICE
 from tests.ui.fakes import (
     NOW,
     StaticEngine,

@@ -13,7 +13,6 @@ that opened after it (``pbxtui.ui.keys``).
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
@@ -70,6 +69,7 @@ from pbxtui.ui.modals.health_detail import HealthModal, health_lines
 from pbxtui.ui.modals.help import show_help
 from pbxtui.ui.modals.picker import PbxPicker
 from pbxtui.ui.palette import Palette
+from pbxtui.ui.repaint_pacing import SLICE_GAP, RepaintPacing
 from pbxtui.ui.screens.availability import ACTION_NEEDS, Availability
 from pbxtui.ui.screens.command_mode import CommandMode
 from pbxtui.ui.screens.history import HistoryRequest, HistoryScreen
@@ -83,24 +83,10 @@ from pbxtui.ui.widgets.text import TextLines
 
 T = TypeVar("T")
 
-MIN_RENDER_SPACING = 0.25
-"""Repaints after engine updates are at least this far apart (updates between merge)."""
-MAX_RENDER_SPACING = 1.0
-RENDER_COST_FACTOR = 4
-"""...and at least this many times what the last one cost: the console stays idle most of
-the time whatever the fleet, so keys are answered at once."""
-PUSH_RENDER_SPACING = 0.05
-"""...but what a PBX pushed waits at most this long after the last repaint: a webhook is
-news (a caller ringing now), and shows in Events within 100 ms of arrival."""
-RENDER_SLICE = 4
-"""PBXs brought up to date per slice of a repaint; the rest follow ``SLICE_GAP`` later. At NOC
-scale twenty PBXs answering within one spacing cost 25-35 ms to paint at once (measured): in
-slices of four, a key or a tick waits for one slice (~7 ms), not the whole repaint."""
-SLICE_GAP = 0.002
 FILTER_DELAY = 0.1
+"""The filter is applied this long after the last key typed in it (typing stays instant)."""
 HISTORY_DEFAULT_RANGE = timedelta(days=1)
 """What ``H`` reads when not told: the last day."""
-"""The filter is applied this long after the last key typed in it (typing stays instant)."""
 
 
 def placeholder_state(name: str, kind: str, *, read_only: bool, protected: bool) -> PbxState:
@@ -227,12 +213,9 @@ class ConsoleScreen(Screen[None]):
         self._prompt_mode = ""
         self._stale_panes: set[str] = set(self.panes)
         self._pending = False
-        self._backlog: dict[str, PbxState] = {}
-        """PBX states taken from the buffer and not yet shown (``_render_slice``)."""
-        self._render_cost = 0.0
+        self._pacing = RepaintPacing()
+        """PBX states taken from the buffer and not yet shown, and when to show them."""
         self._slice_timer: Timer | None = None
-        self._next_render = 0.0
-        self._last_render = 0.0
         self._render_timer: Timer | None = None
         self._render_due = 0.0
         self._filter_timer: Timer | None = None
@@ -402,7 +385,7 @@ class ConsoleScreen(Screen[None]):
         self.apply_updates()
 
     def on_screen_resume(self) -> None:
-        if self._pending or self.session.buffer.pending or self._backlog:
+        if self._pending or self.session.buffer.pending or self._pacing.backlog:
             # The console comes back as it was first, and what changed meanwhile is painted
             # a frame later: closing a dialog is not held up by the repaint it missed.
             self.call_after_refresh(self._apply_if_active)
@@ -416,18 +399,11 @@ class ConsoleScreen(Screen[None]):
             self._pending = True
 
     def apply_updates(self) -> None:
-        """Take everything buffered and repaint once (never while a modal is open).
-
-        A repaint costs what changed (rows are rebuilt per changed record, lines repainted
-        per changed line), so it comes promptly; still, repaints are at least
-        ``MIN_RENDER_SPACING`` apart and ``RENDER_COST_FACTOR`` times what the last one cost,
-        so many PBXs answering at once cannot keep the event loop busy: what arrives
-        meanwhile is merged into the next repaint. A pushed event is the exception
-        (``PUSH_RENDER_SPACING``).
-        """
-        due = self._next_render
-        if self.session.buffer.pushed:
-            due = min(due, self._last_render + PUSH_RENDER_SPACING)
+        """Take everything buffered and repaint once (never while a modal is open), when
+        the pacing allows (``pbxtui.ui.repaint_pacing``): a repaint costs what changed (rows
+        are rebuilt per changed record, lines repainted per changed line), so it comes
+        promptly, but never so often that many PBXs answering at once keep the loop busy."""
+        due = self._pacing.due(pushed=self.session.buffer.pushed)
         wait = due - time.monotonic()
         if wait > 0:
             if self._render_timer is None or due < self._render_due:
@@ -445,35 +421,24 @@ class ConsoleScreen(Screen[None]):
         events_pane = self.panes["events"]
         if changes and isinstance(events_pane, EventsPane):
             events_pane.add(changes)
-        for name, state in states.items():
-            self._backlog.pop(name, None)  # the newest goes to the back: oldest news first
-            self._backlog[name] = state
-        self._render_cost = 0.0
+        self._pacing.begin(states)
         self._render_slice(started)
 
     def _render_slice(self, started: float | None = None) -> None:
-        """Bring the next ``RENDER_SLICE`` PBXs of the backlog up to date and repaint; the
-        next slice is due ``SLICE_GAP`` later, so what waits (a key) goes in between."""
+        """Bring the next slice of PBXs up to date and repaint; the next slice is due
+        ``SLICE_GAP`` later, so what waits (a key) goes in between."""
         started = time.perf_counter() if started is None else started
-        batch = list(itertools.islice(self._backlog, RENDER_SLICE))
-        for name in batch:
-            self.states[name] = self._backlog.pop(name)
+        self.states.update(self._pacing.next_slice())
         self._stale_panes = set(self.panes)
         self.render_all()
-        # The spacing counts every slice of the repaint, as if it had been one.
-        self._render_cost += time.perf_counter() - started
-        self._last_render = time.monotonic()
-        cost = RENDER_COST_FACTOR * self._render_cost
-        self._next_render = self._last_render + min(
-            MAX_RENDER_SPACING, max(MIN_RENDER_SPACING, cost)
-        )
-        if self._backlog and self._slice_timer is None:
+        self._pacing.painted(time.perf_counter() - started, time.monotonic())
+        if self._pacing.backlog and self._slice_timer is None:
             # One chain of slices: a repaint that comes meanwhile joins it.
             self._slice_timer = self.set_timer(SLICE_GAP, self._next_slice)
 
     def _next_slice(self) -> None:
         self._slice_timer = None
-        if not self._backlog:
+        if not self._pacing.backlog:
             return
         if self.is_active:
             self._render_slice()
