@@ -103,7 +103,13 @@ class LiveEngine(EnginePort, Protocol):
 
 @runtime_checkable
 class YieldsToInput(Protocol):
-    """An engine sharing the console's process that can step aside when a key arrives, so
-    the console has the interpreter to itself while it answers (``pbxtui.engine.in_thread``)."""
+    """An engine sharing the console's process that can give way when a key arrives or a
+    repaint starts, so the console has the interpreter to itself while it answers or paints
+    (``pbxtui.engine.in_thread``)."""
 
     def input_arrived(self) -> None: ...
+
+    def painting(self) -> Callable[[], None]:
+        """A key's answer or a repaint starts: the engine gives way until the returned
+        callable is called (once the frame is drawn)."""
+        ...

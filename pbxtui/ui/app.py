@@ -120,6 +120,7 @@ class PbxApp(App[None]):
                 # Pilot, a pause per key would only slow the engine down).
                 if self._yields is not None and not self.is_headless:
                     self._yields.input_arrived()
+                    self.call_after_refresh(self._yields.painting())
                 screen = self.screen
                 if isinstance(screen, TakesKeys) and screen.take_key(event):
                     return

@@ -146,6 +146,24 @@ def test_stepping_aside_for_keys_takes_at_most_half_the_time(
     assert slept == [in_thread.INPUT_HOLD] * 2
 
 
+def test_while_the_console_paints_the_interpreter_is_handed_over_rarely_then_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    intervals: list[float] = []
+    monkeypatch.setattr(in_thread.sys, "setswitchinterval", intervals.append)
+    engine = EngineThread.__new__(EngineThread)  # no engine needed: the interpreter's setting
+    engine._paints = 0
+    key = engine.painting()  # a key's answer, and a repaint that starts before its frame
+    repaint = engine.painting()
+    assert intervals == [in_thread.PAINT_SWITCH_INTERVAL] * 2
+    key()
+    key()  # called twice (a frame drawn twice): counted once
+    assert intervals[-1] == in_thread.PAINT_SWITCH_INTERVAL  # the repaint is still on
+    repaint()
+    assert intervals[-1] == in_thread.SWITCH_INTERVAL
+    assert in_thread.PAINT_SWITCH_INTERVAL > in_thread.SWITCH_INTERVAL
+
+
 async def test_started_early_what_is_asked_before_its_loop_is_up_runs_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -39,6 +39,7 @@ from pbxtui.model import (
     Resource,
 )
 from pbxtui.model.history import HistoryQuery
+from pbxtui.model.port import YieldsToInput
 from pbxtui.ui.call_index import CallIndex
 from pbxtui.ui.commands import (
     PALETTE_ACTIONS,
@@ -428,6 +429,7 @@ class ConsoleScreen(Screen[None]):
         """Bring the next slice of PBXs up to date and repaint; the next slice is due
         ``SLICE_GAP`` later, so what waits (a key) goes in between."""
         started = time.perf_counter() if started is None else started
+        self._paint_undisturbed()
         self.states.update(self._pacing.next_slice())
         self._stale_panes = set(self.panes)
         self.render_all()
@@ -435,6 +437,13 @@ class ConsoleScreen(Screen[None]):
         if self._pacing.backlog and self._slice_timer is None:
             # One chain of slices: a repaint that comes meanwhile joins it.
             self._slice_timer = self.set_timer(SLICE_GAP, self._next_slice)
+
+    def _paint_undisturbed(self) -> None:
+        """A repaint starts: an engine in a thread of this process gives way until its frame
+        is drawn (on a terminal only: headless, under Pilot, no frame is waited for)."""
+        engine = self.session.engine
+        if isinstance(engine, YieldsToInput) and not self.app.is_headless:
+            self.call_after_refresh(engine.painting())
 
     def _next_slice(self) -> None:
         self._slice_timer = None
@@ -471,6 +480,7 @@ class ConsoleScreen(Screen[None]):
     def _tick(self) -> None:
         """Once a second: durations and ages move on, without polling and without re-sorting."""
         if self.is_active:
+            self._paint_undisturbed()
             ctx = self.context()
             self._show_health(ctx)
             self.active_pane.tick(ctx)
