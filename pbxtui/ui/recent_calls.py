@@ -31,11 +31,15 @@ class RecentCalls:
 
     def note(self, before: Mapping[str, PbxState], changes: Iterable[Change]) -> bool:
         """Keep the calls that ``changes`` say ended, as ``before`` (the state shown until
-        now) last had them; True when any was kept."""
+        now) last had them; True when any was kept. A call is kept once, however many ways
+        its end was learnt (a webhook, then the poll that no longer lists it)."""
         kept = False
         known: dict[str, dict[str, Call]] = {}
+        noted = {finished.call.key for finished in self.calls}
         for change in changes:
             if change.kind is not ChangeKind.CALL_ENDED or not change.key:
+                continue
+            if change.key in noted:
                 continue
             state = before.get(change.pbx)
             if state is None:
@@ -46,6 +50,7 @@ class RecentCalls:
             call = calls.get(change.key)
             if call is not None:
                 self.calls.append(FinishedCall(call, change.at))
+                noted.add(change.key)
                 kept = True
         return kept
 
