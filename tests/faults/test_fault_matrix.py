@@ -84,7 +84,17 @@ def loop_problems(fault: Fault, watch: LoopWatch) -> list[str]:
     return [f"{fault.name}: {p}" for p in found]
 
 
-@pytest.mark.parametrize("group", GROUPS, ids=[_id(g) for g in GROUPS])
+SOLO = pytest.mark.solo
+"""The faults that cost memory and time on the event loop are measured alone: ``make test``
+runs them after the rest, with no other test process beside them (on two cores, a third
+worker's load stretched a 32 MiB answer's decompression past the stall limit)."""
+
+
+@pytest.mark.parametrize(
+    "group",
+    [pytest.param(g, marks=SOLO) if g[0].heavy else g for g in GROUPS],
+    ids=[_id(g) for g in GROUPS],
+)
 async def test_fault_matrix(group: tuple[Fault, tuple[str, ...]], env: Env) -> None:
     fault, kinds = group
     results: dict[str, CellResult] = {}
