@@ -64,6 +64,7 @@ from pbxtui.drivers.iexpbx_rows import (
     users_from_rows,
 )
 from pbxtui.drivers.reading import Unreadable, parse_xml
+from pbxtui.drivers.shared_reads import SharedReads
 from pbxtui.model import (
     Action,
     ActionResult,
@@ -242,8 +243,8 @@ class IexPbxDriver(Driver):
         ),
     )
     # Extensions, lamps, queues and agents are all derived from the same three lists; polls
-    # of those views landing together share one answer for this long. The calls view always
-    # asks afresh, and any action forgets everything.
+    # of those views landing together share one answer for this long. A view's own list is
+    # always asked afresh, or shared while on its way; any action forgets everything.
     cache_seconds: ClassVar[float] = 0.5
 
     def __init__(self, config: PbxConfig, client: httpx.AsyncClient) -> None:
@@ -252,6 +253,7 @@ class IexPbxDriver(Driver):
         super().__init__(config, client)
         self.iex = config
         self._cache: dict[str, tuple[float, list[Row]]] = {}
+        self._listings: SharedReads[list[Row]] = SharedReads()
         self._call_reader = CallReader(config.name)
         self._last_calls: tuple[list[Row], list[Call]] | None = None
 
@@ -454,6 +456,9 @@ class IexPbxDriver(Driver):
         cached = self._cache.get(action)
         if not fresh and cached and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
+        return await self._listings.read(action, partial(self._listing, action))
+
+    async def _listing(self, action: str) -> list[Row]:
         response = await self._send(action, {}, expected="JSON")
         rows = await self.off_loop(partial(self.read_rows, action, response), size=response.size)
         self._cache[action] = (time.monotonic(), rows)
@@ -476,7 +481,9 @@ class IexPbxDriver(Driver):
             with asking("action", Priority.ACTION):
                 envelope = self._checked(await self._envelope(action, params))
         finally:
-            self._cache.clear()  # whatever happened, the next poll must look again
+            # Whatever happened, the next poll must look again.
+            self._cache.clear()
+            self._listings.forget()
         return ActionResult(ok=envelope.success, message=envelope.message)
 
     async def _envelope(self, action: str, params: dict[str, str]) -> Envelope:

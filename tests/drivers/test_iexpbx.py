@@ -8,13 +8,16 @@ simulator would never give (odd envelopes, a hostile XML) come from ``httpx.Mock
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pbxtui.config import parse_config
 from pbxtui.drivers.base import AuthRefused, BadAnswer, DriverError, NotSupported, PbxTimeout
@@ -27,6 +30,7 @@ from pbxtui.drivers.iexpbx import (
     parse_envelope,
     parse_regstatus,
 )
+from pbxtui.engine import Engine
 from pbxtui.model import (
     Action,
     Agent,
@@ -38,9 +42,11 @@ from pbxtui.model import (
     IvrCall,
     LampKind,
     LineState,
+    Resource,
 )
 from pbxtui.redact import secrets
 from pbxtui.sim import SimulatedPbx
+from pbxtui.sim.fleet import running_fleet
 from pbxtui.sim.iexpbx import Quirks, build
 from pbxtui.sim.scenario import CallPhase, LegState, Scenario, ScenarioSpec, SimCall
 from tests.conftest import driver_for, served, toml_config
@@ -718,3 +724,31 @@ def test_quirks_defaults_follow_the_vendor_page() -> None:
     assert (quirks.directory_format, quirks.duration_format) == ("cisco", "hms")
     assert replace(quirks, outer_array=False).outer_array is False
     assert parse_envelope('[{"success": true, "count": 0, "data": []}]').success
+
+
+class ActionsAsked:
+    """ASGI middleware noting the ``action`` of each request that reaches the simulator."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.actions: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            self.actions[query.get("action", "")] += 1
+        await self.app(scope, receive, send)
+
+
+async def test_a_poll_of_every_view_asks_each_list_once() -> None:
+    """Extensions, peers and lamps all come from ``users``, queues and agents from ``queues``:
+    polled at the same moment, they share one answer instead of asking the PBX five times."""
+    sim = make_sim()
+    asked = ActionsAsked(sim.app)
+    sim.app = asked
+    async with running_fleet([sim]) as (config, _, _), Engine(config) as engine:
+        states = await engine.poll_once()
+        assert all(states["ist"].resource(r).ok for r in Resource)
+        assert asked.actions == {"activecalls": 1, "users": 1, "queues": 1}
+        await engine.poll_once(resources=[Resource.PEERS])  # a view polled alone asks again
+    assert asked.actions["users"] == 2
