@@ -60,6 +60,7 @@ from pbxtui.drivers.dialup_answers import (
 from pbxtui.drivers.dialup_extras import QueueCallbacks
 from pbxtui.drivers.dialup_history import DialupHistory
 from pbxtui.drivers.http import VendorHttp, VendorResponse, asking
+from pbxtui.drivers.shared_reads import SharedReads
 from pbxtui.model import (
     Action,
     ActionResult,
@@ -169,13 +170,6 @@ class _Sweep:
     lamps: list[BlfLamp]
 
 
-@dataclass
-class _PendingSweep:
-    done: anyio.Event
-    result: _Sweep | None = None
-    error: Exception | None = None
-
-
 Outcome = ExtensionStatus | DriverError
 
 
@@ -210,7 +204,7 @@ class DialupDriver(Driver):
         )
         self._reuse_for = config.poll_interval / 2
         self._last: _Sweep | None = None
-        self._pending: _PendingSweep | None = None
+        self._sweeps: SharedReads[_Sweep] = SharedReads()
         self._first_seen: dict[str, tuple[float, str]] = {}  # call key → (monotonic, ext)
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
         self._statuses = StatusReader(config.name)
@@ -355,32 +349,14 @@ class DialupDriver(Driver):
 
     async def _sweep(self) -> _Sweep:
         """The last sweep if fresh, the one in flight if any, else a new one."""
-        while True:
-            last = self._last
-            if last is not None and time.monotonic() - last.taken < self._reuse_for:
-                return last
-            pending = self._pending
-            if pending is None:
-                return await self._lead_sweep()
-            await pending.done.wait()
-            if pending.error is not None:
-                raise pending.error
-            if pending.result is not None:
-                return pending.result
-            # The leader was cancelled: go round again, and lead if nobody else does.
+        last = self._last
+        if last is not None and time.monotonic() - last.taken < self._reuse_for:
+            return last
+        return await self._sweeps.read("sweep", self._new_sweep)
 
-    async def _lead_sweep(self) -> _Sweep:
-        pending = _PendingSweep(anyio.Event())
-        self._pending = pending
-        try:
-            pending.result = self._last = await self._run_sweep()
-            return pending.result
-        except Exception as exc:
-            pending.error = exc
-            raise
-        finally:
-            self._pending = None
-            pending.done.set()
+    async def _new_sweep(self) -> _Sweep:
+        self._last = await self._run_sweep()
+        return self._last
 
     async def _run_sweep(self) -> _Sweep:
         outcomes: dict[str, Outcome] = {}

@@ -1,7 +1,8 @@
 """One request for a listing, shared by every view that asks for it while it is on its way.
 
 Some vendors derive several views from one listing (IEXPBX's extensions, peers and lamps all
-come from ``users``). Polled at the same moment, each view would ask the PBX for the same
+come from ``users``; the dialup.php family's calls, extensions and lamps from one sweep of
+every extension). Polled at the same moment, each view would ask the PBX for the same
 answer; here the first one asks and the others wait for its answer, so the PBX is asked once
 and the request budget is spent once. Joining a request already on its way is as fresh as
 asking again: its answer is younger than any the caller could get by a request of its own.
