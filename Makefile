@@ -32,11 +32,11 @@ typecheck: $(BIN)/pbxtui
 contracts: $(BIN)/pbxtui
 	$(BIN)/lint-imports
 
-# Three workers on two cores: the suite waits on its servers ~40 % of the time, so a third
-# worker fills the idle CPU (measured: 289 s with two, 226 s with three, 205 s with four).
+# Four workers on two cores: the suite waits on its servers and sockets much of the time, so
+# more workers fill the idle CPU (measured: 289 s with two, 226 s with three, 205 s with four).
 # The tests marked solo measure a stall or memory and run after, alone.
 pytest: bytecode
-	$(BIN)/pytest -n 3 -q -m "not solo"
+	$(BIN)/pytest -n 4 -q -m "not solo"
 	$(BIN)/pytest -q -m solo
 
 screenshots: $(BIN)/pbxtui
