@@ -164,7 +164,6 @@ class RequestSpacing:
 
 @dataclass(frozen=True)
 class _Sweep:
-    taken: float  # monotonic time the sweep finished
     extensions: list[Extension]
     calls: list[Call]
     lamps: list[BlfLamp]
@@ -202,9 +201,8 @@ class DialupDriver(Driver):
             budget=self.budget,  # max_in_flight and requests_per_second, shared with actions
             body_limit=STATUS_BODY_LIMIT,
         )
-        self._reuse_for = config.poll_interval / 2
-        self._last: _Sweep | None = None
-        self._sweeps: SharedReads[_Sweep] = SharedReads()
+        # A sweep serves every resource polled within half a poll interval of it.
+        self._sweeps: SharedReads[_Sweep] = SharedReads(reuse_for=config.poll_interval / 2)
         self._first_seen: dict[str, tuple[float, str]] = {}  # call key → (monotonic, ext)
         self._lamps: dict[str, tuple[str, datetime | None]] = {}  # ext → (raw, since)
         self._statuses = StatusReader(config.name)
@@ -253,12 +251,12 @@ class DialupDriver(Driver):
         with asking("action", Priority.ACTION):
             response = await self.http.get(params)
         if _unanswered(response):
-            self._last = None
+            self._sweeps.forget()
             return ActionResult(ok=True, message=f"hang-up of {exten} sent; {UNCONFIRMED}")
         ok, word = parse_action(self.name, read_fields(self.name, response))
         if not ok:
             return ActionResult(ok=False, message=f"extension {exten} was not hung up ({word})")
-        self._last = None  # the next poll must show the effect
+        self._sweeps.forget()  # the next poll must show the effect
         return ActionResult(ok=True, message=f"hung up extension {exten}")
 
     async def click2call(self, request: Click2Call) -> ActionResult:
@@ -288,11 +286,11 @@ class DialupDriver(Driver):
         with asking("action", Priority.ACTION):
             response = await self.http.get(params, timeout=wait)
         if _unanswered(response):
-            self._last = None
+            self._sweeps.forget()
             return ActionResult(ok=True, message=f"call {dial1} → {dial2} sent; {UNCONFIRMED}")
         fields = read_fields(self.name, response)
         ok, word = parse_action(self.name, fields)
-        self._last = None
+        self._sweeps.forget()
         if request.scheduled_at is not None:
             when = params["Date"]
             if not ok:
@@ -349,14 +347,7 @@ class DialupDriver(Driver):
 
     async def _sweep(self) -> _Sweep:
         """The last sweep if fresh, the one in flight if any, else a new one."""
-        last = self._last
-        if last is not None and time.monotonic() - last.taken < self._reuse_for:
-            return last
-        return await self._sweeps.read("sweep", self._new_sweep)
-
-    async def _new_sweep(self) -> _Sweep:
-        self._last = await self._run_sweep()
-        return self._last
+        return await self._sweeps.read("sweep", self._run_sweep)
 
     async def _run_sweep(self) -> _Sweep:
         outcomes: dict[str, Outcome] = {}
@@ -427,7 +418,7 @@ class DialupDriver(Driver):
                 )
             )
             lamps.append(self._lamp(exten, state, raw, at))
-        return _Sweep(taken=now, extensions=extensions, calls=calls, lamps=lamps)
+        return _Sweep(extensions=extensions, calls=calls, lamps=lamps)
 
     def _observe(self, now: float, statuses: Mapping[str, ExtensionStatus]) -> dict[str, int]:
         """Seconds since each call key was first seen; forget calls that have ended."""

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from functools import partial
@@ -252,8 +251,7 @@ class IexPbxDriver(Driver):
             raise TypeError(f"{config.name}: an IEXPBX driver needs an iexpbx config")
         super().__init__(config, client)
         self.iex = config
-        self._cache: dict[str, tuple[float, list[Row]]] = {}
-        self._listings: SharedReads[list[Row]] = SharedReads()
+        self._listings: SharedReads[list[Row]] = SharedReads(reuse_for=self.cache_seconds)
         self._call_reader = CallReader(config.name)
         self._last_calls: tuple[list[Row], list[Call]] | None = None
 
@@ -453,16 +451,11 @@ class IexPbxDriver(Driver):
         return self._calls(await self._rows("activecalls"))
 
     async def _rows(self, action: str, *, fresh: bool = False) -> list[Row]:
-        cached = self._cache.get(action)
-        if not fresh and cached and time.monotonic() - cached[0] < self.cache_seconds:
-            return cached[1]
-        return await self._listings.read(action, partial(self._listing, action))
+        return await self._listings.read(action, partial(self._listing, action), fresh=fresh)
 
     async def _listing(self, action: str) -> list[Row]:
         response = await self._send(action, {}, expected="JSON")
-        rows = await self.off_loop(partial(self.read_rows, action, response), size=response.size)
-        self._cache[action] = (time.monotonic(), rows)
-        return rows
+        return await self.off_loop(partial(self.read_rows, action, response), size=response.size)
 
     def read_rows(self, action: str, response: VendorResponse) -> list[Row]:
         """The rows of a listing's answer (synchronous and free of I/O: fit for a worker
@@ -481,9 +474,7 @@ class IexPbxDriver(Driver):
             with asking("action", Priority.ACTION):
                 envelope = self._checked(await self._envelope(action, params))
         finally:
-            # Whatever happened, the next poll must look again.
-            self._cache.clear()
-            self._listings.forget()
+            self._listings.forget()  # whatever happened, the next poll must look again
         return ActionResult(ok=envelope.success, message=envelope.message)
 
     async def _envelope(self, action: str, params: dict[str, str]) -> Envelope:

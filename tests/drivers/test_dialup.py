@@ -457,7 +457,7 @@ async def test_observed_duration_grows_across_polls() -> None:
         d = dialup(driver)
         # Pretend the first sighting was 90 s ago rather than sleeping through it.
         d._first_seen = {k: (t - 90, e) for k, (t, e) in d._first_seen.items()}
-        d._last = None
+        d._sweeps.forget()
         (again,) = await driver.fetch_calls()
     assert first.duration == 0
     assert 90 <= again.duration <= 91
@@ -494,7 +494,7 @@ async def test_resources_share_one_sweep() -> None:
         assert adapter(sim).status_requests == 6
         await driver.fetch_calls()  # younger than half the poll interval: reused
         assert adapter(sim).status_requests == 6
-        dialup(driver)._last = None  # as if half the poll interval had passed
+        dialup(driver)._sweeps.forget()  # as if half the poll interval had passed
         await driver.fetch_extensions()
     assert adapter(sim).status_requests == 12
 

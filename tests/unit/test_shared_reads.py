@@ -99,3 +99,25 @@ async def test_after_forget_a_read_does_not_join_one_sent_before(forgotten: bool
         await anyio.wait_all_tasks_blocked()
         fetch.release.set()
     assert fetch.asked == (2 if forgotten else 1)
+
+
+async def test_a_landed_answer_serves_its_window_unless_asked_afresh() -> None:
+    reads: SharedReads[list[str]] = SharedReads(reuse_for=60)
+    fetch = Listing()
+    fetch.release.set()
+    assert await reads.read("users", fetch) == ["answer 1"]
+    assert await reads.read("users", fetch) == ["answer 1"]
+    assert await reads.read("users", fetch, fresh=True) == ["answer 2"]
+    reads.forget()
+    assert await reads.read("users", fetch) == ["answer 3"]
+
+
+async def test_an_answer_landing_after_forget_is_not_kept() -> None:
+    reads: SharedReads[list[str]] = SharedReads(reuse_for=60)
+    fetch = Listing()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(reads.read, "users", fetch)
+        await anyio.wait_all_tasks_blocked()
+        reads.forget()  # an action, while the read was on its way
+        fetch.release.set()
+    assert await reads.read("users", fetch) == ["answer 2"]
