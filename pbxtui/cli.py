@@ -172,9 +172,14 @@ pbx_argument = click.argument("pbx", shell_complete=complete_pbx)
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @global_options
 @click.option("--demo", is_flag=True, help="Run the console on built-in simulated PBXs.")
+@click.option(
+    "--direct",
+    is_flag=True,
+    help="Poll the PBXs from this console even when the config has [broker].",
+)
 @click.version_option(package_name="pbxtui")
 @click.pass_context
-def main(ctx: click.Context, demo: bool) -> None:
+def main(ctx: click.Context, demo: bool, direct: bool) -> None:
     """A live-operations console for hosted PBXs. Without a command, opens the console."""
     ctx.ensure_object(Options)
     if ctx.invoked_subcommand is not None:
@@ -188,7 +193,7 @@ def main(ctx: click.Context, demo: bool) -> None:
         _setup_logging(to_file=True)
         config = _load(ctx.obj)
         _warn_insecure(config)
-        code = _run(lambda: _console(config, ctx.obj))
+        code = _run(lambda: _console(config, ctx.obj, direct=direct))
     if code:
         sys.exit(code)
 
@@ -199,6 +204,7 @@ async def _console(
     *,
     on_hooks_listening: Callable[[Any], None] | None = None,
     demo: bool = False,
+    direct: bool = False,
 ) -> int:
     """Runs the console until it is left; returns its exit status (128 + the signal's number
     when a hangup or SIGTERM stopped it)."""
@@ -213,6 +219,7 @@ async def _console(
         on_hooks_listening=on_hooks_listening,
         open_engine_early=True,
         engine_in_thread=not demo,  # the demo's simulators answer from this loop anyway
+        direct=direct or demo,
     )
     async with loop_probe():  # off unless PBXTUI_LOOP_PROBE is set (benchmarks)
         with leaving_with_the_terminal(lambda code: app.exit(return_code=code)):
@@ -765,10 +772,11 @@ async def _serve_fleet(
 def _add_extras() -> None:
     # The extras', history's and media's commands are built with this module's helpers, once
     # they all exist.
-    from pbxtui import cli_extras, cli_history
+    from pbxtui import cli_broker, cli_extras, cli_history
 
     cli_extras.register(sys.modules[__name__])
     cli_history.register(sys.modules[__name__])
+    cli_broker.register(sys.modules[__name__])
 
 
 _add_extras()

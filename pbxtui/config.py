@@ -517,6 +517,41 @@ class LookupConfig(BaseModel):
 UNIQUE_NAMES = "PBX names must be unique"
 
 
+FLEET_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+
+
+class BrokerConfig(BaseModel):
+    """``[broker]``: one collector (``pbxtui collect``) polls the PBXs and publishes to NATS
+    JetStream; every console given this config subscribes there instead of polling."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="[broker]")
+
+    url: str = "nats://127.0.0.1:4222"
+    """The NATS server (``nats://host:port``; ``tls://`` for TLS)."""
+    fleet: Annotated[str, Field(pattern=FLEET_PATTERN)] = "pbxtui"
+    """Names the streams and subjects: several fleets may share one server."""
+    token: SecretStr | None = None
+    """The server's auth token, if it asks for one."""
+    keyframe_seconds: Annotated[float, Field(ge=1, le=300)] = 10.0
+    """How often the collector publishes each PBX whole (a console joining starts there)."""
+    keep_seconds: Annotated[float, Field(ge=30, le=86_400)] = 120.0
+    """How long the broker keeps the messages (more than a keyframe's spacing)."""
+
+    _secret = field_validator("token", mode="before")(_resolve_secret)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip()
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in ("nats", "tls", "ws", "wss"):
+            raise ValueError('expected a NATS server address such as "nats://127.0.0.1:4222"')
+        password = urlsplit(value).password
+        if password:
+            redact.secrets.add(password)  # masked wherever the address is shown
+        return value
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -525,6 +560,7 @@ class Config(BaseModel):
     webhooks: WebhooksConfig | None = None
     contacts: ContactsConfig | None = None
     lookup: LookupConfig | None = None
+    broker: BrokerConfig | None = None
     source: str = Field("", exclude=True)
     warnings: tuple[str, ...] = Field((), exclude=True)
     """Set-ups that work but are unsafe (secrets others can read), to say at start-up."""

@@ -33,6 +33,7 @@ def console_app(
     media: MediaSource | None = None,
     open_engine_early: bool = False,
     engine_in_thread: bool = True,
+    direct: bool = False,
 ) -> PbxApp:
     """The console on an engine that polls ``config``'s PBXs, receives what they push, audits
     and keeps pending attended transfers where the CLI does, and reads their call history and
@@ -43,7 +44,22 @@ def console_app(
     (what ``pbxtui`` does: its first calls come sooner), rather than once it is up;
     ``engine_in_thread=False``: the engine on the console's own loop, for the demo, whose
     simulators answer from that loop anyway (a thread only made its first calls later:
-    1.05 s against 0.84 s, measured)."""
+    1.05 s against 0.84 s, measured). With ``[broker]`` in the config (unless ``direct``) the
+    console polls nothing: it follows the collector's state on the broker and sends its
+    actions there (``pbxtui.broker.remote``); it reads no history or recordings then."""
+    if config.broker is not None and not direct:
+        from pbxtui.broker.remote import BrokerEngine
+
+        return PbxApp(
+            config,
+            live_engine=BrokerEngine(config, config.broker, read_only=read_only),
+            history=None,
+            media=media,
+            read_only=read_only,
+            mask_numbers=mask_numbers,
+            clock=clock,
+            arm_seconds=arm_seconds,
+        )
     loop = EngineLoop() if engine_in_thread else None
     if loop is not None and on_hooks_listening is not None:
         on_hooks_listening = loop.back_home(on_hooks_listening)

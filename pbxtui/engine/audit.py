@@ -73,7 +73,13 @@ class AuditLog:
         return cls(audit_log_path())
 
     def intent(
-        self, *, pbx: str, action: str, target: str, params: Mapping[str, str]
+        self,
+        *,
+        pbx: str,
+        action: str,
+        target: str,
+        params: Mapping[str, str],
+        user: str = "",
     ) -> dict[str, Any]:
         """Record that an action is about to be sent; its outcome line takes the same id.
         Raises OSError if the line cannot be written (then nothing should be sent)."""
@@ -84,6 +90,7 @@ class AuditLog:
             params=params,
             result=INTENT,
             message="about to be sent",
+            user=user,
         )
 
     def append(
@@ -97,12 +104,14 @@ class AuditLog:
         message: str,
         at: datetime | None = None,
         entry_id: str = "",
+        user: str = "",
     ) -> dict[str, Any]:
-        """Write one entry and return it as written. Raises OSError if the file cannot be."""
+        """Write one entry and return it as written (``user``: who asked, when another than
+        this process's user, said beside it). Raises OSError if the file cannot be."""
         entry: dict[str, Any] = {
             "time": (at or utcnow()).isoformat(),
             "id": scrub(entry_id) or new_id(),
-            "user": scrub(self.user),
+            "user": scrub(f"{user} via {self.user}" if user else self.user),
             "pbx": scrub(pbx),
             "action": scrub(str(action)),
             "target": scrub(target),

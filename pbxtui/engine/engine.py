@@ -857,6 +857,7 @@ class Engine:
                 action=request.kind,
                 target=request.describe_target(),
                 params=request.params(),
+                user=request.requested_by,
             )
         except OSError as exc:
             logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)
@@ -878,6 +879,7 @@ class Engine:
                 result=outcome.status.value,
                 message=outcome.message,
                 entry_id=audit_id,
+                user=request.requested_by,
             )
         except OSError as exc:
             logger.error("cannot write the audit log %s: %s", self.audit.path, exc.strerror)

@@ -105,6 +105,11 @@ class Request(BaseModel):
     confirmed_pbx: str = Field(
         "", description="A protected PBX's name as the operator typed it to confirm"
     )
+    requested_by: str = Field(
+        "",
+        description="Who asked, when not the acting process's own user: the operator "
+        "(user@host) of a console acting through a collector, for its audit line",
+    )
 
     @property
     def label(self) -> str:
