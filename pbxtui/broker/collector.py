@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import uuid
 from collections.abc import Callable
 
 import anyio
@@ -23,8 +24,10 @@ from pydantic import ValidationError
 from pbxtui.broker.deltas import DeltaMessage, Publisher
 from pbxtui.broker.link import (
     ERRORS,
+    KEYFRAME_OF,
     OPERATOR,
     OUTCOMES,
+    SEQUENCE,
     BrokerUnreachable,
     FleetDescription,
     KeyframeIndex,
@@ -70,6 +73,8 @@ class Collector:
         self._backlog: collections.deque[EngineUpdate | str] = collections.deque()
         self._wake = anyio.Event()
         self._tasks: TaskGroup | None = None
+        self._run = uuid.uuid4().hex[:12]
+        self._sent = 0
 
     async def run(self, *, on_ready: Callable[[], None] | None = None) -> None:
         nc = await connect(self.broker, name=f"pbxtui collect ({identity()})")
@@ -149,19 +154,29 @@ class Collector:
                 self._wake = anyio.Event()
                 await self._wake.wait()
             item = self._backlog.popleft()
+            again = isinstance(item, str)
             if isinstance(item, str):
-                state = self.engine.state().get(item)
-                if state is None:
-                    continue
-                messages = self.publisher.keyframe(state, seq=self.engine.store.seq)
+                messages = self.publisher.again(item)
             else:
                 messages = self.publisher.delta(item)
-            await self._send(js, messages)
+            if not messages:
+                continue
+            try:
+                await self._send(js, messages, again=again)
+            except Exception as exc:  # not stored: consoles see the gap; start them afresh
+                logger.warning("the broker did not store an update (%s): publishing whole", exc)
+                self.publisher.forget()
 
-    async def _send(self, js: JetStreamContext, messages: list[DeltaMessage]) -> None:
+    async def _send(
+        self, js: JetStreamContext, messages: list[DeltaMessage], *, again: bool
+    ) -> None:
         first_seq = 0
         for message in messages:
-            payload, headers = encode(message.model_dump_json().encode())
+            self._sent += 1
+            said = {SEQUENCE: f"{self._run}.{self._sent}"}
+            if again:
+                said[KEYFRAME_OF] = message.pbx
+            payload, headers = encode(message.model_dump_json().encode(), said)
             ack = await js.publish(self.subjects.updates, payload, headers=headers)
             self.published += 1
             first_seq = first_seq or ack.seq

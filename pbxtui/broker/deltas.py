@@ -147,13 +147,20 @@ class Publisher:
     def __init__(self, records_per_message: int = RECORDS_PER_MESSAGE) -> None:
         self._limit = records_per_message
         self._published: dict[str, PbxState] = {}
+        self._seqs: dict[str, int] = {}
 
     def forget(self) -> None:
-        """Start again (the broker was reset): the next message of each PBX is a keyframe."""
+        """Start again (messages were lost): the next message of each PBX is a keyframe."""
         self._published.clear()
+        self._seqs.clear()
 
-    def knows(self, pbx: str) -> bool:
-        return pbx in self._published
+    def again(self, pbx: str) -> list[DeltaMessage]:
+        """A keyframe of what was last published of ``pbx`` (nothing if nothing was): the
+        very state a console following it holds, so one that is may skip it unread."""
+        state = self._published.get(pbx)
+        if state is None:
+            return []
+        return self.keyframe(state, seq=self._seqs.get(pbx, 0))
 
     def delta(self, update: EngineUpdate) -> list[DeltaMessage]:
         """What changed in ``update.state`` since this PBX's last message (a keyframe if
@@ -163,6 +170,7 @@ class Publisher:
             return self.keyframe(update.state, seq=update.seq, update=update)
         state = update.state
         self._published[update.pbx] = state
+        self._seqs[update.pbx] = update.seq
         resources: list[tuple[Resource, ResourceDelta, Sequence[Record]]] = []
         for resource, now in state.resources.items():
             was = before.resources.get(resource)
@@ -188,6 +196,7 @@ class Publisher:
     ) -> list[DeltaMessage]:
         """The whole of ``state``: where a console may start."""
         self._published[state.name] = state
+        self._seqs[state.name] = seq
         resources: list[tuple[Resource, ResourceDelta, Sequence[Record]]] = [
             (resource, ResourceDelta(meta=_meta(now), replace=True), now.records)
             for resource, now in state.resources.items()

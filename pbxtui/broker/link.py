@@ -33,6 +33,13 @@ DEFLATE_ABOVE = 4_096
 """Messages larger than this (bytes of JSON) are deflated: a keyframe of calls shrinks tenfold."""
 ENCODING = "Pbxtui-Encoding"
 DEFLATED = "deflate"
+SEQUENCE = "Pbxtui-Sequence"
+"""``RUN.N`` on every update message: the collector's run, and the message's number in it.
+A console that sees a number missing (or a new run) knows it may have lost a change."""
+KEYFRAME_OF = "Pbxtui-Keyframe-Of"
+"""On every part of a periodic keyframe, the PBX's name: it repeats what was last published
+of that PBX, so a console that followed every message since holds it already and skips it
+unread (otherwise keyframes would be half of what a console decodes)."""
 OPERATOR = "Pbxtui-Operator"
 """Who asked for an action (``user@host`` of the console), for the collector's audit line."""
 CONNECT_SECONDS = 3.0
@@ -201,10 +208,12 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects, broker: Broke
             await js.update_stream(config)
 
 
-def encode(payload: bytes) -> tuple[bytes, dict[str, str] | None]:
+def encode(
+    payload: bytes, headers: dict[str, str] | None = None
+) -> tuple[bytes, dict[str, str] | None]:
     if len(payload) <= DEFLATE_ABOVE:
-        return payload, None
-    return zlib.compress(payload, 1), {ENCODING: DEFLATED}
+        return payload, headers or None
+    return zlib.compress(payload, 1), {**(headers or {}), ENCODING: DEFLATED}
 
 
 MAX_INFLATED = 64 << 20

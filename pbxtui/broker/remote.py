@@ -29,8 +29,10 @@ from pydantic import ValidationError
 from pbxtui.broker.deltas import DeltaMessage, Replica
 from pbxtui.broker.link import (
     ERRORS,
+    KEYFRAME_OF,
     OPERATOR,
     OUTCOMES,
+    SEQUENCE,
     FleetDescription,
     KeyframeIndex,
     Subjects,
@@ -55,6 +57,11 @@ ACTION_SECONDS = 120.0
 SILENT_AFTER = 5
 """Missed "alive" messages before the console says the collector is silent."""
 NO_CAPABILITIES = Capabilities(frozenset(), frozenset())
+INPUT_HOLD = 0.1
+"""How long what the broker says waits when a key arrives, so the console answers the key
+with the interpreter to itself (as the console's own engine steps aside)."""
+PAINT_HOLD = 0.25
+"""The longest a key's answer or a repaint holds the messages back."""
 
 
 class BrokerEngine:
@@ -74,6 +81,14 @@ class BrokerEngine:
         self._silent = ""
         self._described = anyio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last: tuple[str, int] | None = None
+        self.skipped = 0
+        """Repeated keyframes left unread (the console held their state already)."""
+        self._unsure: set[str] = set()
+        self._held: list[Msg] = []
+        self._hold_until = 0.0
+        self._next_hold = 0.0
+        self._paints = 0
 
     # -- opening and following --------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -147,14 +162,85 @@ class BrokerEngine:
 
     async def _on_update(self, msg: Msg) -> None:
         self._heard_at = time.monotonic()
+        if self._held or self._holding():
+            self._hold(msg)
+            return
+        self._take(msg)
+
+    def _take(self, msg: Msg) -> None:
+        headers = msg.headers or {}
+        if not self._in_sequence(headers.get(SEQUENCE, "")):
+            # A message went missing (or the collector started again): every PBX's next
+            # keyframe is read, whatever it says of itself.
+            self._unsure.update(self.replica.states())
+        repeated = headers.get(KEYFRAME_OF)
+        if repeated and self.replica.following(repeated) and repeated not in self._unsure:
+            self.skipped += 1
+            return  # the very state this console holds
         try:
             message = DeltaMessage.model_validate_json(decode(msg.data, msg.headers))
         except (ValueError, ValidationError) as exc:
             logger.warning("a message on the broker is not an update (%s): skipped", type(exc))
             return
+        if message.keyframe and message.capabilities is not None:
+            self._unsure.discard(message.pbx)
         update = self.replica.apply(message)
         if update is not None:
             self._dispatch(self._shown_update(update))
+
+    def _in_sequence(self, said: str) -> bool:
+        run, _, number = said.partition(".")
+        try:
+            n = int(number)
+        except ValueError:
+            return False
+        last, self._last = self._last, (run, n)
+        return last is None or last == (run, n - 1)
+
+    # -- giving way to the console's keys (YieldsToInput) -------------------------------
+    def input_arrived(self) -> None:
+        """A key arrived: what the broker says waits ``INPUT_HOLD`` (at most half the
+        time, so keys held down cannot stop the console following)."""
+        now = time.monotonic()
+        if now >= self._next_hold:
+            self._hold_until = now + INPUT_HOLD
+            self._next_hold = self._hold_until + INPUT_HOLD
+
+    def painting(self) -> Callable[[], None]:
+        """The console answers a key or paints: messages wait until ``done`` (or at most
+        ``PAINT_HOLD``)."""
+        self._paints += 1
+        finished = False
+
+        def done() -> None:
+            nonlocal finished
+            if not finished:
+                finished = True
+                self._paints -= 1
+                self._release()
+
+        asyncio.get_running_loop().call_later(PAINT_HOLD, done)
+        return done
+
+    def _holding(self) -> bool:
+        return self._paints > 0 or time.monotonic() < self._hold_until
+
+    def _hold(self, msg: Msg) -> None:
+        self._held.append(msg)
+        if len(self._held) == 1:
+            delay = max(0.0, self._hold_until - time.monotonic())
+            asyncio.get_running_loop().call_later(delay, self._release)
+
+    def _release(self) -> None:
+        if not self._held:
+            return
+        if self._holding():
+            delay = max(0.01, self._hold_until - time.monotonic())
+            asyncio.get_running_loop().call_later(delay, self._release)
+            return
+        held, self._held = self._held, []
+        for msg in held:
+            self._take(msg)
 
     async def _watch_alive(self) -> None:
         while True:
