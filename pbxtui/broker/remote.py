@@ -57,11 +57,6 @@ ACTION_SECONDS = 120.0
 SILENT_AFTER = 5
 """Missed "alive" messages before the console says the collector is silent."""
 NO_CAPABILITIES = Capabilities(frozenset(), frozenset())
-INPUT_HOLD = 0.1
-"""How long what the broker says waits when a key arrives, so the console answers the key
-with the interpreter to itself (as the console's own engine steps aside)."""
-PAINT_HOLD = 0.25
-"""The longest a key's answer or a repaint holds the messages back."""
 
 
 class BrokerEngine:
@@ -85,10 +80,6 @@ class BrokerEngine:
         self.skipped = 0
         """Repeated keyframes left unread (the console held their state already)."""
         self._unsure: set[str] = set()
-        self._held: list[Msg] = []
-        self._hold_until = 0.0
-        self._next_hold = 0.0
-        self._paints = 0
 
     # -- opening and following --------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -162,9 +153,6 @@ class BrokerEngine:
 
     async def _on_update(self, msg: Msg) -> None:
         self._heard_at = time.monotonic()
-        if self._held or self._holding():
-            self._hold(msg)
-            return
         self._take(msg)
 
     def _take(self, msg: Msg) -> None:
@@ -196,51 +184,6 @@ class BrokerEngine:
             return False
         last, self._last = self._last, (run, n)
         return last is None or last == (run, n - 1)
-
-    # -- giving way to the console's keys (YieldsToInput) -------------------------------
-    def input_arrived(self) -> None:
-        """A key arrived: what the broker says waits ``INPUT_HOLD`` (at most half the
-        time, so keys held down cannot stop the console following)."""
-        now = time.monotonic()
-        if now >= self._next_hold:
-            self._hold_until = now + INPUT_HOLD
-            self._next_hold = self._hold_until + INPUT_HOLD
-
-    def painting(self) -> Callable[[], None]:
-        """The console answers a key or paints: messages wait until ``done`` (or at most
-        ``PAINT_HOLD``)."""
-        self._paints += 1
-        finished = False
-
-        def done() -> None:
-            nonlocal finished
-            if not finished:
-                finished = True
-                self._paints -= 1
-                self._release()
-
-        asyncio.get_running_loop().call_later(PAINT_HOLD, done)
-        return done
-
-    def _holding(self) -> bool:
-        return self._paints > 0 or time.monotonic() < self._hold_until
-
-    def _hold(self, msg: Msg) -> None:
-        self._held.append(msg)
-        if len(self._held) == 1:
-            delay = max(0.0, self._hold_until - time.monotonic())
-            asyncio.get_running_loop().call_later(delay, self._release)
-
-    def _release(self) -> None:
-        if not self._held:
-            return
-        if self._holding():
-            delay = max(0.01, self._hold_until - time.monotonic())
-            asyncio.get_running_loop().call_later(delay, self._release)
-            return
-        held, self._held = self._held, []
-        for msg in held:
-            self._take(msg)
 
     async def _watch_alive(self) -> None:
         while True:

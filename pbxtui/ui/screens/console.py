@@ -27,7 +27,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Input, Label, TabbedContent, TabPane
 
 from pbxtui.model import (
     Call,
@@ -78,6 +78,7 @@ from pbxtui.ui.session import Session
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
 from pbxtui.ui.views import ViewContext
 from pbxtui.ui.widgets.health import HealthStrip
+from pbxtui.ui.widgets.key_bar import KeyBar
 from pbxtui.ui.widgets.live_table import LiveTable
 from pbxtui.ui.widgets.panes import PANES, CallsPane, EventsPane, Pane
 from pbxtui.ui.widgets.text import TextLines
@@ -235,7 +236,7 @@ class ConsoleScreen(Screen[None]):
         with Horizontal(id="prompt-bar"):
             yield Label("/", id="prompt-label")
             yield Input(id="prompt", compact=True)
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#prompt-bar").display = False
@@ -765,7 +766,7 @@ class ConsoleScreen(Screen[None]):
         self._prompt_mode = mode
         # In the footer's row, as a command line: the panes keep their size, so opening the
         # prompt repaints one line, not a relaid-out screen of 10,000-call panes.
-        self.query_one(Footer).display = False
+        self.query_one(KeyBar).display = False
         self.query_one("#prompt-bar").display = True
         self.query_one("#prompt-label", Label).update("/" if mode == "filter" else ":")
         prompt = self.query_one("#prompt", Input)
@@ -780,7 +781,7 @@ class ConsoleScreen(Screen[None]):
     def close_prompt(self, *, clear: bool = False, focus: bool = True) -> None:
         mode, self._prompt_mode = self._prompt_mode, ""
         self.query_one("#prompt-bar").display = False
-        self.query_one(Footer).display = True
+        self.query_one(KeyBar).display = True
         if clear and mode == "filter":
             self._typed_filter = ""
             self._apply_filter()

@@ -32,7 +32,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, ProgressBar
+from textual.widgets import Input, Label, ProgressBar
 
 from pbxtui.model.history import CdrRecord, HistoryPage, HistoryQuery, HistorySource
 from pbxtui.model.media import DownloadProgress, MediaError, MediaSource
@@ -46,6 +46,7 @@ from pbxtui.ui.modals.details import DetailModal
 from pbxtui.ui.modals.help import show_help
 from pbxtui.ui.modals.save_as import SaveAsModal
 from pbxtui.ui.palette import Palette
+from pbxtui.ui.widgets.key_bar import KeyBar
 from pbxtui.ui.widgets.live_table import LiveTable
 from pbxtui.ui.widgets.text import TextLines
 
@@ -162,7 +163,7 @@ class HistoryScreen(Screen[None]):
         with Horizontal(id="history-prompt-bar"):
             yield Label("/", id="history-prompt-label")
             yield Input(id="history-prompt", compact=True, placeholder="filter: text in any column")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#history-prompt-bar").display = False
