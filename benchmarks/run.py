@@ -26,7 +26,7 @@ import anyio
 import click
 
 from benchmarks.fleets import FleetSize
-from benchmarks.processes import ROOT, collected, load_server
+from benchmarks.processes import ROOT, Collected, collected, load_server
 from benchmarks.profiling import Profiler
 from benchmarks.report import (
     Figure,
@@ -101,6 +101,12 @@ def _noc_title(size: FleetSize, how: str) -> str:
     )
 
 
+def _beside(fleet: Collected) -> Beside:
+    """What works for a console that follows ``fleet``'s collector, metered beside it."""
+    pids = {"collector": fleet.collector.pid, "NATS server": fleet.nats.pid}
+    return Beside(fleet.config, fleet.log, pids)
+
+
 def run_scenario(
     name: str, plan: Plan, workdir: Path, profiler: Profiler | None = None
 ) -> list[Figure]:
@@ -110,7 +116,10 @@ def run_scenario(
         return first_paint(work, plan.startup_runs)
     if name == "demo":
         with load_server("demo", work, max_seconds=plan.server_seconds) as server:
-            return demo_console(server, work, plan.demo_console, profiler)
+            with collected(server, work / "broker") as fleet:
+                beside = _beside(fleet)
+                figures = demo_console(server, work / "broker", plan.demo_console, profiler, beside)
+            return figures + demo_console(server, work / "direct", plan.demo_console)
     if name == "snapshot":
         three = ["hq", "istanbul", "branch"]
         with (
@@ -144,11 +153,7 @@ def run_scenario(
         options["max_seconds"] = plan.server_seconds
         with load_server("noc", work, **options) as server:
             with collected(server, work / "broker") as fleet:
-                beside = Beside(
-                    fleet.config,
-                    fleet.log,
-                    {"collector": fleet.collector.pid, "NATS server": fleet.nats.pid},
-                )
+                beside = _beside(fleet)
                 title = _noc_title(size, "a console following the collector over NATS")
                 figures = noc_console(
                     server, work / "broker", plan.noc_console, title, profiler, beside

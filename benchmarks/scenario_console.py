@@ -63,33 +63,57 @@ def _window(
 
 
 def demo_console(
-    server: LoadServer, workdir: Path, plan: DemoPlan, profiler: Profiler | None = None
+    server: LoadServer,
+    workdir: Path,
+    plan: DemoPlan,
+    profiler: Profiler | None = None,
+    beside: Beside | None = None,
 ) -> list[Figure]:
-    title = "the demo's fleet (4 PBXs, ~60 calls), console in its own process"
-    budget_title = "request budget: pressing r 10 times a second (demo fleet)"
+    """The demo fleet's figures; with ``beside``, the console follows a collector (its CPU
+    judged), else it polls the PBXs itself (its CPU shown for comparison only). The request
+    budget is judged either way: whoever polls must keep it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    how = "a console following the collector" if beside else "one console polling itself"
+    title = f"the demo's fleet (4 PBXs, ~60 calls), {how}, each process its own"
+    budget_title = f"request budget: pressing r 10 times a second (demo fleet, {how})"
     figures: list[Figure] = []
     names = list(server.ports)
-    with console(server, workdir) as term:
+    others = {name: Meter(pid) for name, pid in (beside.pids if beside else {}).items()}
+    with console(server, workdir, beside.config if beside else None) as term:
         shown = wait_for_calls(term, max(1, server.calls // 2), 60)
         time.sleep(plan.settle_seconds)
         meter = Meter(term.pid)
         with _window(profiler, term.pid, plan.cpu_seconds, "demo-console"):
             start = meter.sample()
+            others_start = {name: m.sample() for name, m in others.items()}
             wall_start = time.time()
             time.sleep(plan.cpu_seconds)
             end = meter.sample()
+            others_end = {name: m.sample() for name, m in others.items()}
         wall_end = time.time()
         cpu = meter.cpu_between(start, end) if start and end else math.nan
-        figures.append(
-            Figure(
-                title,
-                f"console CPU over {plan.cpu_seconds:g} s",
-                share(cpu),
-                "≤ 5 % of a core",
-                within(cpu, 0.05),
-                cpu,
-            )
+        judged = Figure(
+            title,
+            f"console CPU over {plan.cpu_seconds:g} s",
+            share(cpu),
+            "≤ 5 % of a core",
+            within(cpu, 0.05),
+            cpu,
         )
+        figures.append(judged if beside else _for_comparison(judged))
+        for name, m in others.items():
+            a, b = others_start[name], others_end[name]
+            used = m.cpu_between(a, b) if a and b else math.nan
+            figures.append(
+                Figure(
+                    title,
+                    f"  {name} CPU, same window (its own process)",
+                    share(used),
+                    "",
+                    None,
+                    used,
+                )
+            )
         normal = {n: _rate(server.arrivals(n), wall_start, wall_end) for n in names}
         pressed_start = time.time()
         until = time.monotonic() + plan.refresh_seconds
