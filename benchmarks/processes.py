@@ -90,13 +90,18 @@ def load_server(
         ready = json.loads(line)
         yield LoadServer(config, ready["ports"], ready["calls"], process)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Ask ``process`` to end, and kill it if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
@@ -242,14 +247,8 @@ def collected(server: LoadServer, workdir: Path) -> Iterator[Collected]:
         yield Collected(config, collector, nats, log)
     finally:
         for process in (collector, nats):
-            if process is None:
-                continue
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            if process is not None:
+                stop(process)
 
 
 def _wait_in_file(path: Path, text: str, timeout: float) -> str:

@@ -37,7 +37,7 @@ from pbxtui.model.records import (
     Record,
 )
 from pbxtui.model.state import PbxState, ResourceState
-from pbxtui.model.vocabulary import Capabilities, Resource
+from pbxtui.model.vocabulary import Resource
 
 DELTA_SCHEMA = 1
 """``DeltaMessage.schema_version``: bumped when a message's meaning changes."""
@@ -112,25 +112,6 @@ def apply_records(
     return tuple(by_key[key] for key in order if key in by_key)
 
 
-def _meta(state: ResourceState) -> ResourceMessage:
-    return ResourceMessage(
-        fetched_at=state.fetched_at,
-        error=state.error,
-        error_kind=state.error_kind,
-        latency_ms=state.latency_ms,
-        failures=state.failures,
-        error_at=state.error_at,
-    )
-
-
-def _capabilities(caps: Capabilities) -> CapabilitiesMessage:
-    return CapabilitiesMessage(
-        resources=sorted(caps.resources),
-        actions=sorted(caps.actions),
-        click2call_options=sorted(caps.click2call_options),
-    )
-
-
 @dataclass
 class _Part:
     """A message being filled, records counted."""
@@ -198,7 +179,7 @@ class Publisher:
         self._published[state.name] = state
         self._seqs[state.name] = seq
         resources: list[tuple[Resource, ResourceDelta, Sequence[Record]]] = [
-            (resource, ResourceDelta(meta=_meta(now), replace=True), now.records)
+            (resource, ResourceDelta(meta=ResourceMessage.of(now), replace=True), now.records)
             for resource, now in state.resources.items()
         ]
         announced = update or EngineUpdate(state.name, None, state, seq=seq)
@@ -206,7 +187,7 @@ class Publisher:
             announced,
             base={
                 "kind": state.kind,
-                "capabilities": _capabilities(state.capabilities),
+                "capabilities": CapabilitiesMessage.of(state.capabilities),
                 "health": state.health,
                 "consultations": list(state.consultations),
             },
@@ -217,7 +198,7 @@ class Publisher:
     def _resource_delta(
         self, was: ResourceState | None, now: ResourceState, resource: Resource
     ) -> tuple[Resource, ResourceDelta, Sequence[Record]]:
-        meta = _meta(now)
+        meta = ResourceMessage.of(now)
         if was is None:
             return resource, ResourceDelta(meta=meta, replace=True), now.records
         if was.records is now.records:
@@ -347,11 +328,7 @@ class Replica:
             return PbxState(
                 name=message.pbx,
                 kind=message.kind,
-                capabilities=Capabilities(
-                    frozenset(caps.resources),
-                    frozenset(caps.actions),
-                    frozenset(caps.click2call_options),
-                ),
+                capabilities=caps.to_capabilities(),
                 health=health,
                 resources=resources,
                 consultations=tuple(message.consultations or ()),

@@ -64,6 +64,21 @@ class CapabilitiesMessage(_Message):
     actions: list[Action]
     click2call_options: list[Click2CallOption] = Field(default_factory=list)
 
+    @classmethod
+    def of(cls, caps: Capabilities) -> CapabilitiesMessage:
+        return cls(
+            resources=sorted(caps.resources),
+            actions=sorted(caps.actions),
+            click2call_options=sorted(caps.click2call_options),
+        )
+
+    def to_capabilities(self) -> Capabilities:
+        return Capabilities(
+            frozenset(self.resources),
+            frozenset(self.actions),
+            frozenset(self.click2call_options),
+        )
+
 
 class ResourceMessage(_Message):
     """One resource's latest result: its records in ``PbxMessage``, the rest here."""
@@ -74,6 +89,17 @@ class ResourceMessage(_Message):
     latency_ms: int | None = None
     failures: int = 0
     error_at: datetime | None = None
+
+    @classmethod
+    def of(cls, state: ResourceState) -> ResourceMessage:
+        return cls(
+            fetched_at=state.fetched_at,
+            error=state.error,
+            error_kind=state.error_kind,
+            latency_ms=state.latency_ms,
+            failures=state.failures,
+            error_at=state.error_at,
+        )
 
 
 class PbxMessage(_Message):
@@ -92,34 +118,18 @@ class PbxMessage(_Message):
 
     @classmethod
     def of(cls, state: PbxState) -> PbxMessage:
-        caps = state.capabilities
         lists: dict[str, list[Record]] = {r.value: list(state.records(r)) for r in state.resources}
         return cls(
             name=state.name,
             kind=state.kind,
             health=state.health,
-            capabilities=CapabilitiesMessage(
-                resources=sorted(caps.resources),
-                actions=sorted(caps.actions),
-                click2call_options=sorted(caps.click2call_options),
-            ),
-            resources={
-                r: ResourceMessage(
-                    fetched_at=rs.fetched_at,
-                    error=rs.error,
-                    error_kind=rs.error_kind,
-                    latency_ms=rs.latency_ms,
-                    failures=rs.failures,
-                    error_at=rs.error_at,
-                )
-                for r, rs in state.resources.items()
-            },
+            capabilities=CapabilitiesMessage.of(state.capabilities),
+            resources={r: ResourceMessage.of(rs) for r, rs in state.resources.items()},
             consultations=list(state.consultations),
             **lists,
         )
 
     def to_state(self) -> PbxState:
-        caps = self.capabilities
         resources = {
             r: ResourceState(records=tuple(getattr(self, r.value)), **rm.model_dump())
             for r, rm in self.resources.items()
@@ -127,11 +137,7 @@ class PbxMessage(_Message):
         return PbxState(
             name=self.name,
             kind=self.kind,
-            capabilities=Capabilities(
-                frozenset(caps.resources),
-                frozenset(caps.actions),
-                frozenset(caps.click2call_options),
-            ),
+            capabilities=self.capabilities.to_capabilities(),
             health=self.health,
             resources=resources,
             consultations=tuple(self.consultations),
