@@ -49,7 +49,7 @@ import anyio.to_thread
 import click
 import psutil
 
-from benchmarks.processes import ROOT, isolated_env
+from benchmarks.processes import ROOT, isolated_env, stop
 from pbxtui.allocator import settle_allocator
 from pbxtui.config import load_config
 from pbxtui.model import EngineUpdate, Resource
@@ -136,12 +136,7 @@ def simulators(pbxs: int, workdir: Path, minutes: float) -> Iterator[dict[str, i
             raise RuntimeError(f"the simulators did not start (see {workdir / 'simulators.log'})")
         yield json.loads(line)["ports"]
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

@@ -47,19 +47,42 @@ def console_app(
     1.05 s against 0.84 s, measured). With ``[broker]`` in the config (unless ``direct``) the
     console polls nothing: it follows the collector's state on the broker and sends its
     actions there (``pbxtui.broker.remote``); it reads no history or recordings then."""
+    live: LiveEngine
+    history: HistorySource | None
     if config.broker is not None and not direct:
         from pbxtui.broker.remote import BrokerEngine
 
-        return PbxApp(
+        live, history = BrokerEngine(config, config.broker, read_only=read_only), None
+    else:
+        live, history, own_media = _polling_engine(
             config,
-            live_engine=BrokerEngine(config, config.broker, read_only=read_only),
-            history=None,
-            media=media,
             read_only=read_only,
-            mask_numbers=mask_numbers,
-            clock=clock,
-            arm_seconds=arm_seconds,
+            on_hooks_listening=on_hooks_listening,
+            open_engine_early=open_engine_early,
+            engine_in_thread=engine_in_thread,
         )
+        media = media if media is not None else own_media
+    return PbxApp(
+        config,
+        live_engine=live,
+        history=history,
+        media=media,
+        read_only=read_only,
+        mask_numbers=mask_numbers,
+        clock=clock,
+        arm_seconds=arm_seconds,
+    )
+
+
+def _polling_engine(
+    config: Config,
+    *,
+    read_only: bool,
+    on_hooks_listening: Listening | None,
+    open_engine_early: bool,
+    engine_in_thread: bool,
+) -> tuple[LiveEngine, HistorySource, MediaSource]:
+    """The engine that polls ``config``'s PBXs from this console, its history and media."""
     loop = EngineLoop() if engine_in_thread else None
     if loop is not None and on_hooks_listening is not None:
         on_hooks_listening = loop.back_home(on_hooks_listening)
@@ -67,21 +90,12 @@ def console_app(
     engine = engine_for_actions(config, read_only=read_only, sources=sources)
     live: LiveEngine = engine
     history: HistorySource = EngineHistory(engine)
-    own_media: MediaSource = EngineMedia(engine)
+    media: MediaSource = EngineMedia(engine)
     if loop is not None:
         threaded = EngineThread(engine, loop)
         if open_engine_early:
             threaded.start_early()
         live = threaded
         history = HistoryInThread(history, loop)
-        own_media = MediaInThread(own_media, loop)
-    return PbxApp(
-        config,
-        live_engine=live,
-        history=history,
-        media=media if media is not None else own_media,
-        read_only=read_only,
-        mask_numbers=mask_numbers,
-        clock=clock,
-        arm_seconds=arm_seconds,
-    )
+        media = MediaInThread(media, loop)
+    return live, history, media
