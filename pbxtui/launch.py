@@ -20,6 +20,12 @@ from pbxtui.model.port import LiveEngine
 from pbxtui.sources import Listening, sources_for
 from pbxtui.ui.app import PbxApp
 from pbxtui.ui.modals.guard import ARM_SECONDS
+from pbxtui.ui.session import NO_HISTORY
+
+NO_HISTORY_ON_BROKER = (
+    "a console following a collector reads no call history yet: "
+    "use `pbxtui history PBX`, or start this console with --direct"
+)
 
 
 def console_app(
@@ -49,10 +55,12 @@ def console_app(
     actions there (``pbxtui.broker.remote``); it reads no history or recordings then."""
     live: LiveEngine
     history: HistorySource | None
+    no_history = NO_HISTORY
     if config.broker is not None and not direct:
         from pbxtui.broker.remote import BrokerEngine
 
         live, history = BrokerEngine(config, config.broker, read_only=read_only), None
+        no_history = NO_HISTORY_ON_BROKER
     else:
         live, history, own_media = _polling_engine(
             config,
@@ -67,6 +75,7 @@ def console_app(
         live_engine=live,
         history=history,
         media=media,
+        no_history=no_history,
         read_only=read_only,
         mask_numbers=mask_numbers,
         clock=clock,

@@ -33,7 +33,7 @@ from pbxtui.redact import scrub
 from pbxtui.ui.keys import KeyOrigins, TakesKeys
 from pbxtui.ui.modals.guard import ARM_SECONDS
 from pbxtui.ui.screens.console import ConsoleScreen
-from pbxtui.ui.session import Session, local_now
+from pbxtui.ui.session import NO_HISTORY, Session, local_now
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
 
 logger = logging.getLogger("pbxtui.ui")
@@ -79,10 +79,12 @@ class PbxApp(App[None]):
         arm_seconds: float = ARM_SECONDS,
         history: HistorySource | None = None,
         media: MediaSource | None = None,
+        no_history: str = NO_HISTORY,
     ) -> None:
         """``arm_seconds``: how long an action dialog ignores accept keys after it opens;
         ``history`` and ``media``: the queries the History screen asks (read once the engine
-        is open), beside the engine as the model's own ports."""
+        is open), beside the engine as the model's own ports; ``no_history``: what the
+        console says when asked for history it has none of."""
         super().__init__()
         if (engine is None) == (live_engine is None):
             raise TypeError("give PbxApp exactly one of engine= and live_engine=")
@@ -96,6 +98,7 @@ class PbxApp(App[None]):
             read_only=read_only or settings.read_only,
             history=history,
             media=media,
+            no_history=no_history,
         )
         self._live = live_engine
         self._yields = live_engine if isinstance(live_engine, YieldsToInput) else None

@@ -12,6 +12,8 @@ from pbxtui.model.media import MediaSource
 from pbxtui.model.port import EnginePort
 from pbxtui.ui.updates import UpdateBuffer
 
+NO_HISTORY = "this console has no call history to read"
+
 
 def local_now() -> datetime:
     """Now, timezone-aware, in the machine's zone (event times show in local time)."""
@@ -32,6 +34,8 @@ class Session:
     """Why the engine stopped, if it did (safe to show)."""
     history: HistorySource | None = None
     """The call history of the PBXs (None: this console has none to read)."""
+    no_history: str = NO_HISTORY
+    """What is said when history is asked for and there is none (why, where it is known)."""
     media: MediaSource | None = None
     """Recordings (None: this console cannot fetch any)."""
 

@@ -76,6 +76,12 @@ async def test_a_console_joining_later_follows_the_collector_and_hangs_up_throug
                     lambda: any("hang up" in n.title for n in notices(app)),
                     what="the hang-up's result",
                 )
+                await pilot.press("H")  # no history through a collector: said, and how
+                await wait_for(
+                    pilot,
+                    lambda: any("--direct" in n.message for n in notices(app)),
+                    what="why there is no history",
+                )
     lines = [json.loads(line) for line in paths.audit_log_path().read_text().splitlines()]
     assert [line["result"] for line in lines] == ["intent", "ok"]
     assert all(" via " in line["user"] for line in lines)  # the console's operator, and whose

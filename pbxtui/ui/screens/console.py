@@ -663,7 +663,7 @@ class ConsoleScreen(Screen[None]):
         (default: a day); or around the finished call ``focus``, with its row selected."""
         source = self.session.history
         if source is None:
-            self.notify("this console has no call history to read", severity="warning")
+            self.notify(self.session.no_history, severity="warning")
             return
         if self.session.engine is None:
             self.notify("still connecting", severity="warning")
