@@ -36,11 +36,11 @@ from pbxtui.broker.link import (
     connect,
     encode,
     ensure_streams,
-    identity,
     where,
 )
 from pbxtui.config import BrokerConfig
 from pbxtui.engine.engine import Engine
+from pbxtui.identity import user_at_host
 from pbxtui.model.events import EngineUpdate
 from pbxtui.model.requests import REQUESTS
 from pbxtui.model.vocabulary import Action
@@ -77,7 +77,7 @@ class Collector:
         self._sent = 0
 
     async def run(self, *, on_ready: Callable[[], None] | None = None) -> None:
-        nc = await connect(self.broker, name=f"pbxtui collect ({identity()})")
+        nc = await connect(self.broker, name=f"pbxtui collect ({user_at_host()})")
         try:
             js = nc.jetstream()
             try:
@@ -127,13 +127,14 @@ class Collector:
 
     async def _describe(self, js: JetStreamContext) -> None:
         engine = self.engine
+        states = engine.state()
         description = FleetDescription(
-            collector=identity(),
+            collector=user_at_host(),
             alive_seconds=self.alive_seconds,
             pbxs=[
                 PbxDescription(
                     name=name,
-                    kind=engine.state()[name].kind,
+                    kind=states[name].kind,
                     read_only=engine.is_read_only(name),
                     protected=engine.is_protected(name),
                     refusals={
@@ -154,11 +155,10 @@ class Collector:
                 self._wake = anyio.Event()
                 await self._wake.wait()
             item = self._backlog.popleft()
-            again = isinstance(item, str)
-            if isinstance(item, str):
-                messages = self.publisher.again(item)
-            else:
-                messages = self.publisher.delta(item)
+            again = isinstance(item, str)  # a periodic keyframe of this PBX
+            messages = (
+                self.publisher.again(item) if isinstance(item, str) else self.publisher.delta(item)
+            )
             if not messages:
                 continue
             try:

@@ -12,6 +12,7 @@ tell when the order it would rebuild is not the PBX's, and only then sends the o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -127,31 +128,29 @@ class Publisher:
 
     def __init__(self, records_per_message: int = RECORDS_PER_MESSAGE) -> None:
         self._limit = records_per_message
-        self._published: dict[str, PbxState] = {}
-        self._seqs: dict[str, int] = {}
+        self._published: dict[str, tuple[PbxState, int]] = {}
+        """Each PBX's state as last published, and its update's number."""
 
     def forget(self) -> None:
         """Start again (messages were lost): the next message of each PBX is a keyframe."""
         self._published.clear()
-        self._seqs.clear()
 
     def again(self, pbx: str) -> list[DeltaMessage]:
         """A keyframe of what was last published of ``pbx`` (nothing if nothing was): the
         very state a console following it holds, so one that is may skip it unread."""
-        state = self._published.get(pbx)
-        if state is None:
+        if pbx not in self._published:
             return []
-        return self.keyframe(state, seq=self._seqs.get(pbx, 0))
+        state, seq = self._published[pbx]
+        return self.keyframe(state, seq=seq)
 
     def delta(self, update: EngineUpdate) -> list[DeltaMessage]:
         """What changed in ``update.state`` since this PBX's last message (a keyframe if
         none was sent yet)."""
-        before = self._published.get(update.pbx)
-        if before is None:
+        if update.pbx not in self._published:
             return self.keyframe(update.state, seq=update.seq, update=update)
+        before, _ = self._published[update.pbx]
         state = update.state
-        self._published[update.pbx] = state
-        self._seqs[update.pbx] = update.seq
+        self._published[update.pbx] = (state, update.seq)
         resources: list[tuple[Resource, ResourceDelta, Sequence[Record]]] = []
         for resource, now in state.resources.items():
             was = before.resources.get(resource)
@@ -176,8 +175,7 @@ class Publisher:
         self, state: PbxState, *, seq: int, update: EngineUpdate | None = None
     ) -> list[DeltaMessage]:
         """The whole of ``state``: where a console may start."""
-        self._published[state.name] = state
-        self._seqs[state.name] = seq
+        self._published[state.name] = (state, seq)
         resources: list[tuple[Resource, ResourceDelta, Sequence[Record]]] = [
             (resource, ResourceDelta(meta=ResourceMessage.of(now), replace=True), now.records)
             for resource, now in state.resources.items()
@@ -279,6 +277,9 @@ class Replica:
     def states(self) -> dict[str, PbxState]:
         return dict(self._states)
 
+    def get(self, pbx: str) -> PbxState | None:
+        return self._states.get(pbx)
+
     def following(self, pbx: str) -> bool:
         return pbx in self._states or pbx in self._building
 
@@ -321,7 +322,7 @@ class Replica:
                 kept = apply_records(
                     was.records, removed=delta.removed, upserts=records, order=delta.order
                 )
-            resources[resource] = ResourceState(records=kept, **delta.meta.model_dump())
+            resources[resource] = delta.meta.to_state(kept)
         if before is None:
             caps = message.capabilities or CapabilitiesMessage(resources=[], actions=[])
             health = message.health or PbxHealth(pbx=message.pbx, kind=message.kind)
@@ -333,10 +334,8 @@ class Replica:
                 resources=resources,
                 consultations=tuple(message.consultations or ()),
             )
-        return PbxState(
-            name=before.name,
-            kind=before.kind,
-            capabilities=before.capabilities,
+        return dataclasses.replace(
+            before,
             health=message.health if message.health is not None else before.health,
             resources=resources,
             consultations=(

@@ -11,8 +11,6 @@ NATS to the collector, which answers them.
 from __future__ import annotations
 
 import contextlib
-import getpass
-import socket
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -46,15 +44,6 @@ CONNECT_SECONDS = 3.0
 OUTCOMES: TypeAdapter[ActionOutcome] = TypeAdapter(ActionOutcome)
 ERRORS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
 """A collector's answer when it could not act at all: ``{"error": "…"}``."""
-
-
-def identity() -> str:
-    """``user@host`` of this process: the collector's, or a console's asking it to act."""
-    try:
-        user = getpass.getuser() or "unknown"
-    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 MAX_STREAM_BYTES = 1 << 30

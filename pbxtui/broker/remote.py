@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -35,13 +36,14 @@ from pbxtui.broker.link import (
     SEQUENCE,
     FleetDescription,
     KeyframeIndex,
+    PbxDescription,
     Subjects,
     connect,
     decode,
-    identity,
     where,
 )
 from pbxtui.config import BrokerConfig, Config
+from pbxtui.identity import user_at_host
 from pbxtui.model.events import EngineUpdate
 from pbxtui.model.outcomes import ActionOutcome, ActionStatus
 from pbxtui.model.port import Listener
@@ -66,9 +68,12 @@ class BrokerEngine:
         self.config = config
         self.broker = broker
         self.subjects = Subjects(broker.fleet)
+        self._fleet = f"fleet {broker.fleet} at {where(broker)}"
+        """How the broker is named on screen (its credentials masked once, here)."""
         self.read_only = read_only
         self.replica = Replica()
         self.description: FleetDescription | None = None
+        self._described_pbxs: dict[str, PbxDescription] = {}
         self._nc: Client | None = None
         self._listeners: list[Listener] = []
         self._in_flight: set[str] = set()
@@ -83,7 +88,7 @@ class BrokerEngine:
 
     # -- opening and following --------------------------------------------------------
     async def __aenter__(self) -> Self:
-        self._nc = await connect(self.broker, name=f"pbxtui console ({identity()})")
+        self._nc = await connect(self.broker, name=f"pbxtui console ({user_at_host()})")
         return self
 
     async def __aexit__(
@@ -140,6 +145,7 @@ class BrokerEngine:
         except ValidationError:
             logger.warning("the fleet's description on the broker is not one: ignored")
             return
+        self._described_pbxs = {pbx.name: pbx for pbx in self.description.pbxs}
         self._described.set()
 
     async def _on_description(self, msg: Msg) -> None:
@@ -193,7 +199,7 @@ class BrokerEngine:
             if quiet > SILENT_AFTER * spacing and not self._silent:
                 self._silent = (
                     f"no word from the collector for {quiet:.0f} s "
-                    f"(fleet {self.broker.fleet} at {where(self.broker)}): shown as last heard"
+                    f"({self._fleet}): shown as last heard"
                 )
                 self._announce_all()
 
@@ -204,9 +210,7 @@ class BrokerEngine:
     def _shown_update(self, update: EngineUpdate) -> EngineUpdate:
         if not self._silent:
             return update
-        return EngineUpdate(
-            update.pbx, update.resource, self._shown(update.state), update.changes, update.seq
-        )
+        return dataclasses.replace(update, state=self._shown(update.state))
 
     def _shown(self, state: PbxState) -> PbxState:
         if not self._silent:
@@ -214,14 +218,7 @@ class BrokerEngine:
         health = state.health.model_copy(
             update={"state": HealthState.DOWN, "last_error": self._silent}
         )
-        return PbxState(
-            name=state.name,
-            kind=state.kind,
-            capabilities=state.capabilities,
-            health=health,
-            resources=state.resources,
-            consultations=state.consultations,
-        )
+        return dataclasses.replace(state, health=health)
 
     def _dispatch(self, update: EngineUpdate) -> None:
         for listener in list(self._listeners):
@@ -238,12 +235,12 @@ class BrokerEngine:
         return [p.name for p in self.config.pbx]
 
     def capabilities(self, name: str) -> Capabilities:
-        state = self.replica.states().get(name)
+        state = self.replica.get(name)
         return state.capabilities if state is not None else NO_CAPABILITIES
 
     def state(self) -> dict[str, PbxState]:
         states = self.replica.states()
-        waiting = f"waiting for the collector (fleet {self.broker.fleet} at {where(self.broker)})"
+        waiting = f"waiting for the collector ({self._fleet})"
         shown = {}
         for pbx in self.config.pbx:
             state = states.get(pbx.name)
@@ -283,31 +280,23 @@ class BrokerEngine:
         task.add_done_callback(self._tasks.discard)
 
     # -- how the console acts: through the collector ----------------------------------
-    def _described_pbx(self, pbx: str) -> dict[str, object]:
-        if self.description is None:
-            return {}
-        for described in self.description.pbxs:
-            if described.name == pbx:
-                return described.model_dump()
-        return {}
-
     def is_read_only(self, pbx: str) -> bool:
-        return self.read_only or bool(self._described_pbx(pbx).get("read_only"))
+        described = self._described_pbxs.get(pbx)
+        return self.read_only or (described is not None and described.read_only)
 
     def is_protected(self, pbx: str) -> bool:
-        return bool(self._described_pbx(pbx).get("protected"))
+        described = self._described_pbxs.get(pbx)
+        return described is not None and described.protected
 
     def refusal(self, action: Action, pbx: str) -> str:
         if self.read_only and action not in READ_ACTIONS:
             return "this console is read-only (--read-only)"
         if self.description is None:
             return f"no collector has described fleet {self.broker.fleet} yet"
-        described = self._described_pbx(pbx)
-        if not described:
+        described = self._described_pbxs.get(pbx)
+        if described is None:
             return f"the collector does not poll {pbx}"
-        refusals = described.get("refusals") or {}
-        assert isinstance(refusals, dict)
-        return str(refusals.get(action, ""))
+        return described.refusals.get(action, "")
 
     def in_flight(self, request: ActionRequest) -> bool:
         return request.target_key() in self._in_flight
@@ -329,13 +318,13 @@ class BrokerEngine:
 
     async def _ask(self, request: ActionRequest) -> ActionOutcome:
         nc = self._require()
-        fleet = f"fleet {self.broker.fleet} at {where(self.broker)}"
+        fleet = self._fleet
         try:
             reply = await nc.request(
                 self.subjects.act,
                 REQUESTS.dump_json(request),
                 timeout=ACTION_SECONDS,
-                headers={OPERATOR: identity()},
+                headers={OPERATOR: user_at_host()},
             )
         except NoRespondersError:
             return ActionOutcome(

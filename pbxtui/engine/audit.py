@@ -11,7 +11,6 @@ keeping ``backups`` old files.
 from __future__ import annotations
 
 import fcntl
-import getpass
 import json
 import os
 import threading
@@ -22,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pbxtui.identity import current_user
 from pbxtui.model import utcnow
 from pbxtui.paths import audit_log_path, private_dir, private_opener
 from pbxtui.redact import scrub
@@ -30,13 +30,6 @@ INTENT = "intent"
 """The result of the line written before an action is sent; its outcome line follows."""
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUPS = 5
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser() or "unknown"
-    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
-        return "unknown"
 
 
 def new_id() -> str:

@@ -101,6 +101,10 @@ class ResourceMessage(_Message):
             error_at=state.error_at,
         )
 
+    def to_state(self, records: tuple[Record, ...]) -> ResourceState:
+        """The resource's state with these records."""
+        return ResourceState(records=records, **self.model_dump())
+
 
 class PbxMessage(_Message):
     name: str
@@ -131,8 +135,7 @@ class PbxMessage(_Message):
 
     def to_state(self) -> PbxState:
         resources = {
-            r: ResourceState(records=tuple(getattr(self, r.value)), **rm.model_dump())
-            for r, rm in self.resources.items()
+            r: rm.to_state(tuple(getattr(self, r.value))) for r, rm in self.resources.items()
         }
         return PbxState(
             name=self.name,
