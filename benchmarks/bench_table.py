@@ -648,7 +648,7 @@ async def bench_idle(plan: Plan, report: Report) -> None:
         sims = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "pbxtui.cli",
+            "pbxtui",
             "sim",
             "--write-config",
             str(path),

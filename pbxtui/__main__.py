@@ -1,3 +1,3 @@
-from pbxtui.cli import run
+from pbxtui.program import run
 
 run()

@@ -780,16 +780,3 @@ def _add_extras() -> None:
 
 
 _add_extras()
-
-
-def run() -> None:
-    """The ``pbxtui`` program: the collector set for a process of its own, then the
-    commands (``main``, which tests invoke in their own process, leaves it alone)."""
-    from pbxtui.heap import tune_collector
-
-    tune_collector()
-    main()
-
-
-if __name__ == "__main__":
-    run()

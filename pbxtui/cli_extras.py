@@ -4,8 +4,8 @@ the engine's one policy (a PBX whose API lacks it refuses, naming its vendor). E
 (``ALL``) is confirmed by typing ALL or the PBX's name, at the prompt or ``--confirm-all``;
 ``--yes`` alone never does it.
 
-``register`` is given the CLI module itself (its helpers and options): ``python -m
-pbxtui.cli`` runs it as ``__main__``, a module that importing ``pbxtui.cli`` would not be.
+``register`` is given the CLI module itself (its helpers and options), so that neither
+imports the other at import time.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 (the History screen and the downloads' port are the console's side of the same engine).
 
 ``register`` is given the CLI module itself (its helpers and options), as ``cli_extras``'s
-is: ``python -m pbxtui.cli`` runs it as ``__main__``, a module that importing ``pbxtui.cli``
-would not be.
+is, so that neither imports the other at import time.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import random
-import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
@@ -81,6 +80,7 @@ from pbxtui.model.figures import TenantFigures
 from pbxtui.model.port import Listener, Source
 from pbxtui.model.push import PushEvent
 from pbxtui.redact import scrub
+from pbxtui.tls import tls_context
 
 logger = logging.getLogger("pbxtui.engine")
 
@@ -195,16 +195,12 @@ class Engine:
         stack = AsyncExitStack()
         try:
             self.names = await open_names(self.config, stack, on_change=self._names_changed)
-            contexts: dict[bool, ssl.SSLContext] = {}
             for pbx in self.config.pbx:
                 # A client (so a connection pool) per PBX: a hanging PBX holds only its own
                 # connections, and no healthy PBX ever waits for a slot in a shared pool.
-                # The TLS context, costly to build, is shared.
-                if pbx.verify_tls not in contexts:
-                    contexts[pbx.verify_tls] = httpx.create_ssl_context(verify=pbx.verify_tls)
                 client = await stack.enter_async_context(
                     httpx.AsyncClient(
-                        verify=contexts[pbx.verify_tls],
+                        verify=tls_context(pbx.verify_tls),
                         limits=client_limits(pbx),
                         timeout=CLIENT_TIMEOUT,
                         headers={"User-Agent": _user_agent()},

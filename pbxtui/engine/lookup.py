@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pbxtui import redact
 from pbxtui.config import LookupConfig
 from pbxtui.contacts import CALLER_DATA_KEYS, CallerData
+from pbxtui.tls import tls_context
 
 MAX_BODY = 64 * 1024
 """A caller-data answer is a few hundred bytes: anything past this is not one."""
@@ -73,7 +74,7 @@ class LookupClient:
         if self._token:
             redact.secrets.add(self._token)  # the last line of defence for any free text
         self._client = httpx.AsyncClient(
-            verify=config.verify_tls,
+            verify=tls_context(config.verify_tls),
             timeout=httpx.Timeout(config.timeout),
             limits=httpx.Limits(
                 max_connections=config.concurrency, max_keepalive_connections=config.concurrency

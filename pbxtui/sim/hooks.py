@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pbxtui.redact import redact_url
 from pbxtui.sim.scenario import CallEvent, Scenario
+from pbxtui.tls import tls_context
 
 CONTROL_PATH = "/_sim/hooks"
 QUEUE_SIZE = 1000
@@ -172,7 +173,9 @@ class HookEmitter:
         """Send (and keep the scenario moving) until the block ends."""
         limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
         async with (
-            httpx.AsyncClient(limits=limits, follow_redirects=False) as client,
+            httpx.AsyncClient(
+                verify=tls_context(), limits=limits, follow_redirects=False
+            ) as client,
             anyio.create_task_group() as tg,
         ):
             tg.start_soon(self._sender, client)

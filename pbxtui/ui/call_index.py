@@ -26,6 +26,9 @@ class PbxCalls:
     starts: dict[str, datetime]
     """By call id."""
     by_id: dict[str, Call]
+    objects: dict[int, Call]
+    """The calls by their ``id()``: the next poll's calls that are the same objects (most
+    are: ``Call.observed_again``) are found as a set, and keep their starts."""
 
 
 _DELTAS: dict[int, timedelta] = {}
@@ -51,28 +54,11 @@ class CallIndex:
         known = self._pbxs.get(state.name)
         if known is not None and known.source is source:
             return known
-        before = known.starts if known is not None else {}
-        seen = known.by_id if known is not None else {}
         calls = [c for c in source.records if isinstance(c, Call)]
-        starts: dict[str, datetime] = {}
-        by_id: dict[str, Call] = {}
-        # The hot loop at 10,000 calls: locals, and a timedelta per distinct duration. A call
-        # that is the record of the poll before (most are) keeps its start as it is.
-        deltas, delta, steady = _DELTAS, _delta, STEADY
-        get, was = before.get, seen.get
-        for call in calls:
-            ident = call.id
-            by_id[ident] = call
-            if was(ident) is call:
-                starts[ident] = before[ident]
-                continue
-            seconds = call.duration
-            start = call.observed_at - (deltas.get(seconds) or delta(seconds))
-            kept = get(ident)
-            if kept is not None and -steady <= start - kept <= steady:
-                start = kept
-            starts[ident] = start
-        found = PbxCalls(source, calls, starts, by_id)
+        objects = dict(zip(map(id, calls), calls, strict=True))
+        found = None if known is None else _by_identity(known, source, calls, objects)
+        if found is None:
+            found = _walk(known, source, calls, objects)
         self._pbxs[state.name] = found
         return found
 
@@ -83,3 +69,50 @@ class CallIndex:
             if start is not None:
                 return start
         return call.implied_start()
+
+
+def _start(call: Call, kept: datetime | None) -> datetime:
+    seconds = call.duration
+    start = call.observed_at - (_DELTAS.get(seconds) or _delta(seconds))
+    if kept is not None and -STEADY <= start - kept <= STEADY:
+        return kept
+    return start
+
+
+def _by_identity(
+    known: PbxCalls, source: ResourceState, calls: list[Call], objects: dict[int, Call]
+) -> PbxCalls | None:
+    """The calls that arrived and left since ``known``, found as sets of identities; the
+    others keep their starts untouched. None where an id comes twice (``_walk`` then)."""
+    before = known.objects
+    arrived = [objects[i] for i in objects.keys() - before.keys()]
+    starts, by_id = dict(known.starts), dict(known.by_id)
+    for i in before.keys() - objects.keys():
+        ident = before[i].id
+        if by_id.get(ident) is before[i]:
+            del by_id[ident], starts[ident]
+    kept = known.starts.get
+    for call in arrived:
+        by_id[call.id] = call
+        starts[call.id] = _start(call, kept(call.id))
+    if not len(by_id) == len(calls) == len(objects):
+        return None
+    return PbxCalls(source, calls, starts, by_id, objects)
+
+
+def _walk(
+    known: PbxCalls | None, source: ResourceState, calls: list[Call], objects: dict[int, Call]
+) -> PbxCalls:
+    """Every call looked at in turn: a PBX's first poll, or one with an id twice (the last
+    call of an id is the one kept, as a dict keeps it)."""
+    before = known.starts if known is not None else {}
+    seen = known.by_id if known is not None else {}
+    starts: dict[str, datetime] = {}
+    by_id: dict[str, Call] = {}
+    for call in calls:
+        ident = call.id
+        by_id[ident] = call
+        starts[ident] = (
+            before[ident] if seen.get(ident) is call else _start(call, before.get(ident))
+        )
+    return PbxCalls(source, calls, starts, by_id, objects)

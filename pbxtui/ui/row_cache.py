@@ -9,6 +9,11 @@ filter matches that text, built once per version, never the row's cells again.
 
 ``refresh`` answers with what the table must change (rows added or changed, keys gone): an
 unchanged row is the very object the table already holds.
+
+A spec whose row follows from its record object alone (``by_record``: the calls, whose
+driver hands back an unchanged call as the same object) is brought up to date by the
+records' identities, compared a PBX at a time as sets: only the records that arrived or left
+are looked at one by one (at 10,000 calls with a tenth changing, 1,000 instead of 10,000).
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ class Spec(Protocol):
 
     def keywords(self, record: Any) -> str: ...
 
+    @property
+    def by_record(self) -> bool:
+        """The row is the same while the record is the same object and the stale flag did
+        not change (and the context's ``epoch``, which rebuilds every row, did not)."""
+        ...
+
 
 Entry = tuple[object, Row, str]
 """(version, row, haystack): what the filter matches, lower-cased (every cell's text and the
@@ -71,6 +82,9 @@ class _Group:
     entries: dict[str, Entry]
     rows: dict[str, Row]
     """The rows the filter lets through."""
+    stale: bool = False
+    keys_by_record: dict[int, str] | None = None
+    """Each record's key, by the record's ``id`` (a ``by_record`` spec's; else None)."""
 
 
 @dataclass
@@ -100,7 +114,8 @@ class RowCache:
                 group = _refiltered(old, needle)
                 self._diff(old, group, delta)
             elif old.needle == needle:
-                group = self._update(spec, ctx, state, sources, old, delta)
+                known = self._by_identity(spec, ctx, state, sources, old, delta)
+                group = known or self._update(spec, ctx, state, sources, old, delta)
             else:
                 group = _refiltered(self._update(spec, ctx, state, sources, old, Delta()), needle)
                 self._diff(old, group, delta)
@@ -122,6 +137,12 @@ class RowCache:
         needle = old.needle
         found = spec.records(state)
         keys = spec.keys(state, found)
+        if len(set(keys)) < len(keys):
+            # A key twice (a PBX listing a channel twice): the last one is shown, as a
+            # build from scratch shows it.
+            group = self._build(spec, ctx, state, sources, needle, old)
+            self._diff(old, group, delta)
+            return group
         versions = spec.versions(state, found, ctx, stale=stale)
         before = old.entries
         get = before.get
@@ -150,7 +171,7 @@ class RowCache:
             records.pop(key, None)
             if rows.pop(key, None) is not None:
                 delta.removed.append(key)
-        return _Group(sources, needle, entries, rows)
+        return _Group(sources, needle, entries, rows, stale, _keyed(spec, keys, found))
 
     def _build(
         self,
@@ -175,7 +196,61 @@ class RowCache:
             for key in old.entries.keys() - entries.keys():
                 records.pop(key, None)
         records.update(zip(keys, found, strict=True))
-        return _Group(sources, needle, entries, _filtered(entries, needle))
+        rows = _filtered(entries, needle)
+        return _Group(sources, needle, entries, rows, stale, _keyed(spec, keys, found))
+
+    def _by_identity(
+        self,
+        spec: Spec,
+        ctx: ViewContext,
+        state: PbxState,
+        sources: tuple[object, ...],
+        old: _Group,
+        delta: Delta,
+    ) -> _Group | None:
+        """``_update`` for a ``by_record`` spec: the records that arrived and left are found
+        as sets of identities; None where that does not apply (the stale flag changed, or
+        one key came twice), for ``_update`` to do."""
+        before = old.keys_by_record
+        stale = state.resource(spec.resource).stale
+        if before is None or stale != old.stale:
+            return None
+        found = spec.records(state)
+        now = dict(zip(map(id, found), found, strict=True))
+        arrived = [now[i] for i in now.keys() - before.keys()]
+        left = before.keys() - now.keys()
+        if not arrived and not left:
+            return _Group(sources, old.needle, old.entries, old.rows, stale, before)
+        vacated = {before[i] for i in left}
+        keys = spec.keys(state, arrived)
+        fresh = set(keys)
+        if (
+            len(fresh) < len(keys)
+            or len(now) < len(found)
+            or (fresh & old.entries.keys()) - vacated
+        ):
+            return None  # a key twice: the generic way keeps the last, as a dict does
+        versions = spec.versions(state, arrived, ctx, stale=stale)
+        needle, records, changed = old.needle, self.records, delta.changed
+        entries, rows = dict(old.entries), dict(old.rows)
+        keys_by_record = dict(before)
+        for i in left:
+            del keys_by_record[i]
+        for key, record, version in zip(keys, arrived, versions, strict=True):
+            keys_by_record[id(record)] = key
+            records[key] = record
+            row = spec.row(record, ctx, stale=stale)
+            entry = entries[key] = (version, row, haystack(row, spec.keywords(record)))
+            if not needle or needle in entry[HAYSTACK]:
+                rows[key] = changed[key] = row
+            elif rows.pop(key, None) is not None:
+                delta.removed.append(key)
+        for key in vacated - fresh:
+            del entries[key]
+            records.pop(key, None)
+            if rows.pop(key, None) is not None:
+                delta.removed.append(key)
+        return _Group(sources, needle, entries, rows, stale, keys_by_record)
 
     def _diff(self, old: _Group | None, new: _Group, delta: Delta) -> None:
         before = old.rows if old is not None else {}
@@ -197,6 +272,12 @@ class RowCache:
         return found
 
 
+def _keyed(spec: Spec, keys: list[str], found: Sequence[Any]) -> dict[int, str] | None:
+    if not spec.by_record or len(set(keys)) < len(keys):
+        return None  # a key twice: the generic way, always
+    return dict(zip(map(id, found), keys, strict=True))
+
+
 def _filtered(entries: dict[str, Entry], needle: str) -> dict[str, Row]:
     if not needle:
         return {key: entry[ROW] for key, entry in entries.items()}
@@ -204,4 +285,5 @@ def _filtered(entries: dict[str, Entry], needle: str) -> dict[str, Row]:
 
 
 def _refiltered(group: _Group, needle: str) -> _Group:
-    return _Group(group.sources, needle, group.entries, _filtered(group.entries, needle))
+    rows = _filtered(group.entries, needle)
+    return _Group(group.sources, needle, group.entries, rows, group.stale, group.keys_by_record)

@@ -186,6 +186,8 @@ class TableSpec(ABC, Generic[R]):
     sort: ClassVar[str]
     reverse: ClassVar[bool] = False
     record_type: ClassVar[type[Record]]
+    by_record: ClassVar[bool] = False
+    """The row follows from the record object alone (see ``RowCache``)."""
 
     @property
     def depends(self) -> tuple[Resource, ...]:
@@ -314,6 +316,9 @@ class CallsSpec(TableSpec[Call]):
         Column("direction", "Dir", 3),
     )
     sort = "pbx"
+    # A row shows its call and the call's start, which stays the same while the call is the
+    # same object (``CallIndex``); names arrive as a new call.
+    by_record = True
 
     def keywords(self, record: Call) -> str:
         return f"{record.state_raw} {record.direction.value} {record.caller_name}"

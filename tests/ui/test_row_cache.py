@@ -9,11 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pbxtui.model import Call, CallState, PbxState, Record, Resource
 from pbxtui.ui.call_index import CallIndex
 from pbxtui.ui.cells import shown
 from pbxtui.ui.views import CallsSpec, ExtensionsSpec, ViewContext
-from tests.ui.fakes import NOW, fixed_states, fleet_config
+from tests.ui.fakes import NOW, fixed_states, fleet_config, hq_records
 
 
 def polled(
@@ -43,10 +46,15 @@ class Counting(CallsSpec):
         super().__init__()
         self.built: list[str] = []
         self.looked_at = 0
+        self.read: list[str] = []
 
     def row(self, record: Call, ctx: ViewContext, *, stale: bool) -> Any:
         self.built.append(record.id)
         return super().row(record, ctx, stale=stale)
+
+    def records(self, state: PbxState) -> Any:
+        self.read.append(state.name)
+        return super().records(state)
 
     def versions(self, state: PbxState, records: Any, ctx: ViewContext, *, stale: bool) -> Any:
         self.looked_at += len(records)
@@ -101,10 +109,11 @@ def test_a_pbx_whose_state_did_not_change_is_not_looked_at() -> None:
     states = fixed_states(fleet_config())
     index, spec = CallIndex(), Counting()
     spec.refresh(context(states, index))
-    spec.looked_at = 0
-    states = {**states, "hq": polled(states["hq"], 1)}
+    spec.read.clear(), spec.built.clear()
+    states = {**states, "hq": polled(states["hq"], 1, **{"PJSIP/trunk-ACME-0000f253": {}})}
     spec.refresh(context(states, index, 1))
-    assert spec.looked_at == len(states["hq"].calls()), "hq's calls only"
+    assert spec.read == ["hq"], "hq's calls only"
+    assert spec.built == ["PJSIP/trunk-ACME-0000f253"]
 
 
 def test_a_new_filter_rebuilds_no_row() -> None:
@@ -143,3 +152,70 @@ def test_an_extension_row_follows_its_call_only() -> None:
     assert list(delta.changed) == ["hq\x1f208"]
     assert "0509999999 → 208" in delta.changed["hq\x1f208"][7][0]
     assert before["hq\x1f201"] is spec.cache.rows()["hq\x1f201"]
+
+
+# -- the calls' rows brought up to date by the records' identities ---------------------------
+
+POLL_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["change", "end", "arrive", "twice", "stale", "again", "filter"]),
+        st.integers(0, 30),
+        st.sampled_from(["", "ringing", "up", "acme", "05"]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _next_poll(state: PbxState, step: tuple[str, int, str], serial: int) -> PbxState:
+    what, pick, _ = step
+    resource = state.resource(Resource.CALLS)
+    calls = list(resource.records)
+    if what == "stale":
+        stale = replace(resource, error="" if resource.error else "HTTP 500")
+        return replace(state, resources={**state.resources, Resource.CALLS: stale})
+    if what == "again":
+        resource = replace(resource, records=tuple(calls))  # a new poll, every call kept
+    elif calls or what == "arrive":
+        at = pick % len(calls) if calls else 0
+        if what == "change" and calls:
+            up = calls[at].state is not CallState.UP
+            state_now = CallState.UP if up else CallState.HELD
+            calls[at] = calls[at].model_copy(update={"state": state_now})
+        elif what == "end" and calls:
+            del calls[at]
+        elif what == "arrive":
+            base = calls[at] if calls else hq_records()[Resource.CALLS][0]
+            calls.insert(at, base.model_copy(update={"id": f"PJSIP/new-{serial:04d}"}))
+        elif what == "twice" and calls:
+            calls.append(calls[at].model_copy(update={"caller": "0555"}))  # its key again
+        resource = replace(resource, records=tuple(calls), error="")
+    return replace(state, resources={**state.resources, Resource.CALLS: resource})
+
+
+@settings(max_examples=120, deadline=None)
+@given(steps=POLL_STEPS)
+def test_rows_kept_up_to_date_by_identity_are_the_rows_built_from_scratch(
+    steps: list[tuple[str, int, str]],
+) -> None:
+    """Whatever the polls do (calls changed, ended, arrived, a key twice, the poll failing
+    and recovering, the filter moving), the table that applies each delta shows what a
+    table built afresh from the same poll shows, and the cache knows the same records."""
+    states = fixed_states(fleet_config(names=("hq", "istanbul")))
+    index, spec = CallIndex(), CallsSpec()
+    needle = ""
+    delta = spec.refresh(context(states, index), needle)
+    table = dict(delta.changed)
+    for serial, step in enumerate(steps):
+        states = {**states, "hq": _next_poll(states["hq"], step, serial)}
+        if step[0] == "filter":
+            needle = step[2]
+        ctx = context(states, index)
+        delta = spec.refresh(ctx, needle)
+        assert not delta.changed.keys() & set(delta.removed)
+        for key in delta.removed:
+            del table[key]
+        table.update(delta.changed)
+        rows, records = CallsSpec().build(ctx, needle)
+        assert table == rows
+        assert dict(spec.shown_records) == records
