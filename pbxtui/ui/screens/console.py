@@ -462,20 +462,21 @@ class ConsoleScreen(Screen[None]):
     def render_all(self) -> None:
         """Show the newest state: the health strip and the visible pane (if it is behind)."""
         ctx = self.context()
-        self._show_health(ctx)
+        self._show_health(ctx, moving=False)  # latencies and ages: at the next tick
         pane = self.active_pane
         if pane.pane_id in self._stale_panes:
             pane.show(ctx)
             self._stale_panes.discard(pane.pane_id)
         self.show_status()
 
-    def _show_health(self, ctx: ViewContext) -> None:
+    def _show_health(self, ctx: ViewContext, *, moving: bool = True) -> None:
         self.query_one(HealthStrip).show(
             self.states,
             ctx.now,
             self.palette,
             read_only=self.session.read_only,
             mask=self.session.mask,
+            moving=moving,
         )
 
     def _tick(self) -> None:

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from rich.text import Text
-from textual.geometry import Size
-from textual.widget import Widget
 
 from pbxtui.model import HealthState, PbxHealth, PbxState, SourceHealth
 from pbxtui.ui.format import format_age, mask_text, seconds_since, truncate
 from pbxtui.ui.palette import Palette
+from pbxtui.ui.widgets.text import LineText
 
 ERROR_WIDTH = 46
 REFUSAL_WIDTH = 30
@@ -116,7 +115,18 @@ def failing_source(states: Mapping[str, PbxState]) -> SourceHealth | None:
     return None
 
 
-class HealthStrip(Widget):
+MOVING = frozenset({"latency_ms", "last_ok", "last_push", "pushes", "consecutive_failures"})
+"""What moves on with every poll or push: brought up to date once a second (``HealthStrip.show``
+with ``moving``), not at every repaint; all else is shown as soon as it changes."""
+
+
+def _standing(states: Mapping[str, PbxState]) -> list[tuple[object, ...]]:
+    return [
+        tuple(v for k, v in s.health.__dict__.items() if k not in MOVING) for s in states.values()
+    ]
+
+
+class HealthStrip(LineText):
     """Badges packed into as many lines as the terminal width needs."""
 
     DEFAULT_CSS = """
@@ -127,6 +137,8 @@ class HealthStrip(Widget):
         super().__init__(id=id)
         self._badges: list[Text] = []
         self._prefix: Text | None = None
+        self._packed: tuple[int, Text] | None = None
+        self._shown: list[tuple[object, ...]] | None = None
 
     def show(
         self,
@@ -136,7 +148,15 @@ class HealthStrip(Widget):
         *,
         read_only: bool = False,
         mask: bool = False,
+        moving: bool = True,
     ) -> None:
+        """Show ``states``' badges; with ``moving`` false (a repaint between two seconds),
+        only if something other than the figures that move on with every poll changed: at
+        20 PBXs, the strip was made again at every repaint for its latencies and ages."""
+        standing = [(read_only, mask, palette), *_standing(states)]
+        if not moving and standing == self._shown:
+            return
+        self._shown = standing
         badges = [badge(s, now, palette, mask=mask) for s in states.values()]
         source = failing_source(states)
         if source is not None:
@@ -146,12 +166,20 @@ class HealthStrip(Widget):
             prefix = Text("READ-ONLY", style=palette.alert + palette.bold, end="")
         if badges != self._badges or prefix != self._prefix:
             width = self.size.width or 80
-            lines_before = len(self._lines(width).split("\n"))
-            self._badges, self._prefix = badges, prefix
-            self.refresh(layout=len(self._lines(width).split("\n")) != lines_before)
+            lines_before = self._line_count(width)
+            self._badges, self._prefix, self._packed = badges, prefix, None
+            self.changed(layout=self._line_count(width) != lines_before)
 
     def plain(self) -> str:
         return self._lines(10_000).plain
+
+    def text_for(self, width: int) -> Text:
+        if self._packed is None or self._packed[0] != width:
+            self._packed = (width, self._lines(width))
+        return self._packed[1]
+
+    def _line_count(self, width: int) -> int:
+        return self.text_for(width).plain.count("\n") + 1
 
     def _lines(self, width: int) -> Text:
         items = ([self._prefix] if self._prefix else []) + self._badges
@@ -169,9 +197,3 @@ class HealthStrip(Widget):
         for line in lines:
             line.truncate(max(1, width), overflow="ellipsis")
         return Text("\n", no_wrap=True, end="").join(lines)
-
-    def render(self) -> Text:
-        return self._lines(self.size.width or 80)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width).split("\n"))
