@@ -32,8 +32,13 @@ SIZE = (160, 45)
 ASSUMED_BUDGET = 20.0  # requests a second: the dialup kind's documented default
 
 
-def console(server: LoadServer, workdir: Path, config: Path | None = None) -> Terminal:
-    env = isolated_env(workdir, **{LOOP_PROBE_ENV: str(workdir / "loop-lag.jsonl")})
+def console(
+    server: LoadServer, workdir: Path, config: Path | None = None, *, probe: bool = False
+) -> Terminal:
+    """The console on a pseudo-terminal; with ``probe``, the loop-lag probe on (where the
+    stalls are read: the probe wakes the loop 100 times a second)."""
+    extra = {LOOP_PROBE_ENV: str(workdir / "loop-lag.jsonl")} if probe else {}
+    env = isolated_env(workdir, **extra)
     return Terminal([PBXTUI, "--config", str(config or server.config)], size=SIZE, env=env)
 
 
@@ -210,7 +215,7 @@ def noc_console(
     others = {
         name: Meter(pid, every=5.0).start() for name, pid in (beside.pids if beside else {}).items()
     }
-    with console(server, workdir, beside.config if beside else None) as term:
+    with console(server, workdir, beside.config if beside else None, probe=True) as term:
         meter = Meter(term.pid, every=1.0).start()
         shown = wait_for_calls(term, server.calls, plan.first_data_timeout)
         figures.append(

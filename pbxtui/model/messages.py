@@ -56,7 +56,9 @@ class ChangeMessage(_Message):
         return cls(**{name: getattr(change, name) for name in cls.model_fields})
 
     def to_change(self) -> Change:
-        return Change(**self.model_dump())
+        # Field by field: a console following a collector reads about a thousand a second,
+        # and ``model_dump`` cost five times as much.
+        return Change(self.at, self.pbx, self.kind, self.text, self.key, self.ok, self.source)
 
 
 class CapabilitiesMessage(_Message):

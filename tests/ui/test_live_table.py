@@ -222,7 +222,11 @@ async def test_durations_tick_as_they_are_painted_and_rows_stay_equal() -> None:
         assert not table.apply(ticking()).changed, "the same calls later: the same rows"
         table.tick(later)
         assert table.row_plain("k2") == ("call 2", "3:15")
-        assert calls == [(Region(0, 1, table.size.width, 3),)], "the three lines, at once"
+        # The three lines at once, and of them only the column that ticks (after a gap of
+        # one, the name's 10 and a gap: x 12, its 8 cells wide).
+        assert calls == [(Region(12, 1, 8, 3),)]
+        await pilot.pause()
+        assert table.render_line(1).text.rstrip().endswith("3:15")
         assert table.keys == ["k2", "k1", "k0"]
 
 

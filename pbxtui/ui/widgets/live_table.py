@@ -325,10 +325,25 @@ class LiveTable(ScrollView, can_focus=True):
         self.now = now
         if not self._ticking:
             return
-        top, ticking = self._top, self._ticking
-        self._refresh_positions(
-            top + offset for offset, key in enumerate(self.visible_keys()) if key in ticking
-        )
+        top, ticking, rows = self._top, self._ticking, self._rows
+        shown = [(top + offset, key) for offset, key in enumerate(self.visible_keys())]
+        positions = [position for position, key in shown if key in ticking]
+        columns = {
+            i for _, key in shown if key in ticking for i, c in enumerate(rows[key]) if c[SINCE]
+        }
+        self._refresh_positions(positions, self._columns_span(columns))
+
+    def _columns_span(self, columns: set[int]) -> tuple[int, int] | None:
+        """(x, width) on screen of the columns from the first of ``columns`` to the last:
+        only what ticks is painted again (and written to the terminal), not whole lines."""
+        if not columns:
+            return None
+        starts = [GAP]
+        for width in self._widths:
+            starts.append(starts[-1] + width + GAP)
+        left, right = starts[min(columns)], starts[max(columns)] + self._widths[max(columns)]
+        scroll_x = int(self.scroll_x)
+        return left - scroll_x, right - left
 
     # -- the cursor ------------------------------------------------------------------------
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
@@ -591,10 +606,14 @@ class LiveTable(ScrollView, can_focus=True):
     def _refresh_position(self, position: int) -> None:
         self._refresh_positions((position,))
 
-    def _refresh_positions(self, positions: Iterable[int]) -> None:
+    def _refresh_positions(
+        self, positions: Iterable[int], span: tuple[int, int] | None = None
+    ) -> None:
         """Repaint the lines showing these positions, one region per run of lines (each
-        ``refresh`` call clears the widget's caches: one call per run, not per line)."""
-        top, height, width = self._top, self._data_height, self.size.width
+        ``refresh`` call clears the widget's caches: one call per run, not per line); only
+        ``span`` of them (x, width) when given."""
+        top, height = self._top, self._data_height
+        x, width = span if span is not None else (0, self.size.width)
         lines = sorted({p - top + 1 for p in positions if 0 <= p - top < height})
         start = previous = None
         for line in [*lines, None]:
@@ -602,7 +621,7 @@ class LiveTable(ScrollView, can_focus=True):
                 previous = line
                 continue
             if start is not None and previous is not None:
-                self.refresh(Region(0, start, width, previous - start + 1))
+                self.refresh(Region(x, start, width, previous - start + 1))
             start = previous = line
 
     # -- the mouse -------------------------------------------------------------------------
