@@ -42,7 +42,7 @@ pytest: bytecode
 screenshots: $(BIN)/pbxtui
 	$(BIN)/python -m pbxtui.screenshots screenshots/
 
-# Every figure of the scale issue next to its target (~15 min on 2 cores); BENCH=--quick for
+# Every figure of the scale issue next to its target (~25 min on 2 cores); BENCH=--quick for
 # a few minutes, BENCH="--only noc" for one scenario. See benchmarks/README.md.
 bench: bytecode
 	$(BIN)/python -m benchmarks.run $(BENCH)
