@@ -72,8 +72,7 @@ class CallIndex:
 
 
 def _start(call: Call, kept: datetime | None) -> datetime:
-    seconds = call.duration
-    start = call.observed_at - (_DELTAS.get(seconds) or _delta(seconds))
+    start = call.observed_at - _delta(call.duration)
     if kept is not None and -STEADY <= start - kept <= STEADY:
         return kept
     return start

@@ -152,18 +152,12 @@ class RowCache:
             if entry is not None and entry[VERSION] == version
         }
         rows = dict(old.rows)
-        changed = delta.changed
         if len(entries) < len(keys):
             for key, record, version in zip(keys, found, versions, strict=True):
                 if key in entries:
                     continue
-                row = spec.row(record, ctx, stale=stale)
-                entry = entries[key] = (version, row, haystack(row, spec.keywords(record)))
-                if not needle or needle in entry[HAYSTACK]:
-                    rows[key] = changed[key] = row
-                elif key in rows:
-                    del rows[key]
-                    delta.removed.append(key)
+                entries[key] = entry = _entry(spec, ctx, record, version, stale)
+                _place(key, entry, needle, rows, delta)
         records = self.records
         records.update(zip(keys, found, strict=True))
         gone = before.keys() - entries.keys()
@@ -189,8 +183,7 @@ class RowCache:
         keys = spec.keys(state, found)
         versions = spec.versions(state, found, ctx, stale=stale)
         for key, record, version in zip(keys, found, versions, strict=True):
-            row = spec.row(record, ctx, stale=stale)
-            entries[key] = (version, row, haystack(row, spec.keywords(record)))
+            entries[key] = _entry(spec, ctx, record, version, stale)
         records = self.records
         if old is not None:
             for key in old.entries.keys() - entries.keys():
@@ -231,7 +224,7 @@ class RowCache:
         ):
             return None  # a key twice: the generic way keeps the last, as a dict does
         versions = spec.versions(state, arrived, ctx, stale=stale)
-        needle, records, changed = old.needle, self.records, delta.changed
+        needle, records = old.needle, self.records
         entries, rows = dict(old.entries), dict(old.rows)
         keys_by_record = dict(before)
         for i in left:
@@ -239,12 +232,8 @@ class RowCache:
         for key, record, version in zip(keys, arrived, versions, strict=True):
             keys_by_record[id(record)] = key
             records[key] = record
-            row = spec.row(record, ctx, stale=stale)
-            entry = entries[key] = (version, row, haystack(row, spec.keywords(record)))
-            if not needle or needle in entry[HAYSTACK]:
-                rows[key] = changed[key] = row
-            elif rows.pop(key, None) is not None:
-                delta.removed.append(key)
+            entries[key] = entry = _entry(spec, ctx, record, version, stale)
+            _place(key, entry, needle, rows, delta)
         for key in vacated - fresh:
             del entries[key]
             records.pop(key, None)
@@ -270,6 +259,20 @@ class RowCache:
         for group in self._groups.values():
             found.update(group.rows)
         return found
+
+
+def _entry(spec: Spec, ctx: ViewContext, record: Any, version: object, stale: bool) -> Entry:
+    row = spec.row(record, ctx, stale=stale)
+    return (version, row, haystack(row, spec.keywords(record)))
+
+
+def _place(key: str, entry: Entry, needle: str, rows: dict[str, Row], delta: Delta) -> None:
+    """A rebuilt row into the rows shown (and the delta) if the filter lets it through, else
+    out of them."""
+    if not needle or needle in entry[HAYSTACK]:
+        rows[key] = delta.changed[key] = entry[ROW]
+    elif rows.pop(key, None) is not None:
+        delta.removed.append(key)
 
 
 def _keyed(spec: Spec, keys: list[str], found: Sequence[Any]) -> dict[int, str] | None:

@@ -45,6 +45,7 @@ from pbxtui.ui.cells import (
     shown,
     style_id,
     style_of,
+    ticks,
 )
 from pbxtui.ui.format import Cut, fit_text
 from pbxtui.ui.widgets.columns import Column, fit_widths
@@ -325,12 +326,12 @@ class LiveTable(ScrollView, can_focus=True):
         self.now = now
         if not self._ticking:
             return
-        top, ticking, rows = self._top, self._ticking, self._rows
-        shown = [(top + offset, key) for offset, key in enumerate(self.visible_keys())]
-        positions = [position for position, key in shown if key in ticking]
-        columns = {
-            i for _, key in shown if key in ticking for i, c in enumerate(rows[key]) if c[SINCE]
-        }
+        positions: list[int] = []
+        columns: set[int] = set()
+        for offset, key in enumerate(self.visible_keys()):
+            if key in self._ticking:
+                positions.append(self._top + offset)
+                columns.update(i for i, c in enumerate(self._rows[key]) if ticks(c))
         self._refresh_positions(positions, self._columns_span(columns))
 
     def _columns_span(self, columns: set[int]) -> tuple[int, int] | None:

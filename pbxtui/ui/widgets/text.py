@@ -11,6 +11,7 @@ console's CPU that way.
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.strip import Strip
@@ -24,29 +25,36 @@ class LineText(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._strips: list[Strip] = []
-        self._strips_key: tuple[int, object] | None = None
+        self._strips_width: int | None = None
+        """The width the strips were made for; None: to be made again."""
+        self._base: Style | None = None
+        """The widget's own style (asking for it walks up the DOM): until the styles change."""
 
     def text_for(self, width: int) -> Text:
         raise NotImplementedError
 
     def changed(self, *, layout: bool) -> None:
         """The text changed: repaint (and lay out again when ``layout``)."""
-        self._strips_key = None
+        self._strips_width = None
         self.refresh(layout=layout)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base, self._strips_width = None, None
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
-        key = (width, base)
-        if self._strips_key != key:
-            self._strips = self._make_strips(width)
-            self._strips_key = key
+        if self._base is None:
+            self._base = self.rich_style
+        if self._strips_width != width:
+            self._strips = self._make_strips(width, self._base)
+            self._strips_width = width
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width, base)
+        return Strip.blank(width, self._base)
 
-    def _make_strips(self, width: int) -> list[Strip]:
-        base, console = self.rich_style, self.app.console
+    def _make_strips(self, width: int, base: Style) -> list[Strip]:
+        console = self.app.console
         text = self.text_for(width)
         strips = []
         for line in text.split("\n", allow_blank=True):
