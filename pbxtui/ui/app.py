@@ -34,7 +34,11 @@ from pbxtui.ui.keys import KeyOrigins, TakesKeys
 from pbxtui.ui.modals.guard import ARM_SECONDS
 from pbxtui.ui.screens.console import ConsoleScreen
 from pbxtui.ui.session import NO_HISTORY, Session, local_now
+from pbxtui.ui.strip_cycles import install as free_painted_lines_by_refcount
 from pbxtui.ui.updates import EngineChanged, EngineReady, EngineStopped
+
+# Before any app paints: see pbxtui/ui/strip_cycles.py.
+free_painted_lines_by_refcount()
 
 logger = logging.getLogger("pbxtui.ui")
 
