@@ -25,21 +25,21 @@ original = SimpleNamespace(divide=Strip.divide, crop_extend=Strip.crop_extend)
 
 def install() -> None:
     """Wrap the two methods (once; later calls do nothing)."""
-    if getattr(Strip.divide, "_frees_itself", False):
+    if Strip.divide is not original.divide:
         return
 
     def divide(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
-        cuts = list(cuts)
+        # Textual keeps the cuts within the strip before anything else; done once here.
         length = self.cell_length
-        if [cut for cut in cuts if cut <= length] == [length]:
+        kept = [cut for cut in cuts if cut <= length]
+        if kept == [length]:
             return [self]
-        return original.divide(self, cuts)  # type: ignore[no-any-return]
+        return original.divide(self, kept)  # type: ignore[no-any-return]
 
     def crop_extend(self: Strip, start: int, end: int, style: Style | None) -> Strip:
         if start == 0 and end == self.cell_length:
             return self
         return original.crop_extend(self, start, end, style)  # type: ignore[no-any-return]
 
-    divide._frees_itself = True  # type: ignore[attr-defined]
     Strip.divide = divide  # type: ignore[method-assign]
     Strip.crop_extend = crop_extend  # type: ignore[method-assign]
